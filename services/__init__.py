@@ -1,0 +1,1 @@
+"""The four Dropship Router services: intake, splitter, shipstation adapter and tracking."""

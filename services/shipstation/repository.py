@@ -1,0 +1,248 @@
+"""The adapter's tables: connections, exportable vendor orders, shipments, problems and polls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from shared.contracts.vendor_orders import VendorOrderCreatedData
+from shared.db import Connection, Queryable
+
+
+@dataclass(frozen=True)
+class StoreConnection:
+    vendor: str
+    username: str | None
+    password_hash: str | None
+    timezone: str
+    status_names: dict[str, str]
+    page_size: int
+    lookback_minutes: int
+    zone_warning: str | None
+    zone_warning_at: datetime | None
+
+
+_CONNECTION_COLUMNS = (
+    "vendor, username, password_hash, timezone, status_names, page_size, lookback_minutes,"
+    " zone_warning, zone_warning_at"
+)
+
+
+async def get_connection(db: Queryable, vendor: str) -> StoreConnection | None:
+    row = await db.fetchrow(f"SELECT {_CONNECTION_COLUMNS} FROM connections WHERE vendor = $1", vendor)  # noqa: S608
+    return StoreConnection(**dict(row)) if row else None
+
+
+async def list_connections(db: asyncpg.Pool) -> list[StoreConnection]:
+    rows = await db.fetch(f"SELECT {_CONNECTION_COLUMNS} FROM connections ORDER BY vendor")  # noqa: S608
+    return [StoreConnection(**dict(row)) for row in rows]
+
+
+async def set_credentials(db: asyncpg.Pool, vendor: str, username: str, password_hash: str) -> None:
+    await db.execute(
+        "INSERT INTO connections (vendor, username, password_hash, credentials_rotated_at) VALUES ($1, $2, $3, now())"
+        " ON CONFLICT (vendor) DO UPDATE SET username = excluded.username, password_hash = excluded.password_hash,"
+        "   credentials_rotated_at = now()",
+        vendor,
+        username,
+        password_hash,
+    )
+
+
+async def update_settings(db: asyncpg.Pool, vendor: str, changes: dict[str, Any]) -> None:
+    await db.execute("INSERT INTO connections (vendor) VALUES ($1) ON CONFLICT DO NOTHING", vendor)
+    for column, value in changes.items():
+        assert column in {"timezone", "status_names", "page_size", "lookback_minutes"}
+        await db.execute(f"UPDATE connections SET {column} = $2 WHERE vendor = $1", vendor, value)  # noqa: S608
+
+
+async def record_zone_warning(db: asyncpg.Pool, vendor: str, warning: str | None) -> None:
+    await db.execute(
+        "UPDATE connections SET zone_warning = $2,"
+        " zone_warning_at = CASE WHEN $2::text IS NULL THEN zone_warning_at ELSE now() END WHERE vendor = $1",
+        vendor,
+        warning,
+    )
+
+
+async def insert_vendor_order(connection: Connection, order: VendorOrderCreatedData) -> bool:
+    inserted = await connection.fetchval(
+        "INSERT INTO vendor_orders (id, vendor, order_id, number, state, payload) VALUES ($1, $2, $3, $4, $5, $6)"
+        " ON CONFLICT (id) DO NOTHING RETURNING true",
+        order.vendor_order_id,
+        order.vendor,
+        order.order_id,
+        order.vendor_order_number,
+        order.status,
+        order.model_dump(mode="json"),
+    )
+    return bool(inserted)
+
+
+async def cancel_vendor_order(connection: Connection, vendor_order_id: str) -> str | None:
+    """Cancel unless fully shipped. Answers the state before, ``None`` if the order is unknown."""
+    previous: str | None = await connection.fetchval(
+        "SELECT state FROM vendor_orders WHERE id = $1 FOR UPDATE", vendor_order_id
+    )
+    if previous is not None and previous not in {"shipped", "cancelled"}:
+        await connection.execute(
+            "UPDATE vendor_orders SET state = 'cancelled', last_modified = now() WHERE id = $1", vendor_order_id
+        )
+    return previous
+
+
+@dataclass(frozen=True)
+class StoredVendorOrder:
+    id: str
+    vendor: str
+    state: str
+    payload: dict[str, Any]
+    shipped: dict[str, int]
+    last_modified: datetime
+
+
+_VO_COLUMNS = "id, vendor, state, payload, shipped, last_modified"
+
+
+def _vendor_order(row: asyncpg.Record) -> StoredVendorOrder:
+    return StoredVendorOrder(
+        row["id"], row["vendor"], row["state"], row["payload"], row["shipped"], row["last_modified"]
+    )
+
+
+async def count_window(db: asyncpg.Pool, vendor: str, start: datetime, end: datetime) -> int:
+    count: int = await db.fetchval(
+        "SELECT count(*) FROM vendor_orders WHERE vendor = $1 AND last_modified >= $2 AND last_modified < $3",
+        vendor,
+        start,
+        end,
+    )
+    return count
+
+
+async def page_window(
+    db: asyncpg.Pool, vendor: str, start: datetime, end: datetime, limit: int, offset: int
+) -> list[StoredVendorOrder]:
+    rows = await db.fetch(
+        f"SELECT {_VO_COLUMNS} FROM vendor_orders"  # noqa: S608
+        " WHERE vendor = $1 AND last_modified >= $2 AND last_modified < $3"
+        " ORDER BY last_modified, id LIMIT $4 OFFSET $5",
+        vendor,
+        start,
+        end,
+        limit,
+        offset,
+    )
+    return [_vendor_order(row) for row in rows]
+
+
+async def find_vendor_order(
+    connection: Connection, vendor: str, order_id: str | None, number: str | None
+) -> StoredVendorOrder | None:
+    """By ShipStation's OrderID (our vendor order id) first, else by order number."""
+    if order_id:
+        row = await connection.fetchrow(
+            f"SELECT {_VO_COLUMNS} FROM vendor_orders WHERE id = $1 AND vendor = $2 FOR UPDATE",  # noqa: S608
+            order_id,
+            vendor,
+        )
+        if row:
+            return _vendor_order(row)
+    if number:
+        row = await connection.fetchrow(
+            f"SELECT {_VO_COLUMNS} FROM vendor_orders WHERE number = $1 AND vendor = $2"  # noqa: S608
+            " ORDER BY created_at DESC LIMIT 1 FOR UPDATE",
+            number,
+            vendor,
+        )
+        if row:
+            return _vendor_order(row)
+    return None
+
+
+async def insert_shipment(
+    connection: Connection, shipment_id: str, vendor: str, vendor_order_id: str, payload: dict[str, Any]
+) -> bool:
+    inserted = await connection.fetchval(
+        "INSERT INTO shipments (shipment_id, vendor, vendor_order_id, payload) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (shipment_id) DO NOTHING RETURNING true",
+        shipment_id,
+        vendor,
+        vendor_order_id,
+        payload,
+    )
+    return bool(inserted)
+
+
+async def record_shipped(
+    connection: Connection, vendor_order_id: str, shipped: dict[str, int], state: str, state_changed: bool
+) -> None:
+    await connection.execute(
+        "UPDATE vendor_orders SET shipped = $2, state = $3,"
+        " last_modified = CASE WHEN $4 THEN now() ELSE last_modified END WHERE id = $1",
+        vendor_order_id,
+        shipped,
+        state,
+        state_changed,
+    )
+
+
+async def record_problem(db: Queryable, vendor: str, kind: str, vendor_order_id: str | None, detail: str) -> None:
+    await db.execute(
+        "INSERT INTO problems (vendor, kind, vendor_order_id, detail) VALUES ($1, $2, $3, $4)",
+        vendor,
+        kind,
+        vendor_order_id,
+        detail[:2000],
+    )
+
+
+async def list_problems(db: asyncpg.Pool, vendor: str, limit: int = 200) -> list[dict[str, Any]]:
+    rows = await db.fetch(
+        "SELECT id, kind, vendor_order_id, detail, occurred_at FROM problems WHERE vendor = $1"
+        " ORDER BY id DESC LIMIT $2",
+        vendor,
+        limit,
+    )
+    return [dict(row) for row in rows]
+
+
+async def record_poll(
+    db: asyncpg.Pool,
+    vendor: str,
+    action: str,
+    outcome: str,
+    duration_ms: float,
+    *,
+    window_start: datetime | None = None,
+    window_end: datetime | None = None,
+    page: int | None = None,
+    orders_returned: int | None = None,
+    detail: str | None = None,
+) -> None:
+    await db.execute(
+        "INSERT INTO polls (vendor, action, window_start, window_end, page, orders_returned, duration_ms,"
+        " outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        vendor,
+        action,
+        window_start,
+        window_end,
+        page,
+        orders_returned,
+        round(duration_ms, 2),
+        outcome,
+        detail,
+    )
+
+
+async def list_polls(db: asyncpg.Pool, vendor: str, limit: int = 200) -> list[dict[str, Any]]:
+    rows = await db.fetch(
+        "SELECT id, action, at, window_start, window_end, page, orders_returned, duration_ms, outcome, detail"
+        " FROM polls WHERE vendor = $1 ORDER BY id DESC LIMIT $2",
+        vendor,
+        limit,
+    )
+    return [dict(row) for row in rows]

@@ -1,0 +1,204 @@
+"""Routing, free of I/O: eligible sources per line → ranked by vendor priority → grouped by vendor →
+split into vendor orders, each decision with a reason a person can read.
+
+Strategy (vendor priority): the source with the lowest ``priority`` number that has the quantity in
+stock wins; a source whose stock is not tracked (``None``) counts as in stock. A line nobody can take
+holds the whole order, so an order is never half-sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+
+from shared.contracts.orders import Discount, OrderLine, OrderReceivedData
+from shared.contracts.vendor_orders import VendorOrderCreatedData, VendorOrderLine
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Source:
+    vendor: str
+    vendor_sku: str | None = None
+    cost: Decimal | None = None
+    stock: int | None = None
+    priority: int = 100
+
+
+@dataclass(frozen=True)
+class LineDecision:
+    line_id: str
+    sku: str
+    quantity: int
+    vendor: str | None
+    vendor_sku: str | None
+    cost: Decimal | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class RoutingResult:
+    decisions: tuple[LineDecision, ...]
+
+    @property
+    def hold_reasons(self) -> tuple[str, ...]:
+        return tuple(d.reason for d in self.decisions if d.vendor is None)
+
+    @property
+    def held(self) -> bool:
+        return bool(self.hold_reasons)
+
+
+def _stock_text(source: Source) -> str:
+    return "stock not tracked" if source.stock is None else f"in stock {source.stock}"
+
+
+def route_line(line: OrderLine, sources: Sequence[Source]) -> LineDecision:
+    if not sources:
+        return LineDecision(
+            line.line_id,
+            line.sku,
+            line.quantity,
+            None,
+            None,
+            None,
+            f"SKU {line.sku} has no vendor source in the catalog",
+        )
+    ranked = sorted(sources, key=lambda s: (s.priority, s.vendor))
+    for rank, source in enumerate(ranked, start=1):
+        if source.stock is None or source.stock >= line.quantity:
+            cost = f", cost {source.cost}" if source.cost is not None else ""
+            return LineDecision(
+                line.line_id,
+                line.sku,
+                line.quantity,
+                source.vendor,
+                source.vendor_sku,
+                source.cost,
+                f"SKU {line.sku} → {source.vendor}: {_stock_text(source)}{cost}, priority {source.priority}"
+                f" (choice {rank} of {len(ranked)})",
+            )
+    levels = ", ".join(f"{s.vendor}: {s.stock}" for s in ranked)
+    return LineDecision(
+        line.line_id,
+        line.sku,
+        line.quantity,
+        None,
+        None,
+        None,
+        f"SKU {line.sku}: no vendor has {line.quantity} in stock ({levels})",
+    )
+
+
+def route_order(order: OrderReceivedData, sources_by_sku: Mapping[str, Sequence[Source]]) -> RoutingResult:
+    return RoutingResult(tuple(route_line(line, sources_by_sku.get(line.sku, ())) for line in order.lines))
+
+
+def allocate(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """Split ``total`` into cents proportional to ``weights``; the shares add up to ``total`` exactly.
+
+    Largest remainder: everyone gets the rounded-down share, then the leftover cents go to the largest
+    fractional parts (ties to the earlier share, so the result is deterministic).
+    """
+    if not weights:
+        return []
+    cents_total = int((total / CENT).to_integral_value())
+    weight_sum = sum(weights, Decimal("0"))
+    if weight_sum <= 0:
+        weights = [Decimal("1")] * len(weights)
+        weight_sum = Decimal(len(weights))
+    exact = [Decimal(cents_total) * w / weight_sum for w in weights]
+    floors = [int(e.to_integral_value(rounding=ROUND_DOWN)) for e in exact]
+    leftover = cents_total - sum(floors)
+    by_remainder = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for index in by_remainder[:leftover]:
+        floors[index] += 1
+    return [Decimal(c) * CENT for c in floors]
+
+
+def split_order(
+    order: OrderReceivedData, result: RoutingResult, new_vendor_order_id: Callable[[], str]
+) -> list[VendorOrderCreatedData]:
+    """One vendor order per vendor, numbered ``<order_number>-<n>`` in order of first appearance, each
+    with only its own lines and its share of tax, shipping and discounts."""
+    if result.held:
+        raise ValueError("a held order is not split")
+    lines_by_id = {line.line_id: line for line in order.lines}
+    vendors: list[str] = []
+    grouped: dict[str, list[tuple[OrderLine, LineDecision]]] = {}
+    for decision in result.decisions:
+        assert decision.vendor is not None
+        if decision.vendor not in grouped:
+            vendors.append(decision.vendor)
+            grouped[decision.vendor] = []
+        grouped[decision.vendor].append((lines_by_id[decision.line_id], decision))
+
+    subtotals = [sum((line.unit_price * line.quantity for line, _ in grouped[v]), Decimal("0")) for v in vendors]
+    tax_shares = allocate(order.tax_amount, subtotals)
+    shipping_shares = allocate(order.shipping_amount, subtotals)
+    discount_shares = [allocate(d.amount, subtotals) for d in order.discounts]
+
+    vendor_orders = []
+    for index, vendor in enumerate(vendors):
+        lines = [
+            VendorOrderLine(
+                line_id=line.line_id,
+                sku=line.sku,
+                vendor_sku=decision.vendor_sku,
+                name=line.name,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                cost=decision.cost,
+                weight=line.weight,
+                weight_unit=line.weight_unit,
+                image_url=line.image_url,
+                options=line.options,
+                location=line.location,
+                upc=line.upc,
+            )
+            for line, decision in grouped[vendor]
+        ]
+        discounts = [
+            Discount(code=d.code, amount=shares[index])
+            for d, shares in zip(order.discounts, discount_shares, strict=True)
+            if shares[index] > 0
+        ]
+        vendor_orders.append(
+            VendorOrderCreatedData(
+                vendor_order_id=new_vendor_order_id(),
+                vendor_order_number=f"{order.order_number}-{index + 1}",
+                vendor=vendor,
+                order_id=order.order_id,
+                channel=order.channel,
+                external_id=order.external_id,
+                order_number=order.order_number,
+                ordered_at=order.ordered_at,
+                status=order.status,
+                currency=order.currency,
+                customer=order.customer,
+                bill_to=order.bill_to,
+                ship_to=order.ship_to,
+                shipping_method=order.shipping_method,
+                payment_method=order.payment_method,
+                tax_amount=tax_shares[index],
+                shipping_amount=shipping_shares[index],
+                discounts=discounts,
+                gift=order.gift,
+                gift_message=order.gift_message,
+                customer_notes=order.customer_notes,
+                internal_notes=order.internal_notes,
+                total_weight=_vendor_weight(order, lines),
+                weight_unit=order.weight_unit or next((li.weight_unit for li in lines if li.weight_unit), None),
+                lines=lines,
+            )
+        )
+    return vendor_orders
+
+
+def _vendor_weight(order: OrderReceivedData, lines: Sequence[VendorOrderLine]) -> Decimal | None:
+    """The vendor order's weight: the sum of its lines' weights (weight is per unit), when known."""
+    if all(line.weight is None for line in lines):
+        return order.total_weight if len(lines) == len(order.lines) else None
+    return sum(((line.weight or Decimal("0")) * line.quantity for line in lines), Decimal("0"))

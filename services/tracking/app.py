@@ -1,0 +1,60 @@
+"""Tracking's composition root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from aiohttp import web
+from faststream.rabbit import RabbitMessage
+from pydantic import Field
+
+from services.tracking import repository
+from services.tracking.consumers import (
+    ORDERS_CONSUMER,
+    SHIPMENTS_CONSUMER,
+    on_order_cancelled,
+    on_order_received,
+    on_shipment_reported,
+)
+from shared.contracts.orders import OrderCancelled, OrderReceived
+from shared.contracts.shipments import ShipmentReported
+from shared.http import ApiError, json_response, require_admin
+from shared.messaging.inbox import apply_once
+from shared.messaging.topology import TRACKING_ORDERS, TRACKING_SHIPMENTS
+from shared.service import Runtime, ServiceDefinition, message_context
+
+OrderEvent = Annotated[OrderReceived | OrderCancelled, Field(discriminator="type")]
+
+
+async def setup(runtime: Runtime) -> None:
+    async def get_shipments(request: web.Request) -> web.Response:
+        require_admin(request)
+        view = await repository.shipments_view(runtime.pool, request.match_info["order_id"])
+        if view is None:
+            raise ApiError(404, "not_found", "no shipments known for this order")
+        return json_response(view)
+
+    runtime.app.router.add_get("/v1/orders/{order_id}/shipments", get_shipments)
+
+    async def on_shipment(event: ShipmentReported, message: RabbitMessage) -> None:
+        """Apply a shipment to the order's lines and announce the order's new status."""
+        message_context(message, event.correlation_id)
+        if await apply_once(runtime.pool, SHIPMENTS_CONSUMER, event, lambda c: on_shipment_reported(c, event)):
+            runtime.relay.wake()
+
+    async def on_order(event: OrderEvent, message: RabbitMessage) -> None:
+        """Keep the order's lines (to measure shipments against) and its cancellation."""
+        message_context(message, event.correlation_id)
+        if isinstance(event, OrderReceived):
+            ran = await apply_once(runtime.pool, ORDERS_CONSUMER, event, lambda c: on_order_received(c, event))
+        else:
+            ran = await apply_once(runtime.pool, ORDERS_CONSUMER, event, lambda c: on_order_cancelled(c, event))
+        if ran:
+            runtime.relay.wake()
+
+    runtime.subscribe(TRACKING_SHIPMENTS, on_shipment)
+    runtime.subscribe(TRACKING_ORDERS, on_order)
+
+
+SERVICE = ServiceDefinition(name="tracking", package_dir=Path(__file__).parent, setup=setup)

@@ -1,0 +1,112 @@
+"""Tracking's tables: orders and their lines, shipments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from services.tracking.fulfilment import LineProgress
+from shared.contracts.orders import OrderReceivedData
+from shared.contracts.shipments import ShipmentReportedData
+from shared.db import Connection, Queryable
+
+
+@dataclass(frozen=True)
+class TrackedOrder:
+    order_id: str
+    channel: str
+    external_id: str
+    order_number: str
+    status: str | None
+    cancelled: bool
+
+
+async def insert_order(connection: Connection, order: OrderReceivedData) -> bool:
+    inserted = await connection.fetchval(
+        "INSERT INTO orders (order_id, channel, external_id, order_number) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (order_id) DO NOTHING RETURNING true",
+        order.order_id,
+        order.channel,
+        order.external_id,
+        order.order_number,
+    )
+    if inserted:
+        await connection.executemany(
+            "INSERT INTO order_lines (order_id, line_id, sku, ordered) VALUES ($1, $2, $3, $4)",
+            [(order.order_id, line.line_id, line.sku, line.quantity) for line in order.lines],
+        )
+    return bool(inserted)
+
+
+async def get_order(connection: Queryable, order_id: str, *, lock: bool = False) -> TrackedOrder | None:
+    sql = "SELECT order_id, channel, external_id, order_number, status, cancelled FROM orders WHERE order_id = $1"
+    row = await connection.fetchrow(sql + (" FOR UPDATE" if lock else ""), order_id)
+    return TrackedOrder(**dict(row)) if row else None
+
+
+async def lines(connection: Queryable, order_id: str) -> list[LineProgress]:
+    rows = await connection.fetch(
+        "SELECT line_id, ordered, shipped FROM order_lines WHERE order_id = $1 ORDER BY line_id", order_id
+    )
+    return [LineProgress(r["line_id"], r["ordered"], r["shipped"]) for r in rows]
+
+
+async def save_lines(connection: Connection, order_id: str, progress: list[LineProgress]) -> None:
+    await connection.executemany(
+        "UPDATE order_lines SET shipped = $3 WHERE order_id = $1 AND line_id = $2",
+        [(order_id, line.line_id, line.shipped) for line in progress],
+    )
+
+
+async def set_status(connection: Connection, order_id: str, status: str | None, cancelled: bool) -> None:
+    await connection.execute(
+        "UPDATE orders SET status = $2, cancelled = $3, updated_at = now() WHERE order_id = $1",
+        order_id,
+        status,
+        cancelled,
+    )
+
+
+async def insert_shipment(connection: Connection, shipment: ShipmentReportedData) -> bool:
+    inserted = await connection.fetchval(
+        "INSERT INTO shipments (shipment_id, order_id, vendor, vendor_order_id, payload) VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (shipment_id) DO NOTHING RETURNING true",
+        shipment.shipment_id,
+        shipment.order_id,
+        shipment.vendor,
+        shipment.vendor_order_id,
+        shipment.model_dump(mode="json"),
+    )
+    return bool(inserted)
+
+
+async def unapplied_shipments(connection: Connection, order_id: str) -> list[ShipmentReportedData]:
+    rows = await connection.fetch(
+        "SELECT payload FROM shipments WHERE order_id = $1 AND NOT applied ORDER BY reported_at", order_id
+    )
+    return [ShipmentReportedData.model_validate(r["payload"]) for r in rows]
+
+
+async def mark_applied(connection: Connection, shipment_id: str) -> None:
+    await connection.execute("UPDATE shipments SET applied = true WHERE shipment_id = $1", shipment_id)
+
+
+async def shipments_view(db: asyncpg.Pool, order_id: str) -> dict[str, Any] | None:
+    order = await get_order(db, order_id)
+    rows = await db.fetch(
+        "SELECT payload, reported_at, applied FROM shipments WHERE order_id = $1 ORDER BY reported_at", order_id
+    )
+    if order is None and not rows:
+        return None
+    line_rows = await db.fetch(
+        "SELECT line_id, sku, ordered, shipped FROM order_lines WHERE order_id = $1 ORDER BY line_id", order_id
+    )
+    return {
+        "order_id": order_id,
+        "status": order.status if order else None,
+        "cancelled": order.cancelled if order else False,
+        "lines": [dict(r) for r in line_rows],
+        "shipments": [{**r["payload"], "reported_at": r["reported_at"], "applied": r["applied"]} for r in rows],
+    }

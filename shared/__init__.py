@@ -1,0 +1,1 @@
+"""Dropship Router's own shared library: contracts, messaging, database, settings, HTTP and logging."""

@@ -1,0 +1,153 @@
+"""Order events: ``order.received``, ``order.cancelled`` (intake) and ``order.status_changed`` (tracking)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field
+
+from shared.contracts.envelope import Contract, Envelope, UtcDatetime
+
+WeightUnit = Literal["pounds", "ounces", "grams"]
+ChannelOrderStatus = Literal["paid", "unpaid", "on_hold"]
+OrderStatus = Literal[
+    "received",
+    "held",
+    "routed",
+    "partially_shipped",
+    "shipped",
+    "cancelled",
+    "partially_cancelled",
+]
+
+
+class Address(Contract):
+    name: str
+    company: str | None = None
+    address1: str
+    address2: str | None = None
+    city: str
+    state: str | None = None
+    postal_code: str
+    country: str = Field(description="ISO 3166-1 alpha-2")
+    phone: str | None = None
+    email: str | None = None
+
+
+class Party(Contract):
+    """A bill-to party: no address needed."""
+
+    name: str
+    company: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+class Customer(Contract):
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+class Discount(Contract):
+    code: str
+    amount: Decimal = Field(description="Positive amount taken off the order.")
+
+
+class LineOption(Contract):
+    name: str
+    value: str
+
+
+class OrderLine(Contract):
+    line_id: str
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+    weight: Decimal | None = None
+    weight_unit: WeightUnit | None = None
+    image_url: str | None = None
+    options: list[LineOption] = Field(default_factory=list)
+    location: str | None = None
+    upc: str | None = None
+
+
+class OrderReceivedData(Contract):
+    order_id: str
+    channel: str
+    external_id: str
+    order_number: str
+    ordered_at: UtcDatetime
+    status: ChannelOrderStatus = "paid"
+    currency: str
+    customer: Customer | None = None
+    bill_to: Party | None = None
+    ship_to: Address
+    shipping_method: str | None = None
+    payment_method: str | None = None
+    tax_amount: Decimal = Decimal("0")
+    shipping_amount: Decimal = Decimal("0")
+    discounts: list[Discount] = Field(default_factory=list)
+    gift: bool = False
+    gift_message: str | None = None
+    customer_notes: str | None = None
+    internal_notes: str | None = None
+    total_weight: Decimal | None = None
+    weight_unit: WeightUnit | None = None
+    lines: list[OrderLine]
+
+
+class OrderReceived(Envelope):
+    """A channel order was accepted and stored. Published by intake."""
+
+    event_type = "order.received"
+    type: Literal["order.received"] = "order.received"
+    data: OrderReceivedData
+
+
+class OrderCancelledData(Contract):
+    order_id: str
+    reason: str | None = None
+
+
+class OrderCancelled(Envelope):
+    """A person or the channel cancelled the order. Published by intake."""
+
+    event_type = "order.cancelled"
+    type: Literal["order.cancelled"] = "order.cancelled"
+    data: OrderCancelledData
+
+
+class ShipmentSummary(Contract):
+    """The shipment that caused a status change, as the channel receives it."""
+
+    shipment_id: str
+    vendor: str
+    carrier: str | None = None
+    service: str | None = None
+    tracking_number: str | None = None
+    ship_date: str | None = Field(default=None, description="ISO date the package shipped.")
+    shipping_cost: Decimal | None = None
+    notes_to_buyer: str | None = None
+    notify_customer: bool | None = None
+    lines: list[dict[str, object]] = Field(default_factory=list)
+
+
+class OrderStatusChangedData(Contract):
+    order_id: str
+    channel: str
+    external_id: str
+    order_number: str
+    status: OrderStatus
+    previous_status: OrderStatus | None = None
+    shipment: ShipmentSummary | None = None
+
+
+class OrderStatusChanged(Envelope):
+    """The order's derived status changed, or a shipment was added. Published by tracking."""
+
+    event_type = "order.status_changed"
+    type: Literal["order.status_changed"] = "order.status_changed"
+    data: OrderStatusChangedData

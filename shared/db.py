@@ -1,0 +1,184 @@
+"""PostgreSQL access: the database itself, per-service schemas, migrations and connection pools.
+
+Every service owns one schema named after it. Migrations are plain SQL files applied in name order,
+first the shared messaging tables (outbox, inbox) and then the service's own, each file in its own
+transaction and recorded in ``<schema>.schema_migrations``. An advisory lock lets several instances
+start at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import zlib
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+if TYPE_CHECKING:
+    from asyncpg.pool import PoolConnectionProxy
+
+    Connection: TypeAlias = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
+    """A connection, whether opened directly or borrowed from a pool."""
+    Queryable: TypeAlias = Connection | asyncpg.Pool[asyncpg.Record]
+    """Anything that runs a query: a connection or a pool."""
+else:
+    Connection = Queryable = asyncpg.Connection
+
+SHARED_MIGRATIONS = Path(__file__).parent / "messaging" / "migrations"
+
+
+class InfrastructureUnavailable(RuntimeError):
+    """RabbitMQ or PostgreSQL does not answer; the message names what was tried and how to start it."""
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, default=_json_default, separators=(",", ":"), ensure_ascii=False)
+
+
+async def _init_connection(connection: asyncpg.Connection) -> None:
+    await connection.set_type_codec("jsonb", encoder=dumps, decoder=json.loads, schema="pg_catalog")
+    await connection.set_type_codec("json", encoder=dumps, decoder=json.loads, schema="pg_catalog")
+
+
+def redacted_dsn(dsn: str) -> str:
+    parts = urlsplit(dsn)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return dsn
+
+
+def _admin_dsn(dsn: str) -> tuple[str, str]:
+    parts = urlsplit(dsn)
+    database = parts.path.lstrip("/") or "postgres"
+    return urlunsplit(parts._replace(path="/postgres")), database
+
+
+async def ensure_database(dsn: str) -> None:
+    """Create the database named in ``dsn`` if it does not exist yet."""
+    admin_dsn, database = _admin_dsn(dsn)
+    try:
+        connection = await asyncpg.connect(admin_dsn, timeout=10)
+    except (OSError, asyncpg.PostgresError) as error:
+        raise InfrastructureUnavailable(
+            f"PostgreSQL does not answer at {redacted_dsn(admin_dsn)} ({error}); start it with "
+            "'pg_ctlcluster --skip-systemctl-redirect <version> main start' or 'docker compose up -d postgres'"
+        ) from error
+    try:
+        exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database)
+        if not exists:
+            # Another process may create it between our check and our create.
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError):
+                await connection.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await connection.close()
+
+
+async def drop_database(dsn: str) -> None:
+    admin_dsn, database = _admin_dsn(dsn)
+    connection = await asyncpg.connect(admin_dsn, timeout=10)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+def migration_files(service_dir: Path) -> list[tuple[str, Path]]:
+    """The migrations of one service, shared ones first, as (recorded name, file)."""
+    shared = [(f"shared/{path.name}", path) for path in sorted(SHARED_MIGRATIONS.glob("*.sql"))]
+    own = [(path.name, path) for path in sorted((service_dir / "migrations").glob("*.sql"))]
+    return shared + own
+
+
+async def migrate(dsn: str, schema: str, files: Sequence[tuple[str, Path]]) -> list[str]:
+    """Apply the migrations not applied yet to ``schema``. Answers the names applied now."""
+    connection = await asyncpg.connect(dsn, timeout=10)
+    applied_now: list[str] = []
+    try:
+        await connection.execute("SELECT pg_advisory_lock($1)", zlib.crc32(schema.encode()))
+        try:
+            await connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            await connection.execute(f'SET search_path TO "{schema}"')
+            await connection.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            done = {row["name"] for row in await connection.fetch("SELECT name FROM schema_migrations")}
+            for name, path in files:
+                if name in done:
+                    continue
+                async with connection.transaction():
+                    await connection.execute(path.read_text())
+                    await connection.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
+                applied_now.append(name)
+        finally:
+            await connection.execute("SELECT pg_advisory_unlock($1)", zlib.crc32(schema.encode()))
+    finally:
+        await connection.close()
+    return applied_now
+
+
+async def pending_migrations(pool: asyncpg.Pool, files: Sequence[tuple[str, Path]]) -> list[str]:
+    try:
+        rows = await pool.fetch("SELECT name FROM schema_migrations")
+    except asyncpg.UndefinedTableError:
+        return [name for name, _ in files]
+    done = {row["name"] for row in rows}
+    return [name for name, _ in files if name not in done]
+
+
+async def create_pool(dsn: str, schema: str, *, max_size: int = 10) -> asyncpg.Pool:
+    """A pool whose connections see the service's schema first and decode JSON columns."""
+    try:
+        pool = await asyncpg.create_pool(
+            dsn,
+            min_size=1,
+            max_size=max_size,
+            init=_init_connection,
+            server_settings={"search_path": schema, "timezone": "UTC"},
+            timeout=10,
+        )
+    except (OSError, asyncpg.PostgresError) as error:
+        raise InfrastructureUnavailable(
+            f"PostgreSQL does not answer at {redacted_dsn(dsn)} ({error}); start it with "
+            "'pg_ctlcluster --skip-systemctl-redirect <version> main start' or 'docker compose up -d postgres'"
+        ) from error
+    assert pool is not None
+    return pool
+
+
+async def listen_forever(dsn: str, channel: str, on_notify: Callable[[], None], stopping: asyncio.Event) -> None:
+    """Keep a ``LISTEN channel`` open until ``stopping`` is set, reconnecting after database restarts.
+
+    ``on_notify`` is also called after every (re)connect: notifications sent while we were not
+    listening are lost, so the caller must look for work then.
+    """
+    while not stopping.is_set():
+        connection: asyncpg.Connection | None = None
+        try:
+            connection = await asyncpg.connect(dsn, timeout=10)
+            lost = asyncio.Event()
+            connection.add_termination_listener(lambda _connection, lost=lost: lost.set())
+            await connection.add_listener(channel, lambda *_args: on_notify())
+            on_notify()
+            await lost.wait()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            await asyncio.sleep(1.0)
+        finally:
+            if connection is not None and not connection.is_closed():
+                with contextlib.suppress(Exception):
+                    await connection.close(timeout=2)

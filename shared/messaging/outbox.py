@@ -1,0 +1,174 @@
+"""The outbox: events are written in the transaction that makes the state change, and a relay
+publishes them with publisher confirms, persistent and mandatory.
+
+The relay wakes on ``LISTEN outbox_<schema>`` rather than polling, locks rows with
+``FOR UPDATE SKIP LOCKED`` so several relays can share a table, and marks rows published only after
+the broker confirmed every message in the batch. A crash between publish and mark publishes the batch
+again: consumers deduplicate on ``message_id`` (the inbox), so at-least-once is enough.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import aio_pika
+import asyncpg
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
+
+from shared.contracts.envelope import Envelope
+from shared.db import Connection, listen_forever
+from shared.logging import get_logger
+from shared.messaging.topology import Topology
+
+log = get_logger(__name__)
+
+
+async def enqueue(connection: Connection, event: Envelope) -> None:
+    """Write ``event`` to the outbox. Call inside the transaction of the change that caused it."""
+    await connection.execute(
+        "INSERT INTO outbox (message_id, routing_key, message_type, correlation_id, body) VALUES ($1, $2, $3, $4, $5)",
+        event.message_id,
+        event.routing_key(),
+        event.type,
+        event.correlation_id,
+        event.model_dump_json().encode(),
+    )
+
+
+async def enqueue_many(connection: Connection, events: Sequence[Envelope]) -> None:
+    if events:
+        await connection.executemany(
+            "INSERT INTO outbox (message_id, routing_key, message_type, correlation_id, body)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            [(e.message_id, e.routing_key(), e.type, e.correlation_id, e.model_dump_json().encode()) for e in events],
+        )
+
+
+class OutboxRelay:
+    """Publishes a schema's outbox rows in id order until stopped."""
+
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        dsn: str,
+        schema: str,
+        connection: AbstractRobustConnection,
+        topology: Topology,
+        app_id: str,
+        batch_size: int = 200,
+        idle_poll_seconds: float = 5.0,
+    ) -> None:
+        self._pool = pool
+        self._dsn = dsn
+        self._schema = schema
+        self._amqp = connection
+        self._topology = topology
+        self._app_id = app_id
+        self._batch_size = batch_size
+        self._idle_poll_seconds = idle_poll_seconds
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._channel: AbstractChannel | None = None
+        self._exchange: AbstractExchange | None = None
+        self.published = 0
+
+    async def _ensure_exchange(self) -> AbstractExchange:
+        if self._channel is None or self._channel.is_closed or self._exchange is None:
+            self._channel = await self._amqp.channel(publisher_confirms=True, on_return_raises=True)
+            self._exchange = await self._channel.get_exchange(self._topology.exchange, ensure=True)
+        return self._exchange
+
+    async def publish_batch(self) -> int:
+        """Publish up to one batch; answers how many rows were published."""
+        async with self._pool.acquire() as connection, connection.transaction():
+            rows = await connection.fetch(
+                "SELECT id, message_id, routing_key, message_type, correlation_id, body, created_at"
+                " FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                self._batch_size,
+            )
+            if not rows:
+                return 0
+            exchange = await self._ensure_exchange()
+            try:
+                await asyncio.gather(*(self._publish(exchange, row) for row in rows))
+            except Exception as error:
+                await connection.execute(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])",
+                    [row["id"] for row in rows],
+                    str(error)[:500],
+                )
+                raise
+            await connection.execute(
+                "UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])",
+                [row["id"] for row in rows],
+            )
+        self.published += len(rows)
+        return len(rows)
+
+    async def _publish(self, exchange: AbstractExchange, row: Any) -> None:
+        created_at: datetime = row["created_at"]
+        message = aio_pika.Message(
+            bytes(row["body"]),
+            content_type="application/json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=row["message_id"],
+            correlation_id=row["correlation_id"],
+            type=row["message_type"],
+            app_id=self._app_id,
+            timestamp=created_at.astimezone(UTC),
+        )
+        # mandatory + on_return_raises: an unroutable event is an error here, never a silent drop.
+        await exchange.publish(message, routing_key=row["routing_key"], mandatory=True, timeout=30)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        listener = asyncio.create_task(self._listen(), name=f"outbox-listen-{self._schema}")
+        backoff = 0.2
+        try:
+            while not self._stopping.is_set():
+                try:
+                    published = await self.publish_batch()
+                    backoff = 0.2
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:
+                    log.warning("outbox publish failed, will retry", schema=self._schema, error=str(error))
+                    self._channel = None
+                    await self._sleep(backoff * (1 + random.random()))  # noqa: S311 - jitter, not crypto
+                    backoff = min(backoff * 2, 10.0)
+                    continue
+                if published < self._batch_size:
+                    await self._sleep(self._idle_poll_seconds)
+        finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+
+    async def _sleep(self, seconds: float) -> None:
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+
+    async def stop(self) -> None:
+        """Finish the batch under way, then stop."""
+        self._stopping.set()
+        self._wake.set()
+
+    async def _listen(self) -> None:
+        await listen_forever(self._dsn, f"outbox_{self._schema}", self._wake.set, self._stopping)
+
+
+async def purge_published(pool: asyncpg.Pool, older_than_hours: int = 24) -> int:
+    """Published rows are only history; keep a day of it for inspection."""
+    result: str = await pool.execute(
+        "DELETE FROM outbox WHERE published_at < now() - make_interval(hours => $1)", older_than_hours
+    )
+    return int(result.split()[-1])

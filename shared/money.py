@@ -1,0 +1,39 @@
+"""Money as it crosses our HTTP edge: a decimal string with at most two places, never a float."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
+
+_MONEY = re.compile(r"^-?\d{1,9}(\.\d{1,2})?$")
+CENT = Decimal("0.01")
+
+
+def parse_money(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, str):
+        raise ValueError('money must be a decimal string such as "19.99", not a number')
+    text = value.strip()
+    if not _MONEY.match(text):
+        raise ValueError('money must be a decimal string with at most two decimal places, such as "19.99"')
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern already rules this out
+        raise ValueError("not a decimal amount") from None
+
+
+def parse_non_negative_money(value: Any) -> Decimal:
+    amount = parse_money(value)
+    if amount < 0:
+        raise ValueError("must not be negative")
+    return amount
+
+
+Money = Annotated[Decimal, BeforeValidator(parse_money)]
+NonNegativeMoney = Annotated[Decimal, BeforeValidator(parse_non_negative_money)]
+
+
+def two_places(amount: Decimal) -> str:
+    return str(amount.quantize(CENT))

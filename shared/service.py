@@ -1,0 +1,235 @@
+"""The runtime every service shares: database, broker, outbox relay, HTTP server, health and metrics,
+and a graceful stop.
+
+A service is a :class:`ServiceDefinition`: its name, its package folder (for migrations) and a
+``setup`` function that adds routes, subscribers and background tasks to a :class:`Runtime`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import structlog
+from aio_pika.abc import AbstractRobustConnection
+from aiohttp import web
+from faststream import AckPolicy
+from faststream.rabbit import QueueType, RabbitBroker, RabbitMessage, RabbitQueue
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+
+from shared.db import create_pool, ensure_database, migrate, migration_files, pending_migrations
+from shared.http import ADMIN_TOKEN_KEY, REGISTRY_KEY, HttpMetrics, error_middleware, json_response
+from shared.logging import configure_logging, get_logger
+from shared.messaging.broker import connect, make_broker
+from shared.messaging.outbox import OutboxRelay, purge_published
+from shared.messaging.topology import QueueSpec, Topology, declare_queue, declare_topology
+from shared.settings import ServiceName, Settings
+
+log = get_logger(__name__)
+
+Setup = Callable[["Runtime"], Awaitable[None]]
+MessageHandler = Callable[..., Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: ServiceName
+    package_dir: Path
+    setup: Setup
+    description: str = ""
+
+
+@dataclass
+class Runtime:
+    """What a service's setup receives: the shared parts, already connected."""
+
+    definition: ServiceDefinition
+    settings: Settings
+    topology: Topology
+    pool: asyncpg.Pool
+    amqp: AbstractRobustConnection
+    broker: RabbitBroker
+    app: web.Application
+    registry: CollectorRegistry
+    relay: OutboxRelay
+    background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    stoppers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    port: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+    async def declare(self, spec: QueueSpec) -> None:
+        channel = await self.amqp.channel()
+        try:
+            await declare_queue(channel, self.topology, spec)
+        finally:
+            await channel.close()
+
+    def subscribe(self, spec: QueueSpec, handler: MessageHandler, *, title: str | None = None) -> Any:
+        """Consume ``spec`` with ``handler``. A handler that raises is nacked and redelivered; after
+        the queue's delivery limit the broker parks the message in ``<queue>.parked``."""
+        subscriber = self.broker.subscriber(
+            RabbitQueue(self.topology.queue(spec), queue_type=QueueType.QUORUM, declare=False),
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            title=title or spec.name,
+            description=f"{spec.name}: bound to {', '.join(spec.bindings)} on {self.topology.exchange}",
+        )
+        subscriber(handler)
+        return subscriber
+
+    def add_background(self, task: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        self.background.append(task)
+
+    def on_stop(self, stopper: Callable[[], Awaitable[None]]) -> None:
+        self.stoppers.append(stopper)
+
+
+def message_context(message: RabbitMessage, correlation_id: str | None) -> None:
+    """Bind the message's ids to every log line the handler writes."""
+    structlog.contextvars.bind_contextvars(
+        message_id=message.message_id, order_id=correlation_id or message.correlation_id
+    )
+
+
+def _health_routes(runtime: Runtime) -> list[web.RouteDef]:
+    files = migration_files(runtime.definition.package_dir)
+
+    async def healthz(_: web.Request) -> web.Response:
+        return json_response({"status": "ok", "service": runtime.name})
+
+    async def readyz(_: web.Request) -> web.Response:
+        problems: dict[str, str] = {}
+        try:
+            pending = await asyncio.wait_for(pending_migrations(runtime.pool, files), timeout=2)
+            if pending:
+                problems["migrations"] = f"pending: {', '.join(pending)}"
+        except Exception as error:
+            problems["database"] = f"unreachable: {type(error).__name__}"
+        if runtime.amqp.is_closed:
+            problems["broker"] = "connection closed"
+        status = 503 if problems else 200
+        return json_response({"status": "ready" if not problems else "not_ready", "problems": problems}, status)
+
+    async def metrics(_: web.Request) -> web.Response:
+        body = generate_latest(runtime.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    return [web.get("/healthz", healthz), web.get("/readyz", readyz), web.get("/metrics", metrics)]
+
+
+@contextlib.asynccontextmanager
+async def running_service(
+    definition: ServiceDefinition, settings: Settings | None = None, *, port: int | None = None
+) -> AsyncIterator[Runtime]:
+    """Start ``definition`` and stop it gracefully on exit. ``port=0`` picks a free port."""
+    settings = settings or Settings()
+    schema = definition.name
+    await ensure_database(settings.database_url)
+    applied = await migrate(settings.database_url, schema, migration_files(definition.package_dir))
+    if applied:
+        log.info("migrations applied", schema=schema, migrations=applied)
+    pool = await create_pool(settings.database_url, schema, max_size=settings.db_pool_size)
+    amqp = await connect(settings.amqp_url, name=f"dropship-{definition.name}")
+    topology = Topology(settings.namespace, settings.delivery_limit)
+    channel = await amqp.channel()
+    await declare_topology(channel, topology)
+    await channel.close()
+
+    registry = CollectorRegistry()
+    http_metrics = HttpMetrics(registry)
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware(http_metrics)])
+    app[ADMIN_TOKEN_KEY] = settings.resolved_admin_token
+    app[REGISTRY_KEY] = registry
+    broker = make_broker(settings.amqp_url, service=definition.name, prefetch_count=settings.prefetch_count)
+    relay = OutboxRelay(
+        pool=pool,
+        dsn=settings.database_url,
+        schema=schema,
+        connection=amqp,
+        topology=topology,
+        app_id=definition.name,
+    )
+    runtime = Runtime(definition, settings, topology, pool, amqp, broker, app, registry, relay)
+    published = Counter("outbox_published", "Events the outbox relay published", registry=registry)
+    app.router.add_routes(_health_routes(runtime))
+    await definition.setup(runtime)
+
+    tasks: list[asyncio.Task[None]] = [asyncio.create_task(relay.run(), name=f"{schema}-relay")]
+    tasks += [asyncio.create_task(job(), name=f"{schema}-background") for job in runtime.background]
+
+    async def purge_loop() -> None:
+        last = 0
+        while True:
+            with contextlib.suppress(Exception):
+                await purge_published(pool)
+            published.inc(relay.published - last)
+            last = relay.published
+            await asyncio.sleep(30)
+
+    tasks.append(asyncio.create_task(purge_loop(), name=f"{schema}-purge"))
+    await broker.start()
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=10)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.bind_host, settings.port(definition.name) if port is None else port)
+    await site.start()
+    runtime.port = _bound_port(site)
+    log.info("service started", port=runtime.port, namespace=settings.namespace or "(none)")
+    try:
+        yield runtime
+    finally:
+        log.info("service stopping")
+        # Order matters: stop taking new HTTP requests and messages, let in-flight work finish and
+        # ack, then let the relay publish what that work wrote, then close connections.
+        await runner.shutdown()
+        await broker.stop()
+        for stopper in runtime.stoppers:
+            with contextlib.suppress(Exception):
+                await stopper()
+        await relay.stop()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.shield(tasks[0]), timeout=10)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await runner.cleanup()
+        await pool.close()
+        await amqp.close()
+        log.info("service stopped")
+
+
+def _bound_port(site: web.TCPSite) -> int:
+    server: Any = site._server
+    sockets = getattr(server, "sockets", None) or ()
+    return int(sockets[0].getsockname()[1]) if sockets else 0
+
+
+def run(definition: ServiceDefinition) -> None:
+    """Entry point of ``python -m services.<name>``: run until SIGTERM or SIGINT."""
+    settings = Settings()
+    configure_logging(definition.name, settings.log_format, settings.log_level)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        async with running_service(definition, settings):
+            await stop.wait()
+
+    import uvloop
+
+    from shared.db import InfrastructureUnavailable
+
+    try:
+        uvloop.run(main())
+    except InfrastructureUnavailable as error:
+        log.error(str(error))
+        raise SystemExit(2) from None

@@ -1,0 +1,88 @@
+"""Typed settings from ``DROPSHIP_*`` environment variables, with defaults that work on a developer machine."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ServiceName = Literal["intake", "splitter", "shipstation", "tracking"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DROPSHIP_", extra="ignore")
+
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/dropship"
+    namespace: str = Field(default="", description="Prefix for exchanges and queues, so installs can share a broker.")
+    log_format: Literal["console", "json"] | None = None
+    log_level: str = "INFO"
+
+    admin_token: SecretStr | None = None
+    admin_token_file: Path = Path(".dropship/admin-token")
+
+    bind_host: str = "127.0.0.1"
+    intake_port: int = 8001
+    splitter_port: int = 8002
+    shipstation_port: int = 8003
+    tracking_port: int = 8004
+    intake_url: str | None = None
+    splitter_url: str | None = None
+    shipstation_url: str | None = None
+    tracking_url: str | None = None
+    shipstation_public_url: str | None = Field(
+        default=None, description="Base URL ShipStation reaches the adapter on (printed with the credentials)."
+    )
+
+    max_body_bytes: int = 1_048_576
+    prefetch_count: int = 64
+    delivery_limit: int = Field(default=10, description="Deliveries before a failing message is parked.")
+    db_pool_size: int = 10
+    webhook_timeout_seconds: float = 10.0
+    webhook_max_backoff_seconds: float = 600.0
+
+    def port(self, service: ServiceName) -> int:
+        ports: dict[ServiceName, int] = {
+            "intake": self.intake_port,
+            "splitter": self.splitter_port,
+            "shipstation": self.shipstation_port,
+            "tracking": self.tracking_port,
+        }
+        return ports[service]
+
+    def service_url(self, service: ServiceName) -> str:
+        explicit = {
+            "intake": self.intake_url,
+            "splitter": self.splitter_url,
+            "shipstation": self.shipstation_url,
+            "tracking": self.tracking_url,
+        }[service]
+        return (explicit or f"http://127.0.0.1:{self.port(service)}").rstrip("/")
+
+    @cached_property
+    def resolved_admin_token(self) -> str:
+        """The admin token: from the environment, else from the token file (created by ``make run``)."""
+        if self.admin_token is not None:
+            return self.admin_token.get_secret_value()
+        try:
+            return self.admin_token_file.read_text().strip()
+        except FileNotFoundError:
+            raise RuntimeError(
+                f"no admin token: set DROPSHIP_ADMIN_TOKEN or create {self.admin_token_file} (make run does)"
+            ) from None
+
+
+def ensure_admin_token_file(path: Path) -> bool:
+    """Create the admin token file (mode 0600) if it is missing. Answers whether it was created."""
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as token_file:
+        token_file.write(secrets.token_urlsafe(32) + "\n")
+    return True
