@@ -89,7 +89,8 @@ async def cancel_vendor_order(connection: Connection, vendor_order_id: str) -> s
     )
     if previous is not None and previous not in {"shipped", "cancelled"}:
         await connection.execute(
-            "UPDATE vendor_orders SET state = 'cancelled', last_modified = now() WHERE id = $1", vendor_order_id
+            "UPDATE vendor_orders SET state = 'cancelled', last_modified = now() WHERE id = $1",
+            vendor_order_id,
         )
     return previous
 
@@ -190,7 +191,9 @@ async def record_shipped(
     )
 
 
-async def record_problem(db: Queryable, vendor: str, kind: str, vendor_order_id: str | None, detail: str) -> None:
+async def record_problem(
+    db: Queryable, vendor: str, kind: str, vendor_order_id: str | None, detail: str
+) -> None:
     await db.execute(
         "INSERT INTO problems (vendor, kind, vendor_order_id, detail) VALUES ($1, $2, $3, $4)",
         vendor,

@@ -169,8 +169,12 @@ FIELD_CASES = [
     pytest.param({"vendor_order_id": "vo_XYZ"}, "OrderID", "vo_XYZ", id="OrderID"),
     pytest.param({"vendor_order_number": "1001-2"}, "OrderNumber", "1001-2", id="OrderNumber"),
     # 23:59:59 UTC is 18:59 in Chicago in July (CDT, UTC-5); seconds are dropped, not rounded.
-    pytest.param({"ordered_at": "2026-07-04T23:59:59+00:00"}, "OrderDate", "07/04/2026 18:59", id="OrderDate"),
-    pytest.param({"ordered_at": "2026-01-05T08:07:00+02:00"}, "OrderDate", "01/05/2026 00:07", id="OrderDate-offset"),
+    pytest.param(
+        {"ordered_at": "2026-07-04T23:59:59+00:00"}, "OrderDate", "07/04/2026 18:59", id="OrderDate"
+    ),
+    pytest.param(
+        {"ordered_at": "2026-01-05T08:07:00+02:00"}, "OrderDate", "01/05/2026 00:07", id="OrderDate-offset"
+    ),
     pytest.param({}, "LastModified", "11/26/2026 23:42", id="LastModified"),
     pytest.param({}, "OrderStatus", "paid", id="OrderStatus"),
     pytest.param({"shipping_method": "UPS Ground"}, "ShippingMethod", "UPS Ground", id="ShippingMethod"),
@@ -191,25 +195,41 @@ FIELD_CASES = [
     pytest.param({"channel": "etsy-eu"}, "CustomField1", "etsy-eu", id="CustomField1-channel"),
     pytest.param({"order_number": "#2001"}, "CustomField2", "#2001", id="CustomField2-channel-number"),
     pytest.param({"channel": "etsy-eu"}, "Source", "etsy-eu", id="Source-channel"),
-    pytest.param({"customer": {"email": "a@b.example"}}, "Customer/CustomerCode", "a@b.example", id="CustomerCode"),
+    pytest.param(
+        {"customer": {"email": "a@b.example"}}, "Customer/CustomerCode", "a@b.example", id="CustomerCode"
+    ),
     pytest.param({"bill_to": {"name": "Bea Pay"}}, "Customer/BillTo/Name", "Bea Pay", id="BillTo/Name"),
     pytest.param(
-        {"bill_to": {"name": "B", "company": "Pay Co"}}, "Customer/BillTo/Company", "Pay Co", id="BillTo/Company"
+        {"bill_to": {"name": "B", "company": "Pay Co"}},
+        "Customer/BillTo/Company",
+        "Pay Co",
+        id="BillTo/Company",
     ),
-    pytest.param({"bill_to": {"name": "B", "phone": "+49 1"}}, "Customer/BillTo/Phone", "+49 1", id="BillTo/Phone"),
     pytest.param(
-        {"bill_to": {"name": "B", "email": "b@x.example"}}, "Customer/BillTo/Email", "b@x.example", id="BillTo/Email"
+        {"bill_to": {"name": "B", "phone": "+49 1"}}, "Customer/BillTo/Phone", "+49 1", id="BillTo/Phone"
+    ),
+    pytest.param(
+        {"bill_to": {"name": "B", "email": "b@x.example"}},
+        "Customer/BillTo/Email",
+        "b@x.example",
+        id="BillTo/Email",
     ),
     pytest.param({"ship_to__name": "Cy Ship"}, "Customer/ShipTo/Name", "Cy Ship", id="ShipTo/Name"),
     pytest.param({"ship_to__company": "Box Ltd"}, "Customer/ShipTo/Company", "Box Ltd", id="ShipTo/Company"),
-    pytest.param({"ship_to__address1": "9 Elm Rd"}, "Customer/ShipTo/Address1", "9 Elm Rd", id="ShipTo/Address1"),
+    pytest.param(
+        {"ship_to__address1": "9 Elm Rd"}, "Customer/ShipTo/Address1", "9 Elm Rd", id="ShipTo/Address1"
+    ),
     pytest.param({"ship_to__address2": "Unit 7"}, "Customer/ShipTo/Address2", "Unit 7", id="ShipTo/Address2"),
     pytest.param({"ship_to__city": "Dallas"}, "Customer/ShipTo/City", "Dallas", id="ShipTo/City"),
     pytest.param({"ship_to__state": "Texas"}, "Customer/ShipTo/State", "TX", id="ShipTo/State-name"),
     pytest.param({"ship_to__state": "tx"}, "Customer/ShipTo/State", "TX", id="ShipTo/State-code"),
-    pytest.param({"ship_to__postal_code": "75201"}, "Customer/ShipTo/PostalCode", "75201", id="ShipTo/PostalCode"),
+    pytest.param(
+        {"ship_to__postal_code": "75201"}, "Customer/ShipTo/PostalCode", "75201", id="ShipTo/PostalCode"
+    ),
     pytest.param({"ship_to__country": "ca"}, "Customer/ShipTo/Country", "CA", id="ShipTo/Country"),
-    pytest.param({"ship_to__phone": "+1 555 0111"}, "Customer/ShipTo/Phone", "+1 555 0111", id="ShipTo/Phone"),
+    pytest.param(
+        {"ship_to__phone": "+1 555 0111"}, "Customer/ShipTo/Phone", "+1 555 0111", id="ShipTo/Phone"
+    ),
     pytest.param({"lines__0__line_id": "ln_9"}, "Items/Item/LineItemID", "ln_9", id="Item/LineItemID"),
     pytest.param({"lines__0__sku": "CUP-RED"}, "Items/Item/SKU", "CUP-RED", id="Item/SKU"),
     pytest.param({"lines__0__name": "Cup, red"}, "Items/Item/Name", "Cup, red", id="Item/Name"),
@@ -220,7 +240,10 @@ FIELD_CASES = [
         id="Item/ImageUrl",
     ),
     pytest.param(
-        {"lines__0__weight": "0.5", "lines__0__weight_unit": "pounds"}, "Items/Item/Weight", "0.50", id="Item/Weight"
+        {"lines__0__weight": "0.5", "lines__0__weight_unit": "pounds"},
+        "Items/Item/Weight",
+        "0.50",
+        id="Item/Weight",
     ),
     pytest.param(
         {"lines__0__weight": "0.5", "lines__0__weight_unit": "pounds"},
@@ -248,7 +271,9 @@ FIELD_CASES = [
     ),
     pytest.param({"lines__0__quantity": 3}, "Items/Item/Quantity", "3", id="Item/Quantity"),
     pytest.param({"lines__0__unit_price": "12.5"}, "Items/Item/UnitPrice", "12.50", id="Item/UnitPrice"),
-    pytest.param({"lines__0__unit_price": "0.125"}, "Items/Item/UnitPrice", "0.13", id="Item/UnitPrice-half-up"),
+    pytest.param(
+        {"lines__0__unit_price": "0.125"}, "Items/Item/UnitPrice", "0.13", id="Item/UnitPrice-half-up"
+    ),
     pytest.param({"lines__0__upc": "012345678905"}, "Items/Item/UPC", "012345678905", id="Item/UPC"),
     pytest.param({"lines__0__location": "A-1-2"}, "Items/Item/Location", "A-1-2", id="Item/Location"),
     pytest.param(
@@ -273,7 +298,10 @@ FIELD_CASES = [
         id="Discount/Name",
     ),
     pytest.param(
-        {"discounts": [{"code": "SAVE10", "amount": "10"}]}, "Items/Item[2]/Quantity", "1", id="Discount/Quantity"
+        {"discounts": [{"code": "SAVE10", "amount": "10"}]},
+        "Items/Item[2]/Quantity",
+        "1",
+        id="Discount/Quantity",
     ),
     pytest.param(
         {"discounts": [{"code": "SAVE10", "amount": "10"}]},
@@ -317,8 +345,16 @@ def test_rich_order_fields_in_the_xml() -> None:
         "WELCOME5",
         "VIP",
     ]
-    assert [text_at(option, "Value") for option in order.iterfind("Items/Item[1]/Options/Option")] == ["Red", "M"]
-    assert [text_at(item, "Adjustment") for item in order.iterfind("Items/Item")] == [None, None, "true", "true"]
+    assert [text_at(option, "Value") for option in order.iterfind("Items/Item[1]/Options/Option")] == [
+        "Red",
+        "M",
+    ]
+    assert [text_at(item, "Adjustment") for item in order.iterfind("Items/Item")] == [
+        None,
+        None,
+        "true",
+        "true",
+    ]
 
 
 def test_line_weights_add_up_to_the_orders_total_weight() -> None:
@@ -348,7 +384,9 @@ def test_weight_without_any_unit_is_left_out() -> None:
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        pytest.param({"customer": {"email": "c@x.example", "phone": "1", "name": "C"}}, "c@x.example", id="email"),
+        pytest.param(
+            {"customer": {"email": "c@x.example", "phone": "1", "name": "C"}}, "c@x.example", id="email"
+        ),
         pytest.param({"bill_to": {"name": "B", "email": "b@x.example"}}, "b@x.example", id="bill-to-email"),
         pytest.param({"customer": {"phone": "+1 555 0100", "name": "C"}}, "+1 555 0100", id="phone"),
         pytest.param({"customer": {"name": "Cleo"}}, "Cleo", id="name"),
@@ -421,7 +459,11 @@ def test_default_status_names_are_the_statuses_themselves() -> None:
 
 
 def test_configured_status_names_are_emitted() -> None:
-    names: dict[ShipStationStatus, str] = {**DEFAULT_STATUS_NAMES, "cancelled": "Storniert", "paid": "Bezahlt"}
+    names: dict[ShipStationStatus, str] = {
+        **DEFAULT_STATUS_NAMES,
+        "cancelled": "Storniert",
+        "paid": "Bezahlt",
+    }
     body, _ = render_page(
         exportable(vendor_order(), state="cancelled"),
         exportable(vendor_order(vendor_order_id="vo_2"), state="partially_shipped"),
@@ -467,7 +509,13 @@ def test_totals_reconcile_and_equal_the_contracts_order_total(
 ) -> None:
     fields = minimal_order_fields()
     fields["lines"] = [
-        {"line_id": f"L{n}", "sku": f"S{n}", "name": f"Item {n}", "quantity": quantity, "unit_price": str(price)}
+        {
+            "line_id": f"L{n}",
+            "sku": f"S{n}",
+            "name": f"Item {n}",
+            "quantity": quantity,
+            "unit_price": str(price),
+        }
         for n, (price, quantity) in enumerate(lines)
     ]
     fields["discounts"] = [{"code": f"D{n}", "amount": str(amount)} for n, amount in enumerate(discounts)]
@@ -571,7 +619,10 @@ def test_long_multibyte_text_is_truncated_by_characters(custom_store_schema: etr
     ],
 )
 def test_ship_to_state_names_become_codes(country: str, state: str, expected: str) -> None:
-    assert parsed_text({"ship_to__country": country, "ship_to__state": state}, "Customer/ShipTo/State") == expected
+    assert (
+        parsed_text({"ship_to__country": country, "ship_to__state": state}, "Customer/ShipTo/State")
+        == expected
+    )
 
 
 def test_values_that_break_when_cut_are_left_out_instead(custom_store_schema: etree.XMLSchema) -> None:
@@ -598,7 +649,10 @@ def test_more_than_ten_options_fold_into_the_last(custom_store_schema: etree.XML
     names = [text_at(option, "Name") for option in order.iterfind("Items/Item/Options/Option")]
     assert len(names) == MAX_OPTIONS
     assert names[-1] == "More options"
-    assert text_at(order, "Items/Item/Options/Option[10]/Value") == "Opt9: V9; Opt10: V10; Opt11: V11; Opt12: V12"
+    assert (
+        text_at(order, "Items/Item/Options/Option[10]/Value")
+        == "Opt9: V9; Opt10: V10; Opt11: V11; Opt12: V12"
+    )
     assert_valid(custom_store_schema, etree.fromstring(body))
 
 
@@ -615,7 +669,9 @@ INVALID_CASES = [
     pytest.param({"lines__0__quantity": 100000}, "quantity", id="quantity-too-large"),
     pytest.param({"lines__0__unit_price": "10000000.00"}, "unit price", id="price-too-many-digits"),
     pytest.param({"lines__0__name": "\x02\x03"}, "name is empty", id="line-name-empty"),
-    pytest.param({"lines__0__weight": "-1", "lines__0__weight_unit": "grams"}, "weight", id="negative-weight"),
+    pytest.param(
+        {"lines__0__weight": "-1", "lines__0__weight_unit": "grams"}, "weight", id="negative-weight"
+    ),
     pytest.param({"tax_amount": "-0.01"}, "tax amount", id="negative-tax"),
     pytest.param({"shipping_amount": "-5"}, "shipping amount", id="negative-shipping"),
     pytest.param({"shipping_amount": "99999999"}, "shipping amount", id="shipping-too-many-digits"),
@@ -626,7 +682,9 @@ INVALID_CASES = [
     pytest.param({"vendor_order_number": "n" * 51}, "order number", id="number-too-long"),
     pytest.param({"discounts": [{"code": "NEG", "amount": "-1"}]}, "discount", id="negative-discount"),
     pytest.param(
-        {"lines__0__quantity": 99999, "lines__0__unit_price": "999.99"}, "order total", id="total-too-many-digits"
+        {"lines__0__quantity": 99999, "lines__0__unit_price": "999.99"},
+        "order total",
+        id="total-too-many-digits",
     ),
 ]
 

@@ -1,0 +1,141 @@
+"""Test infrastructure: every run gets its own PostgreSQL database and RabbitMQ namespace, so a
+running install (or another test run) is never touched, and removes both when it ends."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+import aiohttp
+import pytest
+
+from services.intake.app import SERVICE as INTAKE
+from services.shipstation.app import SERVICE as SHIPSTATION
+from services.splitter.app import SERVICE as SPLITTER
+from services.tracking.app import SERVICE as TRACKING
+from shared.db import drop_database, ensure_database
+from shared.logging import configure_logging
+from shared.messaging.broker import connect
+from shared.service import Runtime, running_service
+from shared.settings import Settings
+from tests.support import Api, free_port
+
+RUN_ID = uuid.uuid4().hex[:8]
+BASE_DATABASE_URL = os.environ.get("DROPSHIP_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432")
+AMQP_URL = os.environ.get("DROPSHIP_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+@dataclass(frozen=True)
+class TestEnvironment:
+    database_url: str
+    namespace: str
+    admin_token: str
+
+    def settings(self, **overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "database_url": self.database_url,
+            "amqp_url": AMQP_URL,
+            "namespace": self.namespace,
+            "admin_token": self.admin_token,
+            "log_format": "json",
+            "delivery_limit": 5,
+        }
+        values.update(overrides)
+        return Settings(**values)  # type: ignore[arg-type]
+
+    def env(self) -> dict[str, str]:
+        """Environment variables for a service started as its own process."""
+        return {
+            "DROPSHIP_DATABASE_URL": self.database_url,
+            "DROPSHIP_AMQP_URL": AMQP_URL,
+            "DROPSHIP_NAMESPACE": self.namespace,
+            "DROPSHIP_ADMIN_TOKEN": self.admin_token,
+            "DROPSHIP_LOG_FORMAT": "json",
+            "DROPSHIP_DELIVERY_LIMIT": "5",
+        }
+
+
+def _namespace_queues(namespace: str) -> list[str]:
+    try:
+        listed = subprocess.run(
+            ["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [name.strip() for name in listed.stdout.splitlines() if name.strip().startswith(f"{namespace}.")]
+
+
+async def _remove_namespace(namespace: str) -> None:
+    connection = await connect(AMQP_URL, name="dropship-tests-cleanup")
+    try:
+        channel = await connection.channel()
+        for queue in _namespace_queues(namespace):
+            await channel.queue_delete(queue, if_unused=False, if_empty=False)
+        for exchange in ("dropship.events", "dropship.parked"):
+            await channel.exchange_delete(f"{namespace}.{exchange}")
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+async def test_env() -> AsyncIterator[TestEnvironment]:
+    configure_logging("tests", "json", os.environ.get("DROPSHIP_TEST_LOG_LEVEL", "WARNING"))
+    environment = TestEnvironment(
+        database_url=f"{BASE_DATABASE_URL}/dropship_test_{RUN_ID}",
+        namespace=f"test{RUN_ID}",
+        admin_token=f"admin-{uuid.uuid4().hex}",
+    )
+    await ensure_database(environment.database_url)
+    try:
+        yield environment
+    finally:
+        await drop_database(environment.database_url)
+        await _remove_namespace(environment.namespace)
+
+
+@dataclass
+class RunningSystem:
+    intake: Runtime
+    splitter: Runtime
+    shipstation: Runtime
+    tracking: Runtime
+    api: Api
+    env: TestEnvironment
+
+    def url(self, service: str) -> str:
+        return self.api.urls[service]
+
+
+@pytest.fixture(scope="session")
+async def system(test_env: TestEnvironment) -> AsyncIterator[RunningSystem]:
+    """All four services in this process, on free loopback ports, against the real broker and database."""
+    ports = {name: free_port() for name in ("intake", "splitter", "shipstation", "tracking")}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    settings = test_env.settings(
+        intake_port=ports["intake"],
+        splitter_port=ports["splitter"],
+        shipstation_port=ports["shipstation"],
+        tracking_port=ports["tracking"],
+        webhook_max_backoff_seconds=2.0,
+    )
+    async with AsyncExitStack() as stack:
+        runtimes = {}
+        for definition in (SPLITTER, TRACKING, SHIPSTATION, INTAKE):
+            runtimes[definition.name] = await stack.enter_async_context(running_service(definition, settings))
+        session = await stack.enter_async_context(aiohttp.ClientSession())
+        yield RunningSystem(
+            runtimes["intake"],
+            runtimes["splitter"],
+            runtimes["shipstation"],
+            runtimes["tracking"],
+            Api(session, urls, test_env.admin_token),
+            test_env,
+        )

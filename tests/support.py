@@ -1,0 +1,163 @@
+"""Helpers the integration and end-to-end tests share: ports, waiting, an admin client, a channel
+that receives webhooks, and order builders."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import aiohttp
+from aiohttp import web
+
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def basic_auth(username: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+async def wait_until(check: Callable[[], Awaitable[T | None]], timeout: float = 20.0, every: float = 0.05) -> T:
+    """Poll ``check`` until it answers something other than None or False; fail after ``timeout``."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    last: T | None = None
+    while asyncio.get_running_loop().time() < deadline:
+        last = await check()
+        if last is not None and last is not False:
+            return last
+        await asyncio.sleep(every)
+    raise AssertionError(f"condition not met within {timeout}s; last answer: {last!r}")
+
+
+@dataclass
+class Api:
+    """Calls the services' HTTP APIs as a person or a channel would."""
+
+    session: aiohttp.ClientSession
+    urls: dict[str, str]
+    admin_token: str
+
+    def _headers(self, token: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token or self.admin_token}"}
+
+    async def call(
+        self, method: str, service: str, path: str, json: Any = None, token: str | None = None, **kwargs: Any
+    ) -> tuple[int, Any]:
+        async with self.session.request(
+            method, self.urls[service] + path, json=json, headers=self._headers(token), **kwargs
+        ) as response:
+            body: Any = await response.text()
+            if response.content_type == "application/json":
+                body = await response.json()
+            return response.status, body
+
+    async def ok(self, method: str, service: str, path: str, json: Any = None, token: str | None = None) -> Any:
+        status, body = await self.call(method, service, path, json, token)
+        assert 200 <= status < 300, f"{method} {path} answered {status}: {body}"
+        return body
+
+
+@dataclass
+class Delivery:
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.body)
+
+
+@dataclass
+class ChannelReceiver:
+    """A real HTTP server on loopback playing the sales channel's webhook endpoint."""
+
+    secret: str = ""
+    deliveries: list[Delivery] = field(default_factory=list)
+    fail_next: int = 0
+    runner: web.AppRunner | None = None
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/webhooks"
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            return web.Response(status=503, text="down for maintenance")
+        self.deliveries.append(Delivery(dict(request.headers), body))
+        return web.Response(status=204)
+
+    async def start(self) -> ChannelReceiver:
+        app = web.Application()
+        app.router.add_post("/webhooks", self._handle)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        self.port = free_port()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+        return self
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+    def verify(self, delivery: Delivery) -> bool:
+        """Standard Webhooks verification, written from the specification, independent of the product."""
+        key = base64.b64decode(self.secret.removeprefix("whsec_"))
+        signed = f"{delivery.headers['webhook-id']}.{delivery.headers['webhook-timestamp']}.".encode() + delivery.body
+        expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+        given = [part.removeprefix("v1,") for part in delivery.headers["webhook-signature"].split() if part]
+        return any(hmac.compare_digest(expected, g) for g in given)
+
+
+def order_payload(channel: str, skus: list[tuple[str, int, str]], **extra: Any) -> dict[str, Any]:
+    """A channel order with the given (sku, quantity, unit price) lines."""
+    external_id = extra.pop("external_id", unique("ext-"))
+    payload: dict[str, Any] = {
+        "channel": channel,
+        "external_id": external_id,
+        "order_number": extra.pop("order_number", external_id.upper()[-10:]),
+        "ordered_at": "2026-11-26T23:41:00-06:00",
+        "currency": "USD",
+        "customer": {"name": "Jo Müller", "email": "jo@example.com", "phone": "+1 555 0100"},
+        "ship_to": {
+            "name": "Jo Müller",
+            "company": "Acme & Sons",
+            "address1": "1 Main St",
+            "address2": "Apt 4",
+            "city": "Springfield",
+            "state": "IL",
+            "postal_code": "62701",
+            "country": "US",
+            "phone": "+1 555 0100",
+        },
+        "tax_amount": "3.99",
+        "shipping_amount": "5.99",
+        "discounts": [{"code": "WELCOME5", "amount": "5.00"}],
+        "lines": [
+            {"line_id": f"L{i}", "sku": sku, "name": f"Item {sku}", "quantity": qty, "unit_price": price}
+            for i, (sku, qty, price) in enumerate(skus, start=1)
+        ],
+    }
+    payload.update(extra)
+    return payload
