@@ -22,9 +22,7 @@ VendorEvent = Annotated[VendorOrderCreated | VendorOrderCancelled, Field(discrim
 CONSUMER = "shipstation.vendor"
 
 
-async def apply_vendor_event(
-    connection: Connection, event: VendorOrderCreated | VendorOrderCancelled
-) -> None:
+async def apply_vendor_event(connection: Connection, event: VendorOrderCreated | VendorOrderCancelled) -> None:
     if isinstance(event, VendorOrderCreated):
         await repository.insert_vendor_order(connection, event.data)
         return

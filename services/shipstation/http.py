@@ -48,9 +48,7 @@ from shared.service import Runtime
 log = structlog.get_logger(__name__)
 MAX_PAGE = 1_000_000
 STATUS_KEYS: tuple[ShipStationStatus, ...] = ("unpaid", "paid", "shipped", "cancelled", "on_hold")
-StatusName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50, pattern=r"^[^,]+$")
-]
+StatusName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50, pattern=r"^[^,]+$")]
 
 
 class SettingsRequest(BaseModel):
@@ -96,12 +94,8 @@ class AdapterMetrics:
         self.polls = Counter(
             "shipstation_polls", "ShipStation calls", ["vendor", "action", "outcome"], registry=registry
         )
-        self.exported = Counter(
-            "shipstation_orders_exported", "Orders sent in exports", ["vendor"], registry=registry
-        )
-        self.notices = Counter(
-            "shipstation_notices", "Ship notices accepted", ["vendor", "outcome"], registry=registry
-        )
+        self.exported = Counter("shipstation_orders_exported", "Orders sent in exports", ["vendor"], registry=registry)
+        self.notices = Counter("shipstation_notices", "Ship notices accepted", ["vendor", "outcome"], registry=registry)
         self.rejects = Counter(
             "shipstation_orders_rejected",
             "Orders left out of an export as invalid",
@@ -111,9 +105,7 @@ class AdapterMetrics:
         self.problems = Counter(
             "shipstation_problems", "Problems recorded for ops", ["vendor", "kind"], registry=registry
         )
-        self.auth_failures = Counter(
-            "shipstation_auth_failures", "Refused credentials", ["vendor"], registry=registry
-        )
+        self.auth_failures = Counter("shipstation_auth_failures", "Refused credentials", ["vendor"], registry=registry)
         self.export_seconds = Histogram("shipstation_export_seconds", "Export page time", registry=registry)
 
 
@@ -178,9 +170,7 @@ class ShipStationApi:
                 # Some hosts strip the query's case; accept the lower-case spelling as well.
                 user, password = request.query.get("ss-username"), request.query.get("ss-password")
             given = (user, password) if user is not None and password is not None else None
-        connection = (
-            await repository.get_connection(self.pool, vendor) if is_valid_vendor_code(vendor) else None
-        )
+        connection = await repository.get_connection(self.pool, vendor) if is_valid_vendor_code(vendor) else None
         if given is None:
             return None
         username, password = given
@@ -194,9 +184,7 @@ class ShipStationApi:
             and connection.username is not None
             and hmac.compare_digest(username.encode(), connection.username.encode())
         )
-        password_ok = credentials.verify_password(
-            password, stored if user_ok and stored else credentials.DUMMY_HASH
-        )
+        password_ok = credentials.verify_password(password, stored if user_ok and stored else credentials.DUMMY_HASH)
         if user_ok and password_ok and stored is not None:
             self.verified.remember(vendor, username, password, stored)
             return connection
@@ -230,9 +218,7 @@ class ShipStationApi:
             return await self._bad_export(vendor, started, str(error))
         page_text = request.query.get("page", "1").strip() or "1"
         if not page_text.isdigit() or not 1 <= int(page_text) <= MAX_PAGE:
-            return await self._bad_export(
-                vendor, started, f"page must be a whole number from 1 to {MAX_PAGE}"
-            )
+            return await self._bad_export(vendor, started, f"page must be a whole number from 1 to {MAX_PAGE}")
         page = int(page_text)
         if start > end:
             return await self._bad_export(vendor, started, "start_date is after end_date")
@@ -254,17 +240,11 @@ class ShipStationApi:
             ExportableOrder(VendorOrderCreatedData.model_validate(r.payload), r.state, r.last_modified)  # type: ignore[arg-type]
             for r in rows
         ]
-        body, rejected = render_export_page(
-            orders, pages=pages, zone=zone, status_names=status_names_of(connection)
-        )
+        body, rejected = render_export_page(orders, pages=pages, zone=zone, status_names=status_names_of(connection))
         for reject in rejected:
             detail = f"left out of export: {'; '.join(reject.problems)}"
-            log.warning(
-                "order left out of export", vendor_order_id=reject.vendor_order_id, problems=reject.problems
-            )
-            await repository.record_problem(
-                self.pool, vendor, "invalid_order", reject.vendor_order_id, detail
-            )
+            log.warning("order left out of export", vendor_order_id=reject.vendor_order_id, problems=reject.problems)
+            await repository.record_problem(self.pool, vendor, "invalid_order", reject.vendor_order_id, detail)
             self.metrics.rejects.labels(vendor).inc()
             self.metrics.problems.labels(vendor, "invalid_order").inc()
         exported = len(orders) - len(rejected)
@@ -297,18 +277,14 @@ class ShipStationApi:
         )
         return text_response(400, f"Bad request: {reason}")
 
-    async def _check_zone(
-        self, connection: repository.StoreConnection, end_text: str, zone: zoneinfo.ZoneInfo
-    ) -> None:
+    async def _check_zone(self, connection: repository.StoreConnection, end_text: str, zone: zoneinfo.ZoneInfo) -> None:
         try:
             wall = datetime.strptime(end_text.strip(), "%m/%d/%Y %H:%M")  # noqa: DTZ007 - a wall time, zone applied below
         except ValueError:
             return
         mismatch = detect_zone_mismatch(wall, datetime.now(UTC), zone)
         if mismatch is not None:
-            log.warning(
-                "time zone mismatch with ShipStation", vendor=connection.vendor, detail=mismatch.message
-            )
+            log.warning("time zone mismatch with ShipStation", vendor=connection.vendor, detail=mismatch.message)
             if mismatch.message != connection.zone_warning:
                 await repository.record_zone_warning(self.pool, connection.vendor, mismatch.message)
 
@@ -330,9 +306,7 @@ class ShipStationApi:
             return await self._notice_refused(vendor, started, 400, error.reason)
 
         async with self.pool.acquire() as db, db.transaction():
-            vendor_order = await repository.find_vendor_order(
-                db, vendor, notice.order_id, notice.order_number
-            )
+            vendor_order = await repository.find_vendor_order(db, vendor, notice.order_id, notice.order_number)
             if vendor_order is None:
                 detail = f"ship notice for unknown order (OrderID {notice.order_id!r}, number {notice.order_number!r})"
                 log.warning("ship notice for unknown order", order_number=notice.order_number)
@@ -401,9 +375,7 @@ class ShipStationApi:
             (time.perf_counter() - started) * 1000,
             detail=reason[:500],
         )
-        return text_response(
-            status, f"Bad request: {reason}" if status == 400 else f"Payload too large: {reason}"
-        )
+        return text_response(status, f"Bad request: {reason}" if status == 400 else f"Payload too large: {reason}")
 
     # --- the admin API --------------------------------------------------------------------------
 
@@ -490,9 +462,7 @@ class ShipStationApi:
 
     async def get_problems(self, request: web.Request) -> web.Response:
         vendor = self._vendor_param(request)
-        return json_response(
-            {"vendor": vendor, "problems": await repository.list_problems(self.pool, vendor)}
-        )
+        return json_response({"vendor": vendor, "problems": await repository.list_problems(self.pool, vendor)})
 
     async def get_polls(self, request: web.Request) -> web.Response:
         vendor = self._vendor_param(request)

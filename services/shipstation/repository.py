@@ -191,9 +191,7 @@ async def record_shipped(
     )
 
 
-async def record_problem(
-    db: Queryable, vendor: str, kind: str, vendor_order_id: str | None, detail: str
-) -> None:
+async def record_problem(db: Queryable, vendor: str, kind: str, vendor_order_id: str | None, detail: str) -> None:
     await db.execute(
         "INSERT INTO problems (vendor, kind, vendor_order_id, detail) VALUES ($1, $2, $3, $4)",
         vendor,

@@ -19,12 +19,7 @@ _SEPARATORS = re.compile(r"[\s.,'\u2019-]+")
 def _is_xml_char(char: str) -> bool:
     # The XML 1.0 Char production; everything else makes the document unparseable.
     code = ord(char)
-    return (
-        code in (0x9, 0xA, 0xD)
-        or 0x20 <= code <= 0xD7FF
-        or 0xE000 <= code <= 0xFFFD
-        or 0x10000 <= code <= 0x10FFFF
-    )
+    return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
 
 
 def _continues_previous_character(char: str) -> bool:
@@ -66,9 +61,7 @@ def clean_text(value: str | None, limit: int) -> str | None:
 
 
 def _fold_name(name: str) -> str:
-    without_accents = "".join(
-        char for char in unicodedata.normalize("NFKD", name) if unicodedata.combining(char) == 0
-    )
+    without_accents = "".join(char for char in unicodedata.normalize("NFKD", name) if unicodedata.combining(char) == 0)
     return _SEPARATORS.sub(" ", without_accents.casefold()).strip()
 
 

@@ -102,9 +102,7 @@ _CENT = Decimal("0.01")
 _DECIMAL_CEILING = Decimal("10000000")
 _CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 _COUNTRY_CODE = re.compile(r"[A-Z]{2}")
-_WEIGHT_UNITS: Mapping[WeightUnit, str] = MappingProxyType(
-    {"pounds": "Pounds", "ounces": "Ounces", "grams": "Grams"}
-)
+_WEIGHT_UNITS: Mapping[WeightUnit, str] = MappingProxyType({"pounds": "Pounds", "ounces": "Ounces", "grams": "Grams"})
 
 
 def _cents(amount: Decimal) -> Decimal:
@@ -177,9 +175,7 @@ def validate_order(order: ExportableOrder) -> tuple[str, ...]:
         )
     order_number = clean_text(vendor_order.vendor_order_number, ID_LIMIT + 1)
     if order_number is None or len(order_number) > ID_LIMIT:
-        problems.append(
-            f"order number {vendor_order.vendor_order_number!r} is empty or over {ID_LIMIT} characters"
-        )
+        problems.append(f"order number {vendor_order.vendor_order_number!r} is empty or over {ID_LIMIT} characters")
     if order.last_modified.tzinfo is None or order.last_modified.utcoffset() is None:
         problems.append("last_modified is a naive datetime")
 
@@ -250,9 +246,7 @@ def _order_total(vendor_order: VendorOrderCreatedData) -> Decimal:
     # OrderTotal to the cent. It is vendor_order.order_total whenever amounts are whole cents.
     lines_total = sum((_cents(line.unit_price) * line.quantity for line in vendor_order.lines), Decimal("0"))
     discounts_total = sum((_cents(discount.amount) for discount in vendor_order.discounts), Decimal("0"))
-    return (
-        lines_total - discounts_total + _cents(vendor_order.tax_amount) + _cents(vendor_order.shipping_amount)
-    )
+    return lines_total - discounts_total + _cents(vendor_order.tax_amount) + _cents(vendor_order.shipping_amount)
 
 
 def _add_text(parent: etree._Element, tag: str, text: str | None) -> None:

@@ -65,9 +65,7 @@ def test_example_partial_notice_parses(examples_dir: Path) -> None:
         shipping_cost=Decimal("7.42"),
         notes_to_customer="Second shirt ships separately",
         notify_customer=False,
-        items=(
-            NoticeItem(line_item_id="ln_01JC8Y3M2K7R", sku="TSHIRT-RED-M", quantity=1, name="T-shirt, red"),
-        ),
+        items=(NoticeItem(line_item_id="ln_01JC8Y3M2K7R", sku="TSHIRT-RED-M", quantity=1, name="T-shirt, red"),),
         customer_code="jo@example.com",
         recipient={
             "name": "Jo Müller",
@@ -85,9 +83,7 @@ def test_example_partial_notice_parses(examples_dir: Path) -> None:
 def test_label_date_is_read_in_the_vendors_zone(examples_dir: Path) -> None:
     body = (examples_dir / "shipnotice-partial.xml").read_bytes()
 
-    assert parse_ship_notice(body, QUERY, UTC_ZONE).label_created_at == datetime(
-        2026, 11, 27, 14, 5, tzinfo=UTC
-    )
+    assert parse_ship_notice(body, QUERY, UTC_ZONE).label_created_at == datetime(2026, 11, 27, 14, 5, tzinfo=UTC)
 
 
 # --- XML versus query -------------------------------------------------------------------------------
@@ -111,9 +107,7 @@ def test_xml_values_win_over_the_query() -> None:
 
 
 def test_query_fills_what_the_xml_leaves_empty() -> None:
-    body = notice_xml(
-        "<OrderID>vo_1</OrderID><Carrier> </Carrier><Service/><TrackingNumber></TrackingNumber>"
-    )
+    body = notice_xml("<OrderID>vo_1</OrderID><Carrier> </Carrier><Service/><TrackingNumber></TrackingNumber>")
     query = {**QUERY, "service": "Ground"}
 
     notice = parse_ship_notice(body, query, UTC_ZONE)
@@ -178,9 +172,7 @@ def test_notify_customer(value: str, expected: bool) -> None:
 
 
 def test_byte_order_mark_and_no_declaration_are_fine() -> None:
-    body = b"\xef\xbb\xbf" + notice_xml(
-        "<OrderID>vo_1</OrderID><Service>Priorität</Service>", declaration=False
-    )
+    body = b"\xef\xbb\xbf" + notice_xml("<OrderID>vo_1</OrderID><Service>Priorität</Service>", declaration=False)
 
     notice = parse_ship_notice(body, {}, UTC_ZONE)
 
@@ -224,8 +216,7 @@ HOSTILE_BODIES = {
     "billion-laughs": (
         b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
         + b"".join(
-            f'<!ENTITY lol{n} "{("&lol" + (str(n - 1) if n > 1 else "") + ";") * 10}">'.encode()
-            for n in range(1, 10)
+            f'<!ENTITY lol{n} "{("&lol" + (str(n - 1) if n > 1 else "") + ";") * 10}">'.encode() for n in range(1, 10)
         )
         + b"]><ShipNotice><OrderID>&lol9;</OrderID></ShipNotice>"
     ),
@@ -328,9 +319,7 @@ def test_iso_ship_date_is_accepted() -> None:
 
 
 def order_line(line_id: str, sku: str, quantity: int) -> VendorOrderLine:
-    return VendorOrderLine(
-        line_id=line_id, sku=sku, name=f"{sku} item", quantity=quantity, unit_price=Decimal("1")
-    )
+    return VendorOrderLine(line_id=line_id, sku=sku, name=f"{sku} item", quantity=quantity, unit_price=Decimal("1"))
 
 
 LINES = [order_line("L1", "A", 2), order_line("L2", "B", 1), order_line("L3", "A", 3)]
@@ -342,9 +331,7 @@ def item(quantity: int, sku: str | None = None, line_item_id: str | None = None)
 
 def shipped(*pairs: tuple[str, int]) -> list[ShipmentLine]:
     skus = {line.line_id: line.sku for line in LINES}
-    return [
-        ShipmentLine(line_id=line_id, sku=skus[line_id], quantity=quantity) for line_id, quantity in pairs
-    ]
+    return [ShipmentLine(line_id=line_id, sku=skus[line_id], quantity=quantity) for line_id, quantity in pairs]
 
 
 @pytest.mark.parametrize(
@@ -361,32 +348,20 @@ def shipped(*pairs: tuple[str, int]) -> list[ShipmentLine]:
         pytest.param({}, [item(5, "B", "L2")], shipped(("L2", 1)), id="over-quantity-capped"),
         pytest.param({}, [item(99, "A")], shipped(("L1", 2), ("L3", 3)), id="sku-over-quantity-capped"),
         pytest.param({"L2": 1}, [item(1, "B", "L2")], [], id="already-shipped-line"),
-        pytest.param(
-            {}, [item(5, "A", "L1")], shipped(("L1", 2), ("L3", 3)), id="merged-sku-spills-to-siblings"
-        ),
-        pytest.param(
-            {}, [item(1, "A", "L1"), item(1, "A", "L1")], shipped(("L1", 2)), id="duplicate-items-add"
-        ),
+        pytest.param({}, [item(5, "A", "L1")], shipped(("L1", 2), ("L3", 3)), id="merged-sku-spills-to-siblings"),
+        pytest.param({}, [item(1, "A", "L1"), item(1, "A", "L1")], shipped(("L1", 2)), id="duplicate-items-add"),
         pytest.param(
             {}, [item(1, "A", "L1")] * 3, shipped(("L1", 2), ("L3", 1)), id="duplicates-beyond-line-go-to-sku"
         ),
-        pytest.param(
-            {}, [item(1, "B", "L2"), item(1, "B", "L2")], shipped(("L2", 1)), id="duplicates-capped"
-        ),
+        pytest.param({}, [item(1, "B", "L2"), item(1, "B", "L2")], shipped(("L2", 1)), id="duplicates-capped"),
         pytest.param({}, [item(3, "ZZZ", "nope")], [], id="unknown-item-ignored"),
         pytest.param({}, [item(1, None, "nope")], [], id="unknown-id-without-sku-ignored"),
         pytest.param({}, [item(1, "WELCOME5")], [], id="coupon-adjustment-ignored"),
-        pytest.param(
-            {}, [item(1, "A", "L3"), item(1, "B")], shipped(("L2", 1), ("L3", 1)), id="result-in-line-order"
-        ),
-        pytest.param(
-            {"L1": 7}, [item(1, "A", "L1")], shipped(("L3", 1)), id="over-shipped-history-is-zero-left"
-        ),
+        pytest.param({}, [item(1, "A", "L3"), item(1, "B")], shipped(("L2", 1), ("L3", 1)), id="result-in-line-order"),
+        pytest.param({"L1": 7}, [item(1, "A", "L1")], shipped(("L3", 1)), id="over-shipped-history-is-zero-left"),
     ],
 )
-def test_allocate_shipment(
-    already: dict[str, int], items: list[NoticeItem], expected: list[ShipmentLine]
-) -> None:
+def test_allocate_shipment(already: dict[str, int], items: list[NoticeItem], expected: list[ShipmentLine]) -> None:
     assert allocate_shipment(LINES, already, items) == expected
 
 
@@ -402,18 +377,12 @@ def test_allocate_shipment(
         max_size=6,
     ),
 )
-def test_allocation_never_ships_more_than_ordered_or_notified(
-    already: dict[str, int], items: list[NoticeItem]
-) -> None:
+def test_allocation_never_ships_more_than_ordered_or_notified(already: dict[str, int], items: list[NoticeItem]) -> None:
     result = allocate_shipment(LINES, already, items)
 
     ordered = {line.line_id: line.quantity for line in LINES}
     for shipment_line in result:
-        assert (
-            0
-            < shipment_line.quantity
-            <= ordered[shipment_line.line_id] - already.get(shipment_line.line_id, 0)
-        )
+        assert 0 < shipment_line.quantity <= ordered[shipment_line.line_id] - already.get(shipment_line.line_id, 0)
     assert len({shipment_line.line_id for shipment_line in result}) == len(result)
     if items:
         assert sum(line.quantity for line in result) <= sum(notice_item.quantity for notice_item in items)
@@ -454,15 +423,11 @@ def test_fingerprint_ignores_item_order_and_incidental_fields() -> None:
 @pytest.mark.parametrize(
     ("vendor_order_id", "changed"),
     [
-        pytest.param(
-            "vo_1", replace(BASE_NOTICE, tracking_number="1Z999AA10123456785"), id="tracking-number"
-        ),
+        pytest.param("vo_1", replace(BASE_NOTICE, tracking_number="1Z999AA10123456785"), id="tracking-number"),
         pytest.param("vo_1", replace(BASE_NOTICE, tracking_number=None), id="no-tracking-number"),
         pytest.param("vo_2", BASE_NOTICE, id="vendor-order"),
         pytest.param("vo_1", replace(BASE_NOTICE, items=(item(1, "A", "L1"),)), id="fewer-items"),
-        pytest.param(
-            "vo_1", replace(BASE_NOTICE, items=(item(1, "A", "L1"), item(1, "B", "L2"))), id="quantity"
-        ),
+        pytest.param("vo_1", replace(BASE_NOTICE, items=(item(1, "A", "L1"), item(1, "B", "L2"))), id="quantity"),
         pytest.param("vo_1", replace(BASE_NOTICE, items=()), id="whole-order"),
     ],
 )

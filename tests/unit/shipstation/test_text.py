@@ -79,9 +79,7 @@ MARKUP_AND_SCRIPTS = [
     "\u05e9",
     "\u0627",
 ]
-awkward_pieces = st.sampled_from(
-    ["a", "é", "e\u0301", " ", *CONTROL_AND_EDGE_CHARACTERS, *MARKUP_AND_SCRIPTS]
-)
+awkward_pieces = st.sampled_from(["a", "é", "e\u0301", " ", *CONTROL_AND_EDGE_CHARACTERS, *MARKUP_AND_SCRIPTS])
 awkward_text = st.one_of(st.text(), st.lists(awkward_pieces, max_size=30).map("".join))
 
 

@@ -169,12 +169,8 @@ FIELD_CASES = [
     pytest.param({"vendor_order_id": "vo_XYZ"}, "OrderID", "vo_XYZ", id="OrderID"),
     pytest.param({"vendor_order_number": "1001-2"}, "OrderNumber", "1001-2", id="OrderNumber"),
     # 23:59:59 UTC is 18:59 in Chicago in July (CDT, UTC-5); seconds are dropped, not rounded.
-    pytest.param(
-        {"ordered_at": "2026-07-04T23:59:59+00:00"}, "OrderDate", "07/04/2026 18:59", id="OrderDate"
-    ),
-    pytest.param(
-        {"ordered_at": "2026-01-05T08:07:00+02:00"}, "OrderDate", "01/05/2026 00:07", id="OrderDate-offset"
-    ),
+    pytest.param({"ordered_at": "2026-07-04T23:59:59+00:00"}, "OrderDate", "07/04/2026 18:59", id="OrderDate"),
+    pytest.param({"ordered_at": "2026-01-05T08:07:00+02:00"}, "OrderDate", "01/05/2026 00:07", id="OrderDate-offset"),
     pytest.param({}, "LastModified", "11/26/2026 23:42", id="LastModified"),
     pytest.param({}, "OrderStatus", "paid", id="OrderStatus"),
     pytest.param({"shipping_method": "UPS Ground"}, "ShippingMethod", "UPS Ground", id="ShippingMethod"),
@@ -195,9 +191,7 @@ FIELD_CASES = [
     pytest.param({"channel": "etsy-eu"}, "CustomField1", "etsy-eu", id="CustomField1-channel"),
     pytest.param({"order_number": "#2001"}, "CustomField2", "#2001", id="CustomField2-channel-number"),
     pytest.param({"channel": "etsy-eu"}, "Source", "etsy-eu", id="Source-channel"),
-    pytest.param(
-        {"customer": {"email": "a@b.example"}}, "Customer/CustomerCode", "a@b.example", id="CustomerCode"
-    ),
+    pytest.param({"customer": {"email": "a@b.example"}}, "Customer/CustomerCode", "a@b.example", id="CustomerCode"),
     pytest.param({"bill_to": {"name": "Bea Pay"}}, "Customer/BillTo/Name", "Bea Pay", id="BillTo/Name"),
     pytest.param(
         {"bill_to": {"name": "B", "company": "Pay Co"}},
@@ -205,9 +199,7 @@ FIELD_CASES = [
         "Pay Co",
         id="BillTo/Company",
     ),
-    pytest.param(
-        {"bill_to": {"name": "B", "phone": "+49 1"}}, "Customer/BillTo/Phone", "+49 1", id="BillTo/Phone"
-    ),
+    pytest.param({"bill_to": {"name": "B", "phone": "+49 1"}}, "Customer/BillTo/Phone", "+49 1", id="BillTo/Phone"),
     pytest.param(
         {"bill_to": {"name": "B", "email": "b@x.example"}},
         "Customer/BillTo/Email",
@@ -216,20 +208,14 @@ FIELD_CASES = [
     ),
     pytest.param({"ship_to__name": "Cy Ship"}, "Customer/ShipTo/Name", "Cy Ship", id="ShipTo/Name"),
     pytest.param({"ship_to__company": "Box Ltd"}, "Customer/ShipTo/Company", "Box Ltd", id="ShipTo/Company"),
-    pytest.param(
-        {"ship_to__address1": "9 Elm Rd"}, "Customer/ShipTo/Address1", "9 Elm Rd", id="ShipTo/Address1"
-    ),
+    pytest.param({"ship_to__address1": "9 Elm Rd"}, "Customer/ShipTo/Address1", "9 Elm Rd", id="ShipTo/Address1"),
     pytest.param({"ship_to__address2": "Unit 7"}, "Customer/ShipTo/Address2", "Unit 7", id="ShipTo/Address2"),
     pytest.param({"ship_to__city": "Dallas"}, "Customer/ShipTo/City", "Dallas", id="ShipTo/City"),
     pytest.param({"ship_to__state": "Texas"}, "Customer/ShipTo/State", "TX", id="ShipTo/State-name"),
     pytest.param({"ship_to__state": "tx"}, "Customer/ShipTo/State", "TX", id="ShipTo/State-code"),
-    pytest.param(
-        {"ship_to__postal_code": "75201"}, "Customer/ShipTo/PostalCode", "75201", id="ShipTo/PostalCode"
-    ),
+    pytest.param({"ship_to__postal_code": "75201"}, "Customer/ShipTo/PostalCode", "75201", id="ShipTo/PostalCode"),
     pytest.param({"ship_to__country": "ca"}, "Customer/ShipTo/Country", "CA", id="ShipTo/Country"),
-    pytest.param(
-        {"ship_to__phone": "+1 555 0111"}, "Customer/ShipTo/Phone", "+1 555 0111", id="ShipTo/Phone"
-    ),
+    pytest.param({"ship_to__phone": "+1 555 0111"}, "Customer/ShipTo/Phone", "+1 555 0111", id="ShipTo/Phone"),
     pytest.param({"lines__0__line_id": "ln_9"}, "Items/Item/LineItemID", "ln_9", id="Item/LineItemID"),
     pytest.param({"lines__0__sku": "CUP-RED"}, "Items/Item/SKU", "CUP-RED", id="Item/SKU"),
     pytest.param({"lines__0__name": "Cup, red"}, "Items/Item/Name", "Cup, red", id="Item/Name"),
@@ -271,9 +257,7 @@ FIELD_CASES = [
     ),
     pytest.param({"lines__0__quantity": 3}, "Items/Item/Quantity", "3", id="Item/Quantity"),
     pytest.param({"lines__0__unit_price": "12.5"}, "Items/Item/UnitPrice", "12.50", id="Item/UnitPrice"),
-    pytest.param(
-        {"lines__0__unit_price": "0.125"}, "Items/Item/UnitPrice", "0.13", id="Item/UnitPrice-half-up"
-    ),
+    pytest.param({"lines__0__unit_price": "0.125"}, "Items/Item/UnitPrice", "0.13", id="Item/UnitPrice-half-up"),
     pytest.param({"lines__0__upc": "012345678905"}, "Items/Item/UPC", "012345678905", id="Item/UPC"),
     pytest.param({"lines__0__location": "A-1-2"}, "Items/Item/Location", "A-1-2", id="Item/Location"),
     pytest.param(
@@ -288,9 +272,7 @@ FIELD_CASES = [
         "XL",
         id="Item/Option/Value",
     ),
-    pytest.param(
-        {"discounts": [{"code": "SAVE10", "amount": "10"}]}, "Items/Item[2]/SKU", "SAVE10", id="Discount/SKU"
-    ),
+    pytest.param({"discounts": [{"code": "SAVE10", "amount": "10"}]}, "Items/Item[2]/SKU", "SAVE10", id="Discount/SKU"),
     pytest.param(
         {"discounts": [{"code": "SAVE10", "amount": "10"}]},
         "Items/Item[2]/Name",
@@ -384,9 +366,7 @@ def test_weight_without_any_unit_is_left_out() -> None:
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        pytest.param(
-            {"customer": {"email": "c@x.example", "phone": "1", "name": "C"}}, "c@x.example", id="email"
-        ),
+        pytest.param({"customer": {"email": "c@x.example", "phone": "1", "name": "C"}}, "c@x.example", id="email"),
         pytest.param({"bill_to": {"name": "B", "email": "b@x.example"}}, "b@x.example", id="bill-to-email"),
         pytest.param({"customer": {"phone": "+1 555 0100", "name": "C"}}, "+1 555 0100", id="phone"),
         pytest.param({"customer": {"name": "Cleo"}}, "Cleo", id="name"),
@@ -619,14 +599,11 @@ def test_long_multibyte_text_is_truncated_by_characters(custom_store_schema: etr
     ],
 )
 def test_ship_to_state_names_become_codes(country: str, state: str, expected: str) -> None:
-    assert (
-        parsed_text({"ship_to__country": country, "ship_to__state": state}, "Customer/ShipTo/State")
-        == expected
-    )
+    assert parsed_text({"ship_to__country": country, "ship_to__state": state}, "Customer/ShipTo/State") == expected
 
 
 def test_values_that_break_when_cut_are_left_out_instead(custom_store_schema: etree.XMLSchema) -> None:
-    changes = {
+    changes: dict[str, Any] = {
         "lines__0__line_id": "L" * 51,
         "lines__0__upc": "4006381333931",  # an EAN-13: 13 digits, one too many for ShipStation's UPC
         "lines__0__image_url": "https://cdn.example.com/" + "a" * 480,
@@ -649,10 +626,7 @@ def test_more_than_ten_options_fold_into_the_last(custom_store_schema: etree.XML
     names = [text_at(option, "Name") for option in order.iterfind("Items/Item/Options/Option")]
     assert len(names) == MAX_OPTIONS
     assert names[-1] == "More options"
-    assert (
-        text_at(order, "Items/Item/Options/Option[10]/Value")
-        == "Opt9: V9; Opt10: V10; Opt11: V11; Opt12: V12"
-    )
+    assert text_at(order, "Items/Item/Options/Option[10]/Value") == "Opt9: V9; Opt10: V10; Opt11: V11; Opt12: V12"
     assert_valid(custom_store_schema, etree.fromstring(body))
 
 
@@ -669,9 +643,7 @@ INVALID_CASES = [
     pytest.param({"lines__0__quantity": 100000}, "quantity", id="quantity-too-large"),
     pytest.param({"lines__0__unit_price": "10000000.00"}, "unit price", id="price-too-many-digits"),
     pytest.param({"lines__0__name": "\x02\x03"}, "name is empty", id="line-name-empty"),
-    pytest.param(
-        {"lines__0__weight": "-1", "lines__0__weight_unit": "grams"}, "weight", id="negative-weight"
-    ),
+    pytest.param({"lines__0__weight": "-1", "lines__0__weight_unit": "grams"}, "weight", id="negative-weight"),
     pytest.param({"tax_amount": "-0.01"}, "tax amount", id="negative-tax"),
     pytest.param({"shipping_amount": "-5"}, "shipping amount", id="negative-shipping"),
     pytest.param({"shipping_amount": "99999999"}, "shipping amount", id="shipping-too-many-digits"),

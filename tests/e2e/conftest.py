@@ -1,0 +1,38 @@
+"""The end-to-end suites run the services as separate processes, as ``make run`` does."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.conftest import TestEnvironment
+from tests.e2e.harness import ProcessSystem
+from tests.support import Api
+
+
+@pytest.fixture(scope="session")
+def process_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("service-logs")
+
+
+@pytest.fixture(scope="session")
+def processes(test_env: TestEnvironment, process_logs: Path) -> Iterator[ProcessSystem]:
+    system = ProcessSystem(
+        {**test_env.env(), "DROPSHIP_LOG_LEVEL": "DEBUG", "DROPSHIP_WEBHOOK_MAX_BACKOFF_SECONDS": "2"},
+        process_logs,
+    )
+    system.start()
+    try:
+        yield system
+    finally:
+        system.stop_all()
+
+
+@pytest.fixture(scope="session")
+async def process_api(processes: ProcessSystem, test_env: TestEnvironment) -> AsyncIterator[Api]:
+    await processes.wait_ready()
+    async with aiohttp.ClientSession() as session:
+        yield Api(session, processes.urls, test_env.admin_token)
