@@ -119,7 +119,8 @@ def format_money(amount: Decimal) -> str:
 
 
 def _fits_schema_decimal(amount: Decimal) -> bool:
-    return amount.is_finite() and abs(_cents(amount)) < _DECIMAL_CEILING
+    # The first magnitude check keeps quantize() away from numbers beyond the context's precision.
+    return amount.is_finite() and abs(amount) < _DECIMAL_CEILING and abs(_cents(amount)) < _DECIMAL_CEILING
 
 
 def _clean_untruncated(value: str | None, limit: int) -> str | None:
@@ -152,7 +153,7 @@ def _line_problems(index: int, line: VendorOrderLine, order: VendorOrderCreatedD
         problems.append(f"{label}: unit price {line.unit_price} does not fit 7 digits and 2 decimals")
     if line.weight is not None and _line_weight_unit(line, order) is not None:
         if not line.weight.is_finite() or line.weight < 0:
-            problems.append(f"{label}: weight {line.weight} is negative")
+            problems.append(f"{label}: weight {line.weight} is not a non-negative number")
         elif not _fits_schema_decimal(line.weight):
             problems.append(f"{label}: weight {line.weight} does not fit 7 digits and 2 decimals")
     return problems
@@ -258,20 +259,23 @@ def _customer_code(vendor_order: VendorOrderCreatedData) -> str:
     customer = vendor_order.customer
     bill_to = vendor_order.bill_to
     ship_to = vendor_order.ship_to
-    candidates = (
+    # A cut email or phone would name a different customer, so those count only when whole; a name
+    # cut to length still groups a customer's orders.
+    whole_values_only = (
         customer.email if customer else None,
         bill_to.email if bill_to else None,
         ship_to.email,
         customer.phone if customer else None,
         bill_to.phone if bill_to else None,
         ship_to.phone,
-        customer.name if customer else None,
-        bill_to.name if bill_to else None,
-        ship_to.name,
     )
-    for candidate in candidates:
-        # A cut email or phone would identify a different customer, so only whole values qualify.
+    for candidate in whole_values_only:
         code = _clean_untruncated(candidate, CUSTOMER_CODE_LIMIT)
+        if code is not None:
+            return code
+    names = (customer.name if customer else None, bill_to.name if bill_to else None, ship_to.name)
+    for name in names:
+        code = clean_text(name, CUSTOMER_CODE_LIMIT)
         if code is not None:
             return code
     return vendor_order.vendor_order_id
@@ -289,13 +293,13 @@ def _render_bill_to(parent: etree._Element, vendor_order: VendorOrderCreatedData
     )
     _add_text(bill_to_element, "Name", name)
     _add_text(bill_to_element, "Company", clean_text(bill_to.company if bill_to else None, COMPANY_LIMIT))
-    # ShipStation mails shipment notifications to the bill-to email: take it from wherever we have it.
     phone = _first_present(
         clean_text(bill_to.phone if bill_to else None, PHONE_LIMIT),
         clean_text(customer.phone if customer else None, PHONE_LIMIT),
         clean_text(ship_to.phone, PHONE_LIMIT),
     )
     _add_text(bill_to_element, "Phone", phone)
+    # ShipStation mails shipment notifications to the bill-to email: take it from wherever we have it.
     email = _first_present(
         _clean_untruncated(bill_to.email if bill_to else None, EMAIL_LIMIT),
         _clean_untruncated(customer.email if customer else None, EMAIL_LIMIT),

@@ -371,6 +371,7 @@ def test_weight_without_any_unit_is_left_out() -> None:
         pytest.param({"customer": {"phone": "+1 555 0100", "name": "C"}}, "+1 555 0100", id="phone"),
         pytest.param({"customer": {"name": "Cleo"}}, "Cleo", id="name"),
         pytest.param({}, "Ana Lima", id="ship-to-name"),
+        pytest.param({"customer": {"name": "N" * 60}}, "N" * 50, id="long-name-is-cut"),
         pytest.param(
             {"customer": {"email": "x" * 60 + "@example.com", "phone": "+1 555 0100"}},
             "+1 555 0100",
@@ -642,6 +643,8 @@ INVALID_CASES = [
     pytest.param({"lines__0__quantity": 0}, "quantity", id="quantity-zero"),
     pytest.param({"lines__0__quantity": 100000}, "quantity", id="quantity-too-large"),
     pytest.param({"lines__0__unit_price": "10000000.00"}, "unit price", id="price-too-many-digits"),
+    pytest.param({"lines__0__unit_price": "9999999.995"}, "unit price", id="price-rounds-past-the-digits"),
+    pytest.param({"lines__0__unit_price": "1E+40"}, "unit price", id="price-beyond-decimal-precision"),
     pytest.param({"lines__0__name": "\x02\x03"}, "name is empty", id="line-name-empty"),
     pytest.param({"lines__0__weight": "-1", "lines__0__weight_unit": "grams"}, "weight", id="negative-weight"),
     pytest.param({"tax_amount": "-0.01"}, "tax amount", id="negative-tax"),
