@@ -217,7 +217,7 @@ def channel_put(state: State, code: str, name: str, webhook_url: str | None, web
         labels = (("api_key", "API key"), ("webhook_secret", "Webhook secret"))
         shown = [(label, data[key]) for key, label in labels if data.get(key)]
         if shown:
-            click.echo("\nShown once, store now (only a hash is kept):")
+            click.echo("\nShown once; store them now:")
             for label, value in shown:
                 click.echo(f"  {label + ':':<16} {value}")
 
@@ -289,7 +289,7 @@ def _settings_body(
 
 def _print_paste_block(code: str, credentials: Mapping[str, Any], timezone: Any) -> None:
     names = credentials.get("status_names") or {}
-    click.echo(f"\nShipStation → Selling Channels → Custom Store, for vendor {code}:")
+    click.echo(f"\nIn ShipStation, connect a Custom Store for vendor {code} with:")
     click.echo(f"  URL:       {credentials.get('url')}")
     click.echo(f"  Username:  {credentials.get('username')}")
     click.echo(f"  Password:  {credentials.get('password')}")

@@ -16,17 +16,18 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import structlog
 from aio_pika.abc import AbstractRobustConnection
 from aiohttp import web
 from faststream import AckPolicy
 from faststream.rabbit import QueueType, RabbitBroker, RabbitMessage, RabbitQueue
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from pydantic import TypeAdapter
 
 from shared.db import create_pool, ensure_database, migrate, migration_files, pending_migrations
 from shared.http import ADMIN_TOKEN_KEY, REGISTRY_KEY, HttpMetrics, error_middleware, json_response
 from shared.logging import configure_logging, get_logger
 from shared.messaging.broker import connect, make_broker
+from shared.messaging.consumer import ConsumerMetrics, DeliveryGuard, raw_body
 from shared.messaging.outbox import OutboxRelay, purge_published
 from shared.messaging.topology import QueueSpec, Topology, declare_queue, declare_topology
 from shared.settings import ServiceName, Settings
@@ -61,6 +62,10 @@ class Runtime:
     background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     stoppers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     port: int = 0
+    consumer_metrics: ConsumerMetrics = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.consumer_metrics = ConsumerMetrics(self.registry)
 
     @property
     def name(self) -> str:
@@ -73,16 +78,40 @@ class Runtime:
         finally:
             await channel.close()
 
-    def subscribe(self, spec: QueueSpec, handler: MessageHandler, *, title: str | None = None) -> Any:
-        """Consume ``spec`` with ``handler``. A handler that raises is nacked and redelivered; after
-        the queue's delivery limit the broker parks the message in ``<queue>.parked``."""
+    def subscribe(
+        self,
+        spec: QueueSpec,
+        event_type: Any,
+        handler: Callable[[Any], Awaitable[None]],
+        *,
+        title: str | None = None,
+    ) -> Any:
+        """Consume ``spec``: each body is validated as ``event_type`` and passed to ``handler``.
+
+        See :mod:`shared.messaging.consumer` for what happens when validation or the handler fails.
+        """
+        guard = DeliveryGuard(
+            amqp=self.amqp,
+            topology=self.topology,
+            spec=spec,
+            adapter=TypeAdapter(event_type),
+            handler=handler,
+            metrics=self.consumer_metrics,
+        )
+
+        async def consume(body: bytes, message: RabbitMessage) -> None:
+            await guard(body, message)
+
+        consume.__doc__ = handler.__doc__
         subscriber = self.broker.subscriber(
             RabbitQueue(self.topology.queue(spec), queue_type=QueueType.QUORUM, declare=False),
-            ack_policy=AckPolicy.NACK_ON_ERROR,
+            ack_policy=AckPolicy.MANUAL,
+            decoder=raw_body,
             title=title or spec.name,
             description=f"{spec.name}: bound to {', '.join(spec.bindings)} on {self.topology.exchange}",
+            include_in_schema=False,
         )
-        subscriber(handler)
+        subscriber(consume)
         return subscriber
 
     def add_background(self, task: Callable[[], Coroutine[Any, Any, None]]) -> None:
@@ -90,13 +119,6 @@ class Runtime:
 
     def on_stop(self, stopper: Callable[[], Awaitable[None]]) -> None:
         self.stoppers.append(stopper)
-
-
-def message_context(message: RabbitMessage, correlation_id: str | None) -> None:
-    """Bind the message's ids to every log line the handler writes."""
-    structlog.contextvars.bind_contextvars(
-        message_id=message.message_id, order_id=correlation_id or message.correlation_id
-    )
 
 
 def _health_routes(runtime: Runtime) -> list[web.RouteDef]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import aiohttp
-from faststream.rabbit import RabbitMessage
 
 from services.intake.consumers import CONSUMER, apply_status_changed
 from services.intake.http import IntakeApi
@@ -13,7 +12,7 @@ from services.intake.upstream import UpstreamDeliverer
 from shared.contracts.orders import OrderStatusChanged
 from shared.messaging.inbox import apply_once
 from shared.messaging.topology import INTAKE_STATUS
-from shared.service import Runtime, ServiceDefinition, message_context
+from shared.service import Runtime, ServiceDefinition
 
 
 async def setup(runtime: Runtime) -> None:
@@ -31,12 +30,11 @@ async def setup(runtime: Runtime) -> None:
     runtime.add_background(deliverer.run)
     runtime.on_stop(deliverer.stop)
 
-    async def on_status_changed(event: OrderStatusChanged, message: RabbitMessage) -> None:
+    async def on_status_changed(event: OrderStatusChanged) -> None:
         """Record the order's new status and queue the signed webhook to its channel."""
-        message_context(message, event.correlation_id)
         await apply_once(runtime.pool, CONSUMER, event, lambda connection: apply_status_changed(connection, event))
 
-    runtime.subscribe(INTAKE_STATUS, on_status_changed)
+    runtime.subscribe(INTAKE_STATUS, OrderStatusChanged, on_status_changed)
 
 
 SERVICE = ServiceDefinition(name="intake", package_dir=Path(__file__).parent, setup=setup)

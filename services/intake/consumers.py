@@ -8,6 +8,7 @@ from services.intake import repository
 from services.intake.domain import webhook_event_type
 from shared.contracts.orders import OrderStatusChanged
 from shared.db import Connection
+from shared.messaging.consumer import RetryLater
 
 CONSUMER = "intake.status"
 
@@ -16,7 +17,7 @@ async def apply_status_changed(connection: Connection, event: OrderStatusChanged
     data = event.data
     order = await repository.get_order(connection, data.order_id, lock=True)
     if order is None:
-        raise LookupError(f"status change for unknown order {data.order_id}")
+        raise RetryLater(f"status change for unknown order {data.order_id}")
     await repository.set_status(connection, data.order_id, data.status, cause=event.message_id)
     body: dict[str, Any] = {
         "type": "",

@@ -7,16 +7,16 @@ from pathlib import Path
 from typing import Annotated
 
 import aiohttp
-from faststream.rabbit import RabbitMessage
 from pydantic import Field
 
 from services.shipstation import repository
 from services.shipstation.http import ShipStationApi
 from shared.contracts.vendor_orders import VendorOrderCancelled, VendorOrderCreated
 from shared.db import Connection
+from shared.messaging.consumer import RetryLater
 from shared.messaging.inbox import apply_once
 from shared.messaging.topology import vendor_queue
-from shared.service import Runtime, ServiceDefinition, message_context
+from shared.service import Runtime, ServiceDefinition
 
 VendorEvent = Annotated[VendorOrderCreated | VendorOrderCancelled, Field(discriminator="type")]
 CONSUMER = "shipstation.vendor"
@@ -28,9 +28,9 @@ async def apply_vendor_event(connection: Connection, event: VendorOrderCreated |
         return
     previous = await repository.cancel_vendor_order(connection, event.data.vendor_order_id)
     if previous is None:
-        # Overtook its vendor_order.created (a redelivery can reorder them): fail, so the broker
-        # redelivers it after the creation has been applied.
-        raise LookupError(f"cancellation for unknown vendor order {event.data.vendor_order_id}")
+        # Overtook its vendor_order.created (a redelivery can reorder them): try again after the
+        # creation has been applied.
+        raise RetryLater(f"cancellation for unknown vendor order {event.data.vendor_order_id}")
 
 
 async def setup(runtime: Runtime) -> None:
@@ -38,9 +38,8 @@ async def setup(runtime: Runtime) -> None:
     runtime.on_stop(session.close)
     subscribed: set[str] = set()
 
-    async def on_vendor_event(event: VendorEvent, message: RabbitMessage) -> None:
+    async def on_vendor_event(event: VendorEvent) -> None:
         """Store a new vendor order for export, or mark it cancelled (bumping LastModified)."""
-        message_context(message, event.correlation_id)
         await apply_once(runtime.pool, CONSUMER, event, lambda c: apply_vendor_event(c, event))
 
     async def subscribe_vendor(vendor: str) -> None:
@@ -48,7 +47,7 @@ async def setup(runtime: Runtime) -> None:
             return
         spec = vendor_queue(vendor)
         await runtime.declare(spec)
-        subscriber = runtime.subscribe(spec, on_vendor_event, title=f"vendor.{vendor} (ShipStation)")
+        subscriber = runtime.subscribe(spec, VendorEvent, on_vendor_event, title=f"vendor.{vendor} (ShipStation)")
         subscribed.add(vendor)
         if runtime.broker.running:
             await subscriber.start()

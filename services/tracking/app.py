@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 from aiohttp import web
-from faststream.rabbit import RabbitMessage
 from pydantic import Field
 
 from services.tracking import repository
@@ -22,7 +21,7 @@ from shared.contracts.shipments import ShipmentReported
 from shared.http import ApiError, json_response, require_admin
 from shared.messaging.inbox import apply_once
 from shared.messaging.topology import TRACKING_ORDERS, TRACKING_SHIPMENTS
-from shared.service import Runtime, ServiceDefinition, message_context
+from shared.service import Runtime, ServiceDefinition
 
 OrderEvent = Annotated[OrderReceived | OrderCancelled, Field(discriminator="type")]
 
@@ -37,15 +36,13 @@ async def setup(runtime: Runtime) -> None:
 
     runtime.app.router.add_get("/v1/orders/{order_id}/shipments", get_shipments)
 
-    async def on_shipment(event: ShipmentReported, message: RabbitMessage) -> None:
+    async def on_shipment(event: ShipmentReported) -> None:
         """Apply a shipment to the order's lines and announce the order's new status."""
-        message_context(message, event.correlation_id)
         if await apply_once(runtime.pool, SHIPMENTS_CONSUMER, event, lambda c: on_shipment_reported(c, event)):
             runtime.relay.wake()
 
-    async def on_order(event: OrderEvent, message: RabbitMessage) -> None:
+    async def on_order(event: OrderEvent) -> None:
         """Keep the order's lines (to measure shipments against) and its cancellation."""
-        message_context(message, event.correlation_id)
         if isinstance(event, OrderReceived):
             ran = await apply_once(runtime.pool, ORDERS_CONSUMER, event, lambda c: on_order_received(c, event))
         else:
@@ -53,8 +50,8 @@ async def setup(runtime: Runtime) -> None:
         if ran:
             runtime.relay.wake()
 
-    runtime.subscribe(TRACKING_SHIPMENTS, on_shipment)
-    runtime.subscribe(TRACKING_ORDERS, on_order)
+    runtime.subscribe(TRACKING_SHIPMENTS, ShipmentReported, on_shipment)
+    runtime.subscribe(TRACKING_ORDERS, OrderEvent, on_order)
 
 
 SERVICE = ServiceDefinition(name="tracking", package_dir=Path(__file__).parent, setup=setup)

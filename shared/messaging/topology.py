@@ -18,6 +18,12 @@ from aio_pika.abc import AbstractChannel, AbstractExchange
 EVENTS_EXCHANGE = "dropship.events"
 PARKED_EXCHANGE = "dropship.parked"
 VENDOR_CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
+RETRY_DELAYS_SECONDS = (1, 5, 30, 120, 300)
+"""Delay queues for transient failures: growing waits, each a queue whose TTL sends the message back."""
+
+
+def retry_tiers() -> tuple[int, ...]:
+    return RETRY_DELAYS_SECONDS
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,9 @@ class Topology:
     def parked_queue(self, spec: QueueSpec) -> str:
         return self.name(f"{spec.name}.parked")
 
+    def retry_queue(self, spec: QueueSpec, delay_seconds: int) -> str:
+        return self.name(f"{spec.name}.retry.{delay_seconds}s")
+
     def queue_arguments(self, spec: QueueSpec) -> dict[str, Any]:
         return {
             "x-queue-type": "quorum",
@@ -107,6 +116,17 @@ async def declare_queue(channel: AbstractChannel, topology: Topology, spec: Queu
     queue = await channel.declare_queue(topology.queue(spec), durable=True, arguments=topology.queue_arguments(spec))
     for binding in spec.bindings:
         await queue.bind(events, routing_key=binding)
+    for delay in RETRY_DELAYS_SECONDS:
+        # Expired messages go back, through the default exchange, to the queue they came from.
+        await channel.declare_queue(
+            topology.retry_queue(spec, delay),
+            durable=True,
+            arguments={
+                "x-message-ttl": delay * 1000,
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": topology.queue(spec),
+            },
+        )
 
 
 async def declare_topology(channel: AbstractChannel, topology: Topology, extra: tuple[QueueSpec, ...] = ()) -> None:
@@ -117,7 +137,8 @@ async def declare_topology(channel: AbstractChannel, topology: Topology, extra: 
 async def delete_namespace(channel: AbstractChannel, topology: Topology, specs: tuple[QueueSpec, ...]) -> None:
     """Remove a namespace's queues and exchanges (test runs clean up after themselves)."""
     for spec in specs:
-        for name in (topology.queue(spec), topology.parked_queue(spec)):
+        retries = [topology.retry_queue(spec, delay) for delay in RETRY_DELAYS_SECONDS]
+        for name in (topology.queue(spec), topology.parked_queue(spec), *retries):
             await channel.queue_delete(name, if_unused=False, if_empty=False)
     await channel.exchange_delete(topology.exchange)
     await channel.exchange_delete(topology.parked_exchange)

@@ -25,7 +25,9 @@ def schemas() -> tuple[etree.XMLSchema, etree.XMLSchema]:
 
 
 async def export(api: Api, url: str, auth: dict[str, str], page: int = 1) -> bytes:
-    query = urlencode({"action": "export", "start_date": "01/01/2026 00:00", "end_date": "12/31/2099 23:59", "page": page})
+    query = urlencode(
+        {"action": "export", "start_date": "01/01/2026 00:00", "end_date": "12/31/2099 23:59", "page": page}
+    )
     async with api.session.get(f"{url}?{query}", headers=auth) as response:
         assert response.status == 200, await response.text()
         return await response.read()
@@ -39,7 +41,9 @@ async def test_order_flow_across_processes(
     try:
         # 2. Set up a channel, a ShipStation vendor, a webhook vendor and the catalog.
         channel, east, west = unique("shop-"), unique("east-"), unique("west-")
-        created = await api.ok("PUT", "intake", f"/v1/channels/{channel}", {"name": "Shop", "webhook_url": receiver.url})
+        created = await api.ok(
+            "PUT", "intake", f"/v1/channels/{channel}", {"name": "Shop", "webhook_url": receiver.url}
+        )
         receiver.secret, key = created["webhook_secret"], created["api_key"]
         await api.ok("PUT", "splitter", f"/v1/vendors/{east}", {"name": "East", "kind": "shipstation"})
         await api.ok("PUT", "splitter", f"/v1/vendors/{west}", {"name": "West", "kind": "webhook"})
@@ -96,7 +100,9 @@ async def test_order_flow_across_processes(
             "<Service>Priority Mail</Service><TrackingNumber>9400111899223</TrackingNumber>"
             "<ShipDate>11/27/2026</ShipDate><ShippingCost>4.10</ShippingCost></ShipNotice>"
         )
-        query = urlencode({"action": "shipnotify", "order_number": xml_order.findtext("OrderNumber"), "carrier": "USPS"})
+        query = urlencode(
+            {"action": "shipnotify", "order_number": xml_order.findtext("OrderNumber"), "carrier": "USPS"}
+        )
         async with api.session.post(f"{store_url}?{query}", data=notice, headers=auth) as response:
             assert response.status == 200
 
@@ -121,7 +127,9 @@ async def test_order_flow_across_processes(
 
         # 6. An order with an unmapped SKU is held, naming the SKU.
         ghost = unique("GHOST-")
-        held = await api.ok("POST", "intake", "/v1/orders", order_payload(channel, [(ghost, 1, "1.00")], discounts=[]), token=key)
+        held = await api.ok(
+            "POST", "intake", "/v1/orders", order_payload(channel, [(ghost, 1, "1.00")], discounts=[]), token=key
+        )
 
         async def is_held() -> dict[str, Any] | None:
             current = await api.ok("GET", "intake", f"/v1/orders/{held['id']}", token=key)

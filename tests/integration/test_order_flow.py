@@ -65,9 +65,7 @@ async def test_order_split_exported_shipped_and_reported_upstream(system: Runnin
         status, again = await api.call("POST", "intake", "/v1/orders", payload, token=merchant["api_key"])
         assert (status, again["id"]) == (200, order_id)
 
-        routing = await wait_until(
-            lambda: _routing(system, order_id), timeout=20
-        )
+        routing = await wait_until(lambda: _routing(system, order_id), timeout=20)
         vendor_orders = {v["vendor"]: v for v in routing["vendor_orders"]}
         assert set(vendor_orders) == {merchant["east"], merchant["west"]}
         east_order = vendor_orders[merchant["east"]]
@@ -105,7 +103,9 @@ async def test_order_split_exported_shipped_and_reported_upstream(system: Runnin
         auth = basic_auth(credentials["username"], credentials["password"])
         query = urlencode({"action": "shipnotify", "order_number": east_order["vendor_order_number"], "carrier": "UPS"})
         for _ in range(2):  # ShipStation sends duplicates; the second changes nothing
-            async with api.session.post(f"{credentials['url']}?{query}", data=notice.encode(), headers=auth) as response:
+            async with api.session.post(
+                f"{credentials['url']}?{query}", data=notice.encode(), headers=auth
+            ) as response:
                 assert response.status == 200, await response.text()
 
         delivery = await wait_until(lambda: _first(receiver), timeout=20)
@@ -161,7 +161,10 @@ async def test_unmapped_sku_holds_the_order_with_the_reason(system: RunningSyste
     known, unknown = unique("K-"), unique("NOPE-")
     await api.ok("PUT", "splitter", f"/v1/catalog/{known}", {"sources": [{"vendor": vendor}]})
     order = await api.ok(
-        "POST", "intake", "/v1/orders", order_payload(channel, [(known, 1, "1.00"), (unknown, 1, "2.00")], discounts=[]),
+        "POST",
+        "intake",
+        "/v1/orders",
+        order_payload(channel, [(known, 1, "1.00"), (unknown, 1, "2.00")], discounts=[]),
         token=created["api_key"],
     )
 

@@ -1,0 +1,185 @@
+"""How every consumer treats a delivery: validate, apply, and decide what a failure means.
+
+- The body does not match the contract: it never will; park it at once.
+- A transient failure (database or network away, an event that overtook the one it depends on):
+  retry later through a delay queue, without using up the poison budget.
+- Any other failure: requeue; on the last allowed delivery, park it with the error recorded.
+
+Parking and delaying publish a copy with publisher confirms before acknowledging the original, so a
+crash in between duplicates (the inbox absorbs that) but never loses a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import aio_pika
+import asyncpg
+import structlog
+from aio_pika.abc import AbstractChannel, AbstractRobustConnection
+from faststream.rabbit import RabbitMessage
+from prometheus_client import CollectorRegistry, Counter
+from pydantic import TypeAdapter, ValidationError
+
+from shared.messaging.topology import QueueSpec, Topology, retry_tiers
+
+log = structlog.get_logger(__name__)
+
+MAX_TRANSIENT_RETRIES = 60
+"""About five hours at the longest delay: past that, a person should look at it."""
+
+
+class RetryLater(Exception):
+    """Raised by a handler when the message cannot be applied yet but will be later."""
+
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    RetryLater,
+    OSError,
+    TimeoutError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.SerializationError,
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.AdminShutdownError,
+)
+
+
+def header_int(headers: Any, name: str) -> int:
+    """An integer header (delivery counts, retry counts); absent or malformed counts as 0."""
+    value = (headers or {}).get(name, 0)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def is_transient(error: BaseException) -> bool:
+    return isinstance(error, TRANSIENT_ERRORS)
+
+
+class ConsumerMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.handled = Counter("messages_handled", "Messages consumed", ["queue", "outcome"], registry=registry)
+
+
+class DeliveryGuard:
+    """Wraps a handler of typed events into a FastStream handler with explicit acknowledgement."""
+
+    def __init__(
+        self,
+        *,
+        amqp: AbstractRobustConnection,
+        topology: Topology,
+        spec: QueueSpec,
+        adapter: TypeAdapter[Any],
+        handler: Callable[[Any], Awaitable[None]],
+        metrics: ConsumerMetrics,
+    ) -> None:
+        self._amqp = amqp
+        self._topology = topology
+        self._spec = spec
+        self._adapter = adapter
+        self._handler = handler
+        self._metrics = metrics
+        self._channel: AbstractChannel | None = None
+        self._lock = asyncio.Lock()
+
+    async def _publish_channel(self) -> AbstractChannel:
+        async with self._lock:
+            if self._channel is None or self._channel.is_closed:
+                self._channel = await self._amqp.channel(publisher_confirms=True, on_return_raises=True)
+            return self._channel
+
+    async def __call__(self, body: bytes, message: RabbitMessage) -> None:
+        raw = message.raw_message
+        headers = dict(raw.headers or {})
+        structlog.contextvars.bind_contextvars(message_id=raw.message_id, order_id=raw.correlation_id)
+        queue = self._spec.name
+        try:
+            event = self._adapter.validate_json(body)
+        except ValidationError as error:
+            await self._park(message, f"invalid message: {error}", "ValidationError")
+            self._metrics.handled.labels(queue, "invalid").inc()
+            return
+        try:
+            await self._handler(event)
+        except Exception as error:
+            if is_transient(error):
+                await self._retry_later(message, error)
+                self._metrics.handled.labels(queue, "retry").inc()
+                return
+            deliveries = header_int(headers, "x-delivery-count") + 1
+            if deliveries >= self._topology.delivery_limit:
+                await self._park(message, f"{type(error).__name__}: {error}", type(error).__name__)
+                self._metrics.handled.labels(queue, "parked").inc()
+                return
+            log.warning("handler failed, requeued", queue=queue, deliveries=deliveries, error=str(error))
+            self._metrics.handled.labels(queue, "failed").inc()
+            await message.nack(requeue=True)
+            return
+        await message.ack()
+        self._metrics.handled.labels(queue, "ok").inc()
+
+    def _copy(self, message: RabbitMessage, extra_headers: dict[str, Any]) -> aio_pika.Message:
+        raw = message.raw_message
+        headers = {k: v for k, v in (raw.headers or {}).items() if not k.startswith("x-death")}
+        headers.update(extra_headers)
+        headers.setdefault("x-original-routing-key", raw.routing_key or "")
+        headers.setdefault("x-original-exchange", raw.exchange or "")
+        headers.setdefault("x-original-queue", self._topology.queue(self._spec))
+        return aio_pika.Message(
+            raw.body,
+            headers=headers,
+            content_type=raw.content_type,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=raw.message_id,
+            correlation_id=raw.correlation_id,
+            type=raw.type,
+            app_id=raw.app_id,
+            timestamp=raw.timestamp,
+        )
+
+    async def _park(self, message: RabbitMessage, error: str, error_type: str) -> None:
+        log.error("message parked", queue=self._spec.name, error=error[:500])
+        copy = self._copy(
+            message,
+            {
+                "x-error": error[:2000],
+                "x-error-type": error_type,
+                "x-parked-at": datetime.now(UTC).isoformat(),
+                "x-deliveries": header_int(message.raw_message.headers, "x-delivery-count") + 1,
+            },
+        )
+        channel = await self._publish_channel()
+        exchange = await channel.get_exchange(self._topology.parked_exchange, ensure=False)
+        await exchange.publish(copy, routing_key=self._topology.parked_queue(self._spec), mandatory=True)
+        await message.ack()
+
+    async def _retry_later(self, message: RabbitMessage, error: BaseException) -> None:
+        retries = header_int(message.raw_message.headers, "x-retries") + 1
+        if retries > MAX_TRANSIENT_RETRIES:
+            await self._park(message, f"gave up after {retries - 1} retries: {error}", type(error).__name__)
+            return
+        tiers = retry_tiers()
+        delay = tiers[min(retries - 1, len(tiers) - 1)]
+        log.info(
+            "transient failure, retrying later", queue=self._spec.name, retry=retries, delay=delay, error=str(error)
+        )
+        copy = self._copy(message, {"x-retries": retries, "x-last-error": str(error)[:500]})
+        channel = await self._publish_channel()
+        await channel.default_exchange.publish(
+            copy, routing_key=self._topology.retry_queue(self._spec, delay), mandatory=True
+        )
+        await message.ack()
+
+
+async def raw_body(message: Any) -> bytes:
+    """FastStream decoder: hand the handler the body as bytes; the guard validates it."""
+    body: bytes = message.body
+    return body
