@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
 from shared.settings import ServiceName, Settings
 
@@ -184,7 +185,12 @@ def cli(ctx: click.Context, as_json: bool) -> None:
     Talks to the running services (make run) with the admin token from DROPSHIP_ADMIN_TOKEN or
     .dropship/admin-token.
     """
-    ctx.obj = State(Api(Settings()), as_json)
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        problems = "; ".join(f"DROPSHIP_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors())
+        raise click.ClickException(f"bad settings: {problems}") from None
+    ctx.obj = State(Api(settings), as_json)
 
 
 # channels ------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ AMQP_URL = os.environ.get("DROPSHIP_AMQP_URL", "amqp://guest:guest@127.0.0.1:567
 
 
 @dataclass(frozen=True)
-class TestEnvironment:
+class SuiteEnvironment:
     database_url: str
     namespace: str
     admin_token: str
@@ -86,9 +86,9 @@ async def _remove_namespace(namespace: str) -> None:
 
 
 @pytest.fixture(scope="session")
-async def test_env() -> AsyncIterator[TestEnvironment]:
+async def test_env() -> AsyncIterator[SuiteEnvironment]:
     configure_logging("tests", "json", os.environ.get("DROPSHIP_TEST_LOG_LEVEL", "WARNING"))
-    environment = TestEnvironment(
+    environment = SuiteEnvironment(
         database_url=f"{BASE_DATABASE_URL}/dropship_test_{RUN_ID}",
         namespace=f"test{RUN_ID}",
         admin_token=f"admin-{uuid.uuid4().hex}",
@@ -108,14 +108,14 @@ class RunningSystem:
     shipstation: Runtime
     tracking: Runtime
     api: Api
-    env: TestEnvironment
+    env: SuiteEnvironment
 
     def url(self, service: str) -> str:
         return self.api.urls[service]
 
 
 @pytest.fixture(scope="session")
-async def system(test_env: TestEnvironment) -> AsyncIterator[RunningSystem]:
+async def system(test_env: SuiteEnvironment) -> AsyncIterator[RunningSystem]:
     """All four services in this process, on free loopback ports, against the real broker and database."""
     ports = {name: free_port() for name in ("intake", "splitter", "shipstation", "tracking")}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}

@@ -24,7 +24,7 @@ from faststream.rabbit import RabbitMessage
 from prometheus_client import CollectorRegistry, Counter
 from pydantic import TypeAdapter, ValidationError
 
-from shared.messaging.topology import QueueSpec, Topology, retry_tiers
+from shared.messaging.topology import QueueSpec, Topology
 
 log = structlog.get_logger(__name__)
 
@@ -166,7 +166,7 @@ class DeliveryGuard:
         if retries > MAX_TRANSIENT_RETRIES:
             await self._park(message, f"gave up after {retries - 1} retries: {error}", type(error).__name__)
             return
-        tiers = retry_tiers()
+        tiers = self._topology.retry_delays
         delay = tiers[min(retries - 1, len(tiers) - 1)]
         log.info(
             "transient failure, retrying later", queue=self._spec.name, retry=retries, delay=delay, error=str(error)

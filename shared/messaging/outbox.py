@@ -77,6 +77,7 @@ class OutboxRelay:
         self._channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
         self.published = 0
+        self.failed = 0
 
     async def _ensure_exchange(self) -> AbstractExchange:
         if self._channel is None or self._channel.is_closed or self._exchange is None:
@@ -85,30 +86,48 @@ class OutboxRelay:
         return self._exchange
 
     async def publish_batch(self) -> int:
-        """Publish up to one batch; answers how many rows were published."""
+        """Publish up to one batch; answers how many rows were handled (published or failed).
+
+        A row the broker refuses (unroutable, say) stays unpublished with its error and is tried
+        again later with a growing delay, while the rows behind it still go out: one bad event must
+        not stop every other order.
+        """
         async with self._pool.acquire() as connection, connection.transaction():
             rows = await connection.fetch(
                 "SELECT id, message_id, routing_key, message_type, correlation_id, body, created_at"
-                " FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                " FROM outbox WHERE published_at IS NULL AND next_attempt_at <= now()"
+                " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
                 self._batch_size,
             )
             if not rows:
                 return 0
             exchange = await self._ensure_exchange()
-            try:
-                await asyncio.gather(*(self._publish(exchange, row) for row in rows))
-            except Exception as error:
-                await connection.execute(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])",
-                    [row["id"] for row in rows],
-                    str(error)[:500],
-                )
-                raise
+            outcomes = await asyncio.gather(*(self._publish(exchange, row) for row in rows), return_exceptions=True)
+            published = [row["id"] for row, outcome in zip(rows, outcomes, strict=True) if outcome is None]
+            failed = [(row, outcome) for row, outcome in zip(rows, outcomes, strict=True) if outcome is not None]
             await connection.execute(
                 "UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])",
-                [row["id"] for row in rows],
+                published,
             )
-        self.published += len(rows)
+            for row, error in failed:
+                await connection.execute(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = $2,"
+                    " next_attempt_at = now() + make_interval(secs => least(300, power(2, attempts)))"
+                    " WHERE id = $1",
+                    row["id"],
+                    f"{type(error).__name__}: {error}"[:500],
+                )
+        self.published += len(published)
+        if failed:
+            self.failed += len(failed)
+            log.warning(
+                "outbox rows not accepted by the broker, will retry",
+                schema=self._schema,
+                count=len(failed),
+                error=str(failed[0][1])[:300],
+            )
+            if all(isinstance(error, (ConnectionError, OSError)) for _, error in failed):
+                raise failed[0][1]  # the broker is away: back off as a whole
         return len(rows)
 
     async def _publish(self, exchange: AbstractExchange, row: Any) -> None:

@@ -22,10 +22,6 @@ RETRY_DELAYS_SECONDS = (1, 5, 30, 120, 300)
 """Delay queues for transient failures: growing waits, each a queue whose TTL sends the message back."""
 
 
-def retry_tiers() -> tuple[int, ...]:
-    return RETRY_DELAYS_SECONDS
-
-
 @dataclass(frozen=True)
 class QueueSpec:
     name: str
@@ -65,6 +61,7 @@ class Topology:
 
     namespace: str = ""
     delivery_limit: int = 10
+    retry_delays: tuple[int, ...] = RETRY_DELAYS_SECONDS
 
     def name(self, base: str) -> str:
         return f"{self.namespace}.{base}" if self.namespace else base
@@ -116,7 +113,7 @@ async def declare_queue(channel: AbstractChannel, topology: Topology, spec: Queu
     queue = await channel.declare_queue(topology.queue(spec), durable=True, arguments=topology.queue_arguments(spec))
     for binding in spec.bindings:
         await queue.bind(events, routing_key=binding)
-    for delay in RETRY_DELAYS_SECONDS:
+    for delay in topology.retry_delays:
         # Expired messages go back, through the default exchange, to the queue they came from.
         await channel.declare_queue(
             topology.retry_queue(spec, delay),
@@ -137,7 +134,7 @@ async def declare_topology(channel: AbstractChannel, topology: Topology, extra: 
 async def delete_namespace(channel: AbstractChannel, topology: Topology, specs: tuple[QueueSpec, ...]) -> None:
     """Remove a namespace's queues and exchanges (test runs clean up after themselves)."""
     for spec in specs:
-        retries = [topology.retry_queue(spec, delay) for delay in RETRY_DELAYS_SECONDS]
+        retries = [topology.retry_queue(spec, delay) for delay in topology.retry_delays]
         for name in (topology.queue(spec), topology.parked_queue(spec), *retries):
             await channel.queue_delete(name, if_unused=False, if_empty=False)
     await channel.exchange_delete(topology.exchange)

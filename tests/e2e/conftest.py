@@ -8,7 +8,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.conftest import TestEnvironment
+from tests.conftest import SuiteEnvironment
 from tests.e2e.harness import ProcessSystem
 from tests.support import Api
 
@@ -19,7 +19,7 @@ def process_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def processes(test_env: TestEnvironment, process_logs: Path) -> Iterator[ProcessSystem]:
+def processes(test_env: SuiteEnvironment, process_logs: Path) -> Iterator[ProcessSystem]:
     system = ProcessSystem(
         {**test_env.env(), "DROPSHIP_LOG_LEVEL": "DEBUG", "DROPSHIP_WEBHOOK_MAX_BACKOFF_SECONDS": "2"},
         process_logs,
@@ -32,7 +32,7 @@ def processes(test_env: TestEnvironment, process_logs: Path) -> Iterator[Process
 
 
 @pytest.fixture(scope="session")
-async def process_api(processes: ProcessSystem, test_env: TestEnvironment) -> AsyncIterator[Api]:
+async def process_api(processes: ProcessSystem, test_env: SuiteEnvironment) -> AsyncIterator[Api]:
     await processes.wait_ready()
     async with aiohttp.ClientSession() as session:
         yield Api(session, processes.urls, test_env.admin_token)

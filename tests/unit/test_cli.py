@@ -644,3 +644,10 @@ def test_python_dash_m_runs_the_cli() -> None:
     assert done.returncode == 0, done.stderr
     for group in ("channel", "vendor", "shipstation", "catalog", "order"):
         assert group in done.stdout
+
+
+def test_bad_settings_are_one_line_not_a_traceback(fake: FakeServices) -> None:
+    result = fake.run("order", "get", "ord_1", DROPSHIP_INTAKE_PORT="eighty")
+    assert result.exit_code == 1
+    assert "DROPSHIP_INTAKE_PORT" in result.stderr
+    assert "Traceback" not in result.output

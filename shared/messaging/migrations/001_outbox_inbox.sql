@@ -10,6 +10,7 @@ CREATE TABLE outbox (
     created_at    timestamptz NOT NULL DEFAULT now(),
     published_at  timestamptz,
     attempts      integer     NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz NOT NULL DEFAULT now(),
     last_error    text
 );
 CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL;
