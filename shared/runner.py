@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import shutil
 import signal
@@ -131,6 +132,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("command", choices=["prepare", "up"])
     parser.add_argument("--only", nargs="*", choices=SERVICES, help="run only these services")
     args = parser.parse_args(argv)
+    # The one line below says what failed and how to fix it; aio-pika's own report would repeat it.
+    for noisy in ("aio_pika", "aiormq"):
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)
     settings = Settings()
     try:
         if args.command == "prepare":
