@@ -81,7 +81,8 @@ class IntakeApi:
             order_id = order.order_id
             self.runtime.relay.wake()
             structlog.get_logger().info("order accepted", channel=order.channel, order_number=order.order_number)
-        return json_response(await self._order_view(order_id), status=201 if created else 200)
+        # The split happens after this answer, so there is nothing to ask the other services yet.
+        return json_response(await self._order_view(order_id, with_progress=False), status=201 if created else 200)
 
     async def _load_for_caller(self, request: web.Request) -> repository.StoredOrder:
         caller = await self._caller_channel(request)
@@ -132,9 +133,12 @@ class IntakeApi:
         except (aiohttp.ClientError, TimeoutError) as error:
             return {"unavailable": type(error).__name__}
 
-    async def _order_view(self, order_id: str) -> dict[str, Any]:
+    async def _order_view(self, order_id: str, *, with_progress: bool = True) -> dict[str, Any]:
+        """The stored order with its status; with its split, shipments and history when asked."""
         order = await repository.get_order(self.pool, order_id)
         assert order is not None
+        if not with_progress:
+            return {**order.payload, **self._status_fields(order, order.status), "received_at": order.received_at}
         settings = self.runtime.settings
         routing, shipments, history, deliveries = await asyncio.gather(
             self._fetch(f"{settings.service_url('splitter')}/v1/orders/{order_id}/routing"),
@@ -152,8 +156,7 @@ class IntakeApi:
             status = "routed"
         return {
             **order.payload,
-            "id": order.id,
-            "status": status,
+            **self._status_fields(order, status),
             "hold_reason": hold_reason,
             "received_at": order.received_at,
             "updated_at": order.updated_at,
@@ -163,6 +166,11 @@ class IntakeApi:
             "status_history": history,
             "upstream_deliveries": deliveries,
         }
+
+    @staticmethod
+    def _status_fields(order: repository.StoredOrder, status: str) -> dict[str, Any]:
+        # The request's "status" is the channel's payment status; the answer's is where the order is.
+        return {"id": order.id, "status": status, "channel_status": order.payload.get("status")}
 
     async def put_channel(self, request: web.Request) -> web.Response:
         require_admin(request)
