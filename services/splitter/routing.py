@@ -12,10 +12,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
-from shared.contracts.orders import Discount, OrderLine, OrderReceivedData
+from shared.contracts.orders import Discount, OrderHeader, OrderLine, OrderReceivedData, WeightUnit
 from shared.contracts.vendor_orders import VendorOrderCreatedData, VendorOrderLine
 
 CENT = Decimal("0.01")
+# Exact definitions (international avoirdupois pound); used to add up lines weighed in different units.
+_GRAMS_PER: Mapping[WeightUnit, Decimal] = {
+    "grams": Decimal("1"),
+    "ounces": Decimal("28.349523125"),
+    "pounds": Decimal("453.59237"),
+}
+_CONVERTED_WEIGHT = Decimal("0.0001")
 
 
 @dataclass(frozen=True)
@@ -138,26 +145,19 @@ def split_order(
     subtotals = [sum((line.unit_price * line.quantity for line, _ in grouped[v]), Decimal("0")) for v in vendors]
     tax_shares = allocate(order.tax_amount, subtotals)
     shipping_shares = allocate(order.shipping_amount, subtotals)
-    discount_shares = [allocate(d.amount, subtotals) for d in order.discounts]
+    # Each discount is shared in proportion to what is left of each vendor's subtotal after the discounts
+    # before it, so the cents rounded up for several codes can never take a vendor order below zero.
+    discount_shares: list[list[Decimal]] = []
+    room = list(subtotals)
+    for discount in order.discounts:
+        shares = allocate(discount.amount, [max(r, Decimal("0")) for r in room])
+        discount_shares.append(shares)
+        room = [r - share for r, share in zip(room, shares, strict=True)]
 
     vendor_orders = []
     for index, vendor in enumerate(vendors):
         lines = [
-            VendorOrderLine(
-                line_id=line.line_id,
-                sku=line.sku,
-                vendor_sku=decision.vendor_sku,
-                name=line.name,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                cost=decision.cost,
-                weight=line.weight,
-                weight_unit=line.weight_unit,
-                image_url=line.image_url,
-                options=line.options,
-                location=line.location,
-                upc=line.upc,
-            )
+            VendorOrderLine(**dict(line), vendor_sku=decision.vendor_sku, cost=decision.cost)
             for line, decision in grouped[vendor]
         ]
         discounts = [
@@ -165,40 +165,40 @@ def split_order(
             for d, shares in zip(order.discounts, discount_shares, strict=True)
             if shares[index] > 0
         ]
+        unit = order.weight_unit or next((li.weight_unit for li in lines if li.weight_unit), None)
+        header = {name: getattr(order, name) for name in OrderHeader.model_fields}
+        header.update(
+            tax_amount=tax_shares[index],
+            shipping_amount=shipping_shares[index],
+            discounts=discounts,
+            total_weight=_vendor_weight(order, lines, unit),
+            weight_unit=unit,
+        )
         vendor_orders.append(
             VendorOrderCreatedData(
+                **header,
                 vendor_order_id=new_vendor_order_id(),
                 vendor_order_number=f"{order.order_number}-{index + 1}",
                 vendor=vendor,
-                order_id=order.order_id,
-                channel=order.channel,
-                external_id=order.external_id,
-                order_number=order.order_number,
-                ordered_at=order.ordered_at,
-                status=order.status,
-                currency=order.currency,
-                customer=order.customer,
-                bill_to=order.bill_to,
-                ship_to=order.ship_to,
-                shipping_method=order.shipping_method,
-                payment_method=order.payment_method,
-                tax_amount=tax_shares[index],
-                shipping_amount=shipping_shares[index],
-                discounts=discounts,
-                gift=order.gift,
-                gift_message=order.gift_message,
-                customer_notes=order.customer_notes,
-                internal_notes=order.internal_notes,
-                total_weight=_vendor_weight(order, lines),
-                weight_unit=order.weight_unit or next((li.weight_unit for li in lines if li.weight_unit), None),
                 lines=lines,
             )
         )
     return vendor_orders
 
 
-def _vendor_weight(order: OrderReceivedData, lines: Sequence[VendorOrderLine]) -> Decimal | None:
-    """The vendor order's weight: the sum of its lines' weights (weight is per unit), when known."""
+def _vendor_weight(
+    order: OrderReceivedData, lines: Sequence[VendorOrderLine], unit: WeightUnit | None
+) -> Decimal | None:
+    """The vendor order's weight in ``unit``: the sum of its lines' weights (weight is per unit), when
+    known. A line weighed in another unit is converted; a line without a unit is taken to be in ``unit``."""
     if all(line.weight is None for line in lines):
         return order.total_weight if len(lines) == len(order.lines) else None
-    return sum(((line.weight or Decimal("0")) * line.quantity for line in lines), Decimal("0"))
+    total = Decimal("0")
+    converted = False
+    for line in lines:
+        weight = (line.weight or Decimal("0")) * line.quantity
+        if unit is not None and line.weight_unit is not None and line.weight_unit != unit:
+            weight = weight * _GRAMS_PER[line.weight_unit] / _GRAMS_PER[unit]
+            converted = True
+        total += weight
+    return total.quantize(_CONVERTED_WEIGHT) if converted else total

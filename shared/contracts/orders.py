@@ -74,7 +74,9 @@ class OrderLine(Contract):
     upc: str | None = None
 
 
-class OrderReceivedData(Contract):
+class OrderHeader(Contract):
+    """What an order and each of its vendor orders share: who, where to, how, and the money around the lines."""
+
     order_id: str
     channel: str
     external_id: str
@@ -96,6 +98,9 @@ class OrderReceivedData(Contract):
     internal_notes: str | None = None
     total_weight: Decimal | None = None
     weight_unit: WeightUnit | None = None
+
+
+class OrderReceivedData(OrderHeader):
     lines: list[OrderLine]
 
 

@@ -12,58 +12,23 @@ from typing import Literal
 from pydantic import Field
 
 from shared.contracts.envelope import Contract, Envelope, UtcDatetime
-from shared.contracts.orders import (
-    Address,
-    ChannelOrderStatus,
-    Customer,
-    Discount,
-    LineOption,
-    Party,
-    WeightUnit,
-)
+from shared.contracts.orders import OrderHeader, OrderLine
 
 
-class VendorOrderLine(Contract):
-    line_id: str = Field(description="The channel's line id; unique within the order.")
-    sku: str
+class VendorOrderLine(OrderLine):
+    """An order line as the vendor receives it: the channel's line plus the vendor's SKU and cost."""
+
     vendor_sku: str | None = None
-    name: str
-    quantity: int
-    unit_price: Decimal
     cost: Decimal | None = None
-    weight: Decimal | None = None
-    weight_unit: WeightUnit | None = None
-    image_url: str | None = None
-    options: list[LineOption] = Field(default_factory=list)
-    location: str | None = None
-    upc: str | None = None
 
 
-class VendorOrderCreatedData(Contract):
+class VendorOrderCreatedData(OrderHeader):
+    """The order's header with this vendor's lines; tax, shipping, discounts and weight are this vendor
+    order's share."""
+
     vendor_order_id: str = Field(description="Stable, unique, never reused.")
     vendor_order_number: str = Field(description="The order number plus a split suffix, e.g. 1001-2.")
     vendor: str
-    order_id: str
-    channel: str
-    external_id: str
-    order_number: str
-    ordered_at: UtcDatetime
-    status: ChannelOrderStatus = "paid"
-    currency: str
-    customer: Customer | None = None
-    bill_to: Party | None = None
-    ship_to: Address
-    shipping_method: str | None = None
-    payment_method: str | None = None
-    tax_amount: Decimal = Field(default=Decimal("0"), description="This vendor order's share.")
-    shipping_amount: Decimal = Field(default=Decimal("0"), description="This vendor order's share.")
-    discounts: list[Discount] = Field(default_factory=list, description="This vendor order's share.")
-    gift: bool = False
-    gift_message: str | None = None
-    customer_notes: str | None = None
-    internal_notes: str | None = None
-    total_weight: Decimal | None = Field(default=None, description="Sum of this vendor order's line weights.")
-    weight_unit: WeightUnit | None = None
     lines: list[VendorOrderLine]
 
     @property
