@@ -110,7 +110,8 @@ class LineIn(_Request):
     image_url: Annotated[str, StringConstraints(max_length=500)] | None = None
     options: list[OptionIn] = Field(default_factory=list, max_length=20)
     location: Annotated[str, StringConstraints(max_length=100)] | None = None
-    upc: Annotated[str, StringConstraints(pattern=r"^\d{6,14}$")] | None = None
+    # ASCII digits only: ``\d`` would also let Arabic-Indic or full-width digits through to vendors.
+    upc: Annotated[str, StringConstraints(pattern=r"^[0-9]{6,14}$")] | None = None
 
 
 class OrderRequest(_Request):
@@ -245,5 +246,6 @@ def webhook_event_type(status_event: dict[str, Any]) -> str:
 
 def next_backoff_seconds(attempts: int, jitter: float, cap: float) -> float:
     """Exponential backoff with full jitter: 1 s, 2 s, 4 s … capped; ``jitter`` is uniform in [0, 1)."""
-    ceiling: float = min(cap, 2.0 ** max(attempts - 1, 0))
+    # The exponent is bounded: 2.0 ** 1024 overflows, and a channel down for days reaches that many attempts.
+    ceiling: float = min(cap, 2.0 ** min(max(attempts - 1, 0), 64))
     return max(0.5, ceiling * (0.5 + jitter / 2))

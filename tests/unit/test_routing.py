@@ -514,6 +514,20 @@ def test_split_order_leaves_out_a_discount_share_of_zero() -> None:
     assert west.discounts == []
 
 
+def test_split_order_never_discounts_a_vendor_order_below_zero_with_several_codes() -> None:
+    # Each code alone would give its odd cent to the first vendor: together they would take east's
+    # one-cent line to -0.01 while west kept its cent.
+    lines = [make_line("L1", "A", unit_price="0.01"), make_line("L2", "B", unit_price="0.01")]
+    order = make_order(lines, discounts=[("HALF", "0.01"), ("OTHER-HALF", "0.01")])
+    result = RoutingResult((decided(lines[0], "east"), decided(lines[1], "west")))
+
+    east, west = split_order(order, result, counter_ids())
+
+    assert [(d.code, d.amount) for d in east.discounts] == [("HALF", Decimal("0.01"))]
+    assert [(d.code, d.amount) for d in west.discounts] == [("OTHER-HALF", Decimal("0.01"))]
+    assert (east.order_total, west.order_total) == (ZERO, ZERO)
+
+
 def test_split_order_of_a_single_vendor_keeps_the_whole_order() -> None:
     order = three_line_order(
         tax="3.99", shipping="5.99", discounts=[("WELCOME5", "5.00")], total_weight="13.00", weight_unit="ounces"

@@ -1,0 +1,133 @@
+"""Fulfilment, free of I/O: shipped quantities per line → the order's status, and how a shipment is
+applied to the lines (services/tracking/fulfilment.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.tracking.fulfilment import LineProgress, apply_shipment, derive_status
+from shared.contracts.orders import OrderStatus
+
+
+def progress(*ordered_shipped: tuple[int, int]) -> list[LineProgress]:
+    return [LineProgress(f"L{i}", ordered, shipped) for i, (ordered, shipped) in enumerate(ordered_shipped, start=1)]
+
+
+# ---------------------------------------------------------------------------------------------- derive_status
+
+STATUS_CASES: list[tuple[str, list[tuple[int, int]], bool, OrderStatus | None]] = [
+    ("nothing shipped", [(2, 0), (1, 0)], False, None),
+    ("one unit of one line", [(2, 1), (1, 0)], False, "partially_shipped"),
+    ("one line complete, another not started", [(2, 2), (1, 0)], False, "partially_shipped"),
+    ("every line partly", [(2, 1), (3, 1)], False, "partially_shipped"),
+    ("all but one unit", [(2, 2), (3, 2)], False, "partially_shipped"),
+    ("everything", [(2, 2), (1, 1)], False, "shipped"),
+    ("single line, everything", [(5, 5)], False, "shipped"),
+    ("over-shipped still counts as shipped", [(2, 3), (1, 1)], False, "shipped"),
+    ("cancelled before anything shipped", [(2, 0), (1, 0)], True, "cancelled"),
+    ("cancelled after part shipped", [(2, 1), (1, 0)], True, "partially_cancelled"),
+    ("cancelled after one line shipped in full", [(2, 2), (1, 0)], True, "partially_cancelled"),
+    ("cancelled after everything shipped", [(2, 2), (1, 1)], True, "shipped"),
+    ("no lines", [], False, None),
+    ("no lines, cancelled", [], True, "cancelled"),
+]
+
+
+@pytest.mark.parametrize(
+    ("lines", "cancelled", "expected"), [case[1:] for case in STATUS_CASES], ids=[case[0] for case in STATUS_CASES]
+)
+def test_derive_status(lines: list[tuple[int, int]], cancelled: bool, expected: OrderStatus | None) -> None:
+    assert derive_status(progress(*lines), cancelled=cancelled) == expected
+
+
+@given(
+    lines=st.lists(
+        st.integers(min_value=1, max_value=20).flatmap(lambda o: st.tuples(st.just(o), st.integers(0, o))),
+        min_size=1,
+        max_size=8,
+    ),
+    cancelled=st.booleans(),
+)
+def test_derive_status_matches_its_definition(lines: list[tuple[int, int]], cancelled: bool) -> None:
+    status = derive_status(progress(*lines), cancelled=cancelled)
+
+    shipped_any = any(shipped > 0 for _, shipped in lines)
+    shipped_all = all(shipped == ordered for ordered, shipped in lines)
+    if shipped_all:
+        assert status == "shipped"
+    elif cancelled:
+        assert status == ("partially_cancelled" if shipped_any else "cancelled")
+    else:
+        assert status == ("partially_shipped" if shipped_any else None)
+
+
+def test_derive_status_never_says_shipped_while_a_unit_is_outstanding() -> None:
+    for shipped in range(10):
+        status = derive_status(progress((10, shipped), (1, 1)), cancelled=False)
+        assert status != "shipped"
+
+
+# ---------------------------------------------------------------------------------------------- apply_shipment
+
+APPLY_CASES: list[tuple[str, list[tuple[int, int]], dict[str, int], list[int], dict[str, int]]] = [
+    ("ships what was asked", [(3, 0), (2, 0)], {"L1": 2}, [2, 0], {"L1": 2}),
+    ("several lines at once", [(3, 0), (2, 1)], {"L1": 3, "L2": 1}, [3, 2], {"L1": 3, "L2": 1}),
+    ("capped at what was ordered", [(3, 1)], {"L1": 5}, [3], {"L1": 2}),
+    ("a line already complete takes nothing", [(3, 3), (2, 0)], {"L1": 1, "L2": 1}, [3, 1], {"L2": 1}),
+    ("an unknown line is ignored", [(3, 0)], {"L9": 4, "L1": 1}, [1], {"L1": 1}),
+    ("a negative quantity is ignored", [(3, 2)], {"L1": -2}, [2], {}),
+    ("zero is not reported", [(3, 0)], {"L1": 0}, [0], {}),
+    ("an empty shipment changes nothing", [(3, 1), (1, 0)], {}, [1, 0], {}),
+    ("a line over-shipped before stays as it was", [(2, 3)], {"L1": 1}, [3], {}),
+]
+
+
+@pytest.mark.parametrize(
+    ("lines", "shipment", "shipped_after", "applied"),
+    [case[1:] for case in APPLY_CASES],
+    ids=[case[0] for case in APPLY_CASES],
+)
+def test_apply_shipment(
+    lines: list[tuple[int, int]], shipment: dict[str, int], shipped_after: list[int], applied: dict[str, int]
+) -> None:
+    before = progress(*lines)
+
+    updated, actually = apply_shipment(before, shipment)
+
+    assert [line.shipped for line in updated] == shipped_after
+    assert actually == applied
+    assert [(line.line_id, line.ordered) for line in updated] == [(line.line_id, line.ordered) for line in before]
+    assert before == progress(*lines)  # the input is not changed
+
+
+line_ids = st.sampled_from(["L1", "L2", "L3", "L4", "ghost"])
+shipments = st.lists(st.dictionaries(line_ids, st.integers(min_value=-5, max_value=15), max_size=5), max_size=12)
+
+
+@given(ordered=st.lists(st.integers(min_value=1, max_value=10), min_size=1, max_size=4), sequence=shipments)
+def test_shipped_never_exceeds_ordered_whatever_the_shipments(
+    ordered: list[int], sequence: list[Mapping[str, int]]
+) -> None:
+    lines = progress(*[(o, 0) for o in ordered])
+    total_applied: dict[str, int] = {}
+
+    for shipment in sequence:
+        before = {line.line_id: line.shipped for line in lines}
+        lines, applied = apply_shipment(lines, shipment)
+        for line in lines:
+            assert 0 <= line.shipped <= line.ordered
+            assert line.shipped - before[line.line_id] == applied.get(line.line_id, 0)
+            asked = shipment.get(line.line_id, 0)
+            assert applied.get(line.line_id, 0) == max(0, min(asked, line.ordered - before[line.line_id]))
+        assert all(quantity > 0 for quantity in applied.values())
+        assert set(applied) <= {line.line_id for line in lines}
+        for line_id, quantity in applied.items():
+            total_applied[line_id] = total_applied.get(line_id, 0) + quantity
+
+    assert {line.line_id: line.shipped for line in lines if line.shipped} == total_applied
+    status = derive_status(lines, cancelled=False)
+    assert (status == "shipped") == all(line.shipped == line.ordered for line in lines)
