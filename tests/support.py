@@ -92,6 +92,7 @@ class ChannelReceiver:
 
     secret: str = ""
     deliveries: list[Delivery] = field(default_factory=list)
+    attempts: list[Delivery] = field(default_factory=list)
     fail_next: int = 0
     runner: web.AppRunner | None = None
     port: int = 0
@@ -102,6 +103,7 @@ class ChannelReceiver:
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.read()
+        self.attempts.append(Delivery(dict(request.headers), body))
         if self.fail_next > 0:
             self.fail_next -= 1
             return web.Response(status=503, text="down for maintenance")
