@@ -45,7 +45,7 @@ async def test_a_channel_that_is_down_gets_every_update_once_it_is_back_in_order
                     channel=code,
                     external_id=order["external_id"],
                     order_number=order["order_number"],
-                    status=status,  # type: ignore[arg-type]
+                    status=status,
                     shipment=ShipmentSummary(shipment_id=f"shp_{i}", vendor="east", tracking_number=f"TRACK{i}"),
                 ),
             )
