@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-chaos lint fmt bench asyncapi install clean
+.PHONY: run test test-chaos lint fmt bench asyncapi openapi install clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,15 +28,24 @@ test-chaos: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared services tests
+	$(BIN)/mypy bench shared services tests
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## asyncapi: regenerate docs/asyncapi.json and docs/openapi files from the code
+## bench: the whole system under measured load (~15 min); prints one table, writes bench/results/latest.json
+##        (BENCH_ARGS=--smoke for a quick check, --profile for py-spy profiles; see docs/benchmarks.md)
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## asyncapi: regenerate docs/asyncapi.json from the code
 asyncapi: $(STAMP)
 	$(BIN)/python -m shared.asyncapi > docs/asyncapi.json
+
+## openapi: regenerate docs/openapi/<service>.json from the code (a test fails when they are stale)
+openapi: $(STAMP)
+	$(BIN)/python -m shared.openapi docs/openapi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -8,19 +8,34 @@ ports). ``--json`` prints the services' answers as they are, for scripts; errors
 
 from __future__ import annotations
 
+import asyncio
 import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from pydantic import ValidationError
 
+from shared.db import InfrastructureUnavailable
+from shared.messaging.broker import connect
+from shared.messaging.parking import (
+    ParkedMessage,
+    ParkingError,
+    discard_parked,
+    known_queues,
+    list_parked,
+    replay_parked,
+    show_parked,
+)
+from shared.messaging.topology import Topology, is_valid_vendor_code
 from shared.settings import ServiceName, Settings
+
+T = TypeVar("T")
 
 TIMEOUT_SECONDS = 30.0
 VENDOR_KINDS = ("shipstation", "webhook", "csv_sftp", "edi_x12")
@@ -602,6 +617,154 @@ def order_routing(state: State, order_id: str) -> None:
             print_table(data["vendor_orders"], ["vendor_order_number", "vendor", "status", "cancelled_at"])
 
     emit(state, answer.body, human)
+
+
+# parked messages ------------------------------------------------------------------------------------
+
+
+@cli.group()
+def parked() -> None:
+    """Parked messages: what consumers gave up on, to look at, replay once fixed, or discard.
+
+    Talks to RabbitMQ directly (DROPSHIP_AMQP_URL, DROPSHIP_NAMESPACE). QUEUE is the queue the messages
+    were parked from, such as splitter.orders or vendor.east (the namespace and .parked may be added).
+    """
+
+
+def _on_broker(settings: Settings, work: Callable[[Any, Topology], Awaitable[T]]) -> T:
+    """Run ``work(connection, topology)`` against the broker; its problems become one-line errors."""
+
+    async def run() -> T:
+        try:
+            connection = await connect(settings.amqp_url, name="dropship-cli")
+        except InfrastructureUnavailable as error:
+            raise click.ClickException(str(error)) from None
+        try:
+            return await work(connection, Topology(settings.namespace, settings.delivery_limit))
+        except ParkingError as error:
+            raise click.ClickException(str(error)) from None
+        finally:
+            await connection.close()
+
+    return asyncio.run(run())
+
+
+def _vendor_codes(state: State) -> list[str]:
+    """Every vendor the splitter knows; without the splitter, none (with a warning)."""
+    try:
+        answer = state.api.call("splitter", "GET", "/v1/vendors")
+    except click.ClickException as error:
+        click.echo(f"warning: {error.message}; listing the services' own queues only (add --vendor CODE)", err=True)
+        return []
+    return [vendor["code"] for vendor in (answer.body or {}).get("vendors", [])]
+
+
+@parked.command("list")
+@click.option(
+    "--vendor",
+    "vendors",
+    multiple=True,
+    help="Include vendor.CODE (repeatable; default: every vendor the splitter knows).",
+)
+@click.pass_obj
+def parked_list(state: State, vendors: tuple[str, ...]) -> None:
+    """How many messages are parked, per queue."""
+    codes = list(vendors) or _vendor_codes(state)
+    invalid = [code for code in codes if not is_valid_vendor_code(code)]
+    if invalid:
+        raise click.BadParameter(f"not a vendor code: {', '.join(invalid)}", param_hint="--vendor")
+    queues = [spec.name for spec in known_queues(codes)]
+    found = _on_broker(state.api.settings, lambda connection, topology: list_parked(connection, topology, queues))
+    rows = [
+        {"queue": q.queue, "parked_queue": q.parked_queue, "messages": q.messages if q.messages is not None else "-"}
+        for q in found
+    ]
+
+    def human() -> None:
+        print_table(rows, ["queue", "messages", "parked_queue"], indent="")
+        total = sum(q.messages or 0 for q in found)
+        click.echo(f"\n{total} message(s) parked." + (" See them with: dropship parked show QUEUE" if total else ""))
+
+    emit(state, [q.__dict__ for q in found], human)
+
+
+def _print_parked_message(message: ParkedMessage) -> None:
+    title = f"{message.message_id or '(no message id)'}  {message.type or '-'}"
+    click.echo(f"{title}  order {message.correlation_id or '-'}")
+    print_fields(
+        {
+            "routing key": message.routing_key,
+            "from queue": message.original_queue,
+            "parked at": message.parked_at,
+            "deliveries": message.deliveries,
+            "error": f"{message.error_type or '-'}: {_one_line(message.error or '-', 500)}",
+            "body": _one_line(message.as_dict()["body"], 500),
+        },
+        ["routing key", "from queue", "parked at", "deliveries", "error", "body"],
+    )
+
+
+@parked.command("show")
+@click.argument("queue")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Messages to show.")
+@click.pass_obj
+def parked_show(state: State, queue: str, limit: int) -> None:
+    """Show the oldest parked messages of QUEUE with their errors; they stay parked."""
+    messages = _on_broker(
+        state.api.settings, lambda connection, topology: show_parked(connection, topology, queue, limit)
+    )
+
+    def human() -> None:
+        if not messages:
+            click.echo(f"Nothing parked for {queue}.")
+        for message in messages:
+            _print_parked_message(message)
+            click.echo()
+
+    emit(state, [message.as_dict() for message in messages], human)
+
+
+def _settled(state: State, verb: str, queue: str, messages: list[ParkedMessage]) -> None:
+    def human() -> None:
+        click.echo(f"{verb} {len(messages)} message(s) of {queue}.")
+        for message in messages:
+            click.echo(f"  {message.message_id}  {message.type or '-'}  {message.routing_key or '-'}")
+
+    emit(state, {verb.lower(): [message.as_dict() for message in messages]}, human)
+
+
+@parked.command("replay")
+@click.argument("queue")
+@click.option("--message-id", help="Replay only this message.")
+@click.option("--all", "replay_all", is_flag=True, help="Replay every parked message of QUEUE (the default).")
+@click.pass_obj
+def parked_replay(state: State, queue: str, message_id: str | None, replay_all: bool) -> None:
+    """Publish QUEUE's parked messages again, once what made them fail is fixed.
+
+    They go to the events exchange with their original routing key and message id; consumers that
+    applied a message before recognise it and skip it.
+    """
+    if message_id is not None and replay_all:
+        raise click.UsageError("give --message-id or --all, not both")
+    replayed = _on_broker(
+        state.api.settings, lambda connection, topology: replay_parked(connection, topology, queue, message_id)
+    )
+    _settled(state, "Replayed", queue, replayed)
+
+
+@parked.command("discard")
+@click.argument("queue")
+@click.option("--message-id", help="Discard only this message.")
+@click.option("--all", "discard_all", is_flag=True, help="Discard every parked message of QUEUE.")
+@click.pass_obj
+def parked_discard(state: State, queue: str, message_id: str | None, discard_all: bool) -> None:
+    """Drop QUEUE's parked messages for good (one with --message-id, or --all)."""
+    if (message_id is None) == (not discard_all):
+        raise click.UsageError("give exactly one of --message-id ID or --all")
+    discarded = _on_broker(
+        state.api.settings, lambda connection, topology: discard_parked(connection, topology, queue, message_id)
+    )
+    _settled(state, "Discarded", queue, discarded)
 
 
 def main() -> None:

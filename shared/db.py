@@ -37,6 +37,38 @@ class InfrastructureUnavailable(RuntimeError):
     """RabbitMQ or PostgreSQL does not answer; the message names what was tried and how to start it."""
 
 
+DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,  # refused or reset: the server is down or restarting
+    TimeoutError,  # connecting, or waiting for a pool connection, took too long
+    asyncpg.PostgresConnectionError,  # includes "connection was closed in the middle of operation"
+    asyncpg.CannotConnectNowError,  # "the database system is starting up / shutting down"
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+    # A pooled connection the server dropped while it sat idle fails on its next use with these
+    # (seen on every PostgreSQL restart under load), not with a connection error.
+    asyncpg.InterfaceError,  # "cannot call Transaction.__aexit__(): the underlying connection is closed"
+    asyncpg.InternalClientError,  # "cannot switch to state 12; another operation (2) is in progress"
+)
+"""Errors that mean PostgreSQL is away for now, not that the request or message is wrong."""
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether ``error``, or an error it was raised from or while handling, says PostgreSQL is away.
+
+    The chain matters: a transaction whose connection died raises ``InterfaceError`` on exit with the
+    real cause as its context.
+    """
+    seen: BaseException | None = error
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, DATABASE_UNAVAILABLE):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
@@ -139,6 +171,18 @@ async def pending_migrations(pool: asyncpg.Pool, files: Sequence[tuple[str, Path
     return [name for name, _ in files if name not in done]
 
 
+async def _skip_session_reset(_connection: asyncpg.Connection) -> None:
+    """What a connection going back to the pool needs beyond asyncpg's own clean-up: nothing.
+
+    asyncpg always rolls back a transaction left open and drops listeners on release; its default
+    reset then also sends ``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL``: one more
+    round trip and ~25 µs of client CPU per release, and a service releases several per order
+    (measured: 6,600 vs 4,300 acquire-query-release/s). Pool connections never hold session state
+    here: advisory locks, LISTEN and ``SET search_path`` use dedicated connections. Keep it so (use
+    ``SET LOCAL`` inside a transaction), or bring the full reset back.
+    """
+
+
 async def create_pool(dsn: str, schema: str, *, max_size: int = 10) -> asyncpg.Pool:
     """A pool whose connections see the service's schema first and decode JSON columns."""
     try:
@@ -147,6 +191,7 @@ async def create_pool(dsn: str, schema: str, *, max_size: int = 10) -> asyncpg.P
             min_size=1,
             max_size=max_size,
             init=_init_connection,
+            reset=_skip_session_reset,
             server_settings={"search_path": schema, "timezone": "UTC"},
             timeout=10,
         )

@@ -17,7 +17,9 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from pydantic import BaseModel, ValidationError
 
+from shared.db import database_unavailable
 from shared.logging import get_logger
+from shared.throttle import record_auth_failure, throttled_for
 
 log = get_logger(__name__)
 Model = TypeVar("Model", bound=BaseModel)
@@ -66,14 +68,24 @@ def validation_fields(error: ValidationError) -> dict[str, str]:
     return fields
 
 
+def _refuse_non_standard_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 async def read_json(request: web.Request) -> Any:
     """The body as JSON; numbers with a fraction become Decimal so money is never a float."""
     raw = await request.read()
     if not raw.strip():
         raise ApiError(400, "empty_body", "a JSON body is required")
     try:
-        return json.loads(raw, parse_float=Decimal)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        # NaN and Infinity are Python's extension, not JSON: refused rather than let through as floats.
+        return json.loads(raw, parse_float=Decimal, parse_constant=_refuse_non_standard_constant)
+    except RecursionError:
+        # Thousands of nested brackets: the decoder recurses once per level.
+        raise ApiError(400, "malformed_json", "the body is nested too deeply") from None
+    except ValueError as error:
+        # JSONDecodeError and UnicodeDecodeError are ValueErrors, and so is an integer with more digits
+        # than Python converts (sys.get_int_max_str_digits).
         raise ApiError(400, "malformed_json", f"the body is not valid JSON: {error}") from None
 
 
@@ -84,7 +96,35 @@ async def read_model(request: web.Request, model: type[Model]) -> Model:
     return validate_model(model, payload)
 
 
+def nul_character_fields(payload: Any) -> dict[str, str]:
+    """Where ``payload`` holds a string with U+0000, by dotted location (keys included)."""
+    problem = "must not contain the NUL character (U+0000)"
+    found: dict[str, str] = {}
+    # Iterative: the JSON decoder allows nesting deeper than the interpreter's stack has room left for.
+    pending: list[tuple[str, Any]] = [("", payload)]
+    while pending:
+        location, value = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                found[location or "body"] = problem
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                path = f"{location}.{key}" if location else str(key)
+                if "\x00" in str(key):
+                    found[path] = problem
+                pending.append((path, item))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                pending.append((f"{location}.{index}" if location else str(index), item))
+    return found
+
+
 def validate_model(model: type[Model], payload: Any) -> Model:
+    # PostgreSQL's text and jsonb cannot store U+0000: refused here, naming the field, rather than
+    # failing later as a database error. Unknown fields are checked too, as they may be kept.
+    nul_fields = nul_character_fields(payload)
+    if nul_fields:
+        raise ApiError(422, "invalid", "the request has invalid fields", nul_fields)
     try:
         return model.model_validate(payload)
     except ValidationError as error:
@@ -96,6 +136,12 @@ def bearer_token(request: web.Request) -> str | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
+    try:
+        # aiohttp keeps header bytes that are not UTF-8 as lone surrogates, which no token holds and
+        # which cannot be hashed or compared: such a header counts as no token at all.
+        token.encode()
+    except UnicodeEncodeError:
+        return None
     return token.strip()
 
 
@@ -103,13 +149,33 @@ def constant_time_equal(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
+def refuse_if_throttled(request: web.Request) -> None:
+    """``429`` before any credential is looked at, while the caller's address has failed too often."""
+    wait = throttled_for(request)
+    if wait is not None:
+        error = ApiError(
+            429,
+            "too_many_failures",
+            f"too many failed authentications from this address; try again in {wait} s",
+        )
+        error.headers["Retry-After"] = str(wait)
+        raise error
+
+
+def unauthorized(request: web.Request, detail: str) -> ApiError:
+    """The ``401`` for missing or wrong credentials, counted against the caller's address."""
+    record_auth_failure(request)
+    return ApiError(401, "unauthorized", detail)
+
+
 def require_admin(request: web.Request) -> None:
+    refuse_if_throttled(request)
     token = bearer_token(request)
     expected: str = request.app[ADMIN_TOKEN_KEY]
     if token is None:
-        raise ApiError(401, "unauthorized", "missing Authorization: Bearer <admin token>")
+        raise unauthorized(request, "missing or malformed Authorization: Bearer <admin token>")
     if not constant_time_equal(token, expected):
-        raise ApiError(401, "unauthorized", "wrong token")
+        raise unauthorized(request, "wrong token")
 
 
 ADMIN_TOKEN_KEY = web.AppKey("admin_token", str)
@@ -149,9 +215,18 @@ def error_middleware(metrics: HttpMetrics) -> Any:
                 )
             else:
                 raise
-        except Exception:
-            log.exception("unhandled error", path=request.path, method=request.method)
-            response = json_response({"error": "internal", "detail": "internal error"}, status=500)
+        except Exception as error:
+            if database_unavailable(error):
+                # Not the caller's mistake and not a bug: PostgreSQL is restarting or out of connections.
+                log.warning("database unavailable", path=request.path, method=request.method, error=repr(error))
+                response = json_response(
+                    {"error": "unavailable", "detail": "the database is unavailable; try again shortly"},
+                    status=503,
+                    headers={"Retry-After": "1"},
+                )
+            else:
+                log.exception("unhandled error", path=request.path, method=request.method)
+                response = json_response({"error": "internal", "detail": "internal error"}, status=500)
         metrics.requests.labels(request.method, route, str(response.status)).inc()
         metrics.latency.labels(request.method, route).observe(time.perf_counter() - started)
         return response

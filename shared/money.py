@@ -6,7 +6,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, WithJsonSchema
 
 _MONEY = re.compile(r"^-?\d{1,9}(\.\d{1,2})?$")
 CENT = Decimal("0.01")
@@ -31,8 +31,25 @@ def parse_non_negative_money(value: Any) -> Decimal:
     return amount
 
 
-Money = Annotated[Decimal, BeforeValidator(parse_money)]
-NonNegativeMoney = Annotated[Decimal, BeforeValidator(parse_non_negative_money)]
+# The JSON schema says what the validators accept (a string), not what the Python type is (a Decimal
+# would be documented as "number or string"): the OpenAPI documents are generated from it.
+_MONEY_DESCRIPTION = 'A decimal string with at most two decimal places, such as "19.99"; never a JSON number.'
+Money = Annotated[
+    Decimal,
+    BeforeValidator(parse_money),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^-?[0-9]{1,9}(\.[0-9]{1,2})?$", "description": _MONEY_DESCRIPTION},
+        mode="validation",
+    ),
+]
+NonNegativeMoney = Annotated[
+    Decimal,
+    BeforeValidator(parse_non_negative_money),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^[0-9]{1,9}(\.[0-9]{1,2})?$", "description": _MONEY_DESCRIPTION},
+        mode="validation",
+    ),
+]
 
 
 def two_places(amount: Decimal) -> str:

@@ -27,10 +27,11 @@ from shared.db import create_pool, ensure_database, migrate, migration_files, pe
 from shared.http import ADMIN_TOKEN_KEY, REGISTRY_KEY, HttpMetrics, error_middleware, json_response
 from shared.logging import configure_logging, get_logger
 from shared.messaging.broker import connect, make_broker
-from shared.messaging.consumer import ConsumerMetrics, DeliveryGuard, raw_body
+from shared.messaging.consumer import ConsumerMetrics, DeliveryGuard, whole_message
 from shared.messaging.outbox import OutboxRelay, purge_published
 from shared.messaging.topology import QueueSpec, Topology, declare_queue, declare_topology
 from shared.settings import ServiceName, Settings
+from shared.throttle import AUTH_LIMITER_KEY, FailureLimiter
 
 log = get_logger(__name__)
 
@@ -44,6 +45,8 @@ class ServiceDefinition:
     package_dir: Path
     setup: Setup
     description: str = ""
+    openapi: Callable[[], dict[str, Any]] | None = None
+    """Builds the service's OpenAPI document, served at ``GET /openapi.json``."""
 
 
 @dataclass
@@ -99,14 +102,18 @@ class Runtime:
             metrics=self.consumer_metrics,
         )
 
-        async def consume(body: bytes, message: RabbitMessage) -> None:
-            await guard(body, message)
+        # The decoder hands over the whole message as the one argument: a parameter annotated as the
+        # message would be injected by fast-depends through a worker thread on every delivery
+        # (measured: about 100 µs more CPU per message, and a thread hand-off in its latency).
+        async def consume(message: Any) -> None:
+            delivered: RabbitMessage = message
+            await guard(delivered.body, delivered)
 
         consume.__doc__ = handler.__doc__
         subscriber = self.broker.subscriber(
             RabbitQueue(self.topology.queue(spec), queue_type=QueueType.QUORUM, declare=False),
             ack_policy=AckPolicy.MANUAL,
-            decoder=raw_body,
+            decoder=whole_message,
             title=title or spec.name,
             description=f"{spec.name}: bound to {', '.join(spec.bindings)} on {self.topology.exchange}",
             include_in_schema=False,
@@ -144,7 +151,15 @@ def _health_routes(runtime: Runtime) -> list[web.RouteDef]:
         body = generate_latest(runtime.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
-    return [web.get("/healthz", healthz), web.get("/readyz", readyz), web.get("/metrics", metrics)]
+    routes = [web.get("/healthz", healthz), web.get("/readyz", readyz), web.get("/metrics", metrics)]
+    if runtime.definition.openapi is not None:
+        document = runtime.definition.openapi()  # built once: the routes do not change while running
+
+        async def openapi(_: web.Request) -> web.Response:
+            return json_response(document)
+
+        routes.append(web.get("/openapi.json", openapi))
+    return routes
 
 
 @contextlib.asynccontextmanager
@@ -170,6 +185,7 @@ async def running_service(
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware(http_metrics)])
     app[ADMIN_TOKEN_KEY] = settings.resolved_admin_token
     app[REGISTRY_KEY] = registry
+    app[AUTH_LIMITER_KEY] = FailureLimiter(settings.auth_failure_limit, settings.auth_failure_window_seconds)
     broker = make_broker(settings.amqp_url, service=definition.name, prefetch_count=settings.prefetch_count)
     relay = OutboxRelay(
         pool=pool,
@@ -209,19 +225,24 @@ async def running_service(
     finally:
         log.info("service stopping")
         # Order matters: stop taking new HTTP requests and messages, let in-flight work finish and
-        # ack, then let the relay publish what that work wrote, then close connections.
-        await runner.shutdown()
+        # ack, then let the relay and the background jobs finish the round they are in (publish
+        # what that work wrote, record the webhooks they sent), then close connections.
+        # runner.cleanup() is what closes the listening socket and waits for the requests under way;
+        # runner.shutdown() alone only runs on_shutdown hooks and leaves the port open.
+        await runner.cleanup()
         await broker.stop()
         for stopper in runtime.stoppers:
             with contextlib.suppress(Exception):
                 await stopper()
         await relay.stop()
+        # Everything but the purge loop ends by itself once stopped; cancelling one mid-round would
+        # roll back work already done outside (a webhook sent, not recorded, is sent again).
+        finishing = tasks[:-1]
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(asyncio.shield(tasks[0]), timeout=10)
+            await asyncio.wait_for(asyncio.shield(asyncio.gather(*finishing, return_exceptions=True)), timeout=10)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await runner.cleanup()
         await pool.close()
         await amqp.close()
         log.info("service stopped")

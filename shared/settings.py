@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     )
 
     max_body_bytes: int = 1_048_576
+    auth_failure_limit: int = Field(
+        default=20,
+        ge=0,
+        description="Failed authentications from one address within the window before it gets 429; 0: no limit.",
+    )
+    auth_failure_window_seconds: float = Field(
+        default=60.0, gt=0, description="The window the failed authentications are counted in."
+    )
     prefetch_count: int = 64
     delivery_limit: int = Field(default=10, description="Deliveries before a failing message is parked.")
     db_pool_size: int = 10

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import aiohttp
 
+from services.intake import openapi
 from services.intake.consumers import CONSUMER, apply_status_changed
 from services.intake.http import IntakeApi
 from services.intake.upstream import UpstreamDeliverer
@@ -37,4 +38,4 @@ async def setup(runtime: Runtime) -> None:
     runtime.subscribe(INTAKE_STATUS, OrderStatusChanged, on_status_changed)
 
 
-SERVICE = ServiceDefinition(name="intake", package_dir=Path(__file__).parent, setup=setup)
+SERVICE = ServiceDefinition(name="intake", package_dir=Path(__file__).parent, setup=setup, openapi=openapi.document)

@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     StrictInt,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -58,7 +59,12 @@ class AddressIn(_Request):
     city: ShortText
     state: ShortText | None = None
     postal_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
-    country: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True)]
+    country: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, to_upper=True),
+        # Documented as the list it is checked against (the OpenAPI document is generated from this).
+        WithJsonSchema({"type": "string", "enum": sorted(ISO_COUNTRY_CODES), "description": "ISO 3166-1 alpha-2"}),
+    ]
     phone: Annotated[str, StringConstraints(max_length=50)] | None = None
     email: Annotated[str, StringConstraints(max_length=200)] | None = None
 

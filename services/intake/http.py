@@ -20,7 +20,9 @@ from shared.http import (
     json_response,
     read_json,
     read_model,
+    refuse_if_throttled,
     require_admin,
+    unauthorized,
     validate_model,
 )
 from shared.messaging.outbox import enqueue
@@ -48,14 +50,15 @@ class IntakeApi:
 
     async def _caller_channel(self, request: web.Request) -> str | None:
         """The channel the caller may act for; ``None`` means the admin, who may act for any."""
+        refuse_if_throttled(request)
         token = bearer_token(request)
         if token is None:
-            raise ApiError(401, "unauthorized", "missing Authorization: Bearer <channel key or admin token>")
+            raise unauthorized(request, "missing or malformed Authorization: Bearer <channel key or admin token>")
         if constant_time_equal(token, self.admin_token):
             return None
         channel = await repository.channel_for_key(self.pool, domain.hash_api_key(token))
         if channel is None:
-            raise ApiError(401, "unauthorized", "unknown key")
+            raise unauthorized(request, "unknown key")
         return channel
 
     async def create_order(self, request: web.Request) -> web.Response:

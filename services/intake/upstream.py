@@ -54,6 +54,8 @@ class UpstreamDeliverer:
         listener = asyncio.create_task(self._listen())
         try:
             while not self._stopping.is_set():
+                # Cleared before the round, not after: a NOTIFY or stop() during the round is kept.
+                self._wake.clear()
                 try:
                     handled = await self.deliver_due()
                     self.oldest_age.set(await repository.oldest_undelivered_age_seconds(self._pool))
@@ -63,7 +65,6 @@ class UpstreamDeliverer:
                     log.warning("webhook delivery round failed", error=str(error))
                     handled = 0
                 if handled < self._batch_size:
-                    self._wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout=1.0)
         finally:

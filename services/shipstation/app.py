@@ -9,7 +9,7 @@ from typing import Annotated
 import aiohttp
 from pydantic import Field
 
-from services.shipstation import repository
+from services.shipstation import openapi, repository
 from services.shipstation.http import ShipStationApi
 from shared.contracts.vendor_orders import VendorOrderCancelled, VendorOrderCreated
 from shared.db import Connection
@@ -58,4 +58,6 @@ async def setup(runtime: Runtime) -> None:
             await subscribe_vendor(connection.vendor)
 
 
-SERVICE = ServiceDefinition(name="shipstation", package_dir=Path(__file__).parent, setup=setup)
+SERVICE = ServiceDefinition(
+    name="shipstation", package_dir=Path(__file__).parent, setup=setup, openapi=openapi.document
+)

@@ -9,9 +9,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+import re
 import time
 import zoneinfo
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -25,17 +27,20 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from services.shipstation import credentials, repository
 from services.shipstation.shipnotice import (
     MAX_NOTICE_BYTES,
+    ShipNotice,
     ShipNoticeError,
     allocate_shipment,
     notice_fingerprint,
     parse_ship_notice,
 )
-from services.shipstation.timezones import detect_zone_mismatch, parse_export_datetime
+from services.shipstation.timezones import clocks_agree, detect_zone_mismatch, parse_export_datetime
 from services.shipstation.xml_export import (
     DEFAULT_STATUS_NAMES,
+    MAX_PAGES,
     ExportableOrder,
     ShipStationStatus,
     render_export_page,
+    status_name_problems,
 )
 from shared.contracts.shipments import ShipmentReported, ShipmentReportedData
 from shared.contracts.vendor_orders import VendorOrderCreatedData
@@ -44,10 +49,23 @@ from shared.http import ADMIN_TOKEN_KEY, ApiError, json_response, read_model, re
 from shared.messaging.outbox import enqueue
 from shared.messaging.topology import is_valid_vendor_code
 from shared.service import Runtime
+from shared.throttle import record_auth_failure, throttled_for
 
 log = structlog.get_logger(__name__)
 MAX_PAGE = 1_000_000
-STATUS_KEYS: tuple[ShipStationStatus, ...] = ("unpaid", "paid", "shipped", "cancelled", "on_hold")
+_PAGE_NUMBER = re.compile(r"[0-9]{1,7}")  # ASCII only: str.isdigit() also takes "²", which int() refuses
+UTC_ZONE = zoneinfo.ZoneInfo("UTC")
+LOGGED_PARAMETERS = (
+    "action",
+    "start_date",
+    "end_date",
+    "page",
+    "order_number",
+    "carrier",
+    "service",
+    "tracking_number",
+)
+"""The query parameters of ShipStation's protocol that may appear in logs: never its credentials."""
 StatusName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50, pattern=r"^[^,]+$")]
 
 
@@ -70,18 +88,38 @@ class SettingsRequest(BaseModel):
                 raise ValueError(f"unknown IANA time zone {value!r}") from None
         return value
 
-    @field_validator("status_names")
-    @classmethod
-    def _distinct(cls, value: dict[ShipStationStatus, str] | None) -> dict[ShipStationStatus, str] | None:
-        if value is not None:
-            merged = {**DEFAULT_STATUS_NAMES, **value}
-            if len(set(merged.values())) != len(merged):
-                raise ValueError("each status needs its own name")
-        return value
-
 
 def status_names_of(connection: repository.StoreConnection) -> dict[ShipStationStatus, str]:
     return {**DEFAULT_STATUS_NAMES, **connection.status_names}  # type: ignore[dict-item]
+
+
+UNKNOWN_VENDOR = "(unknown)"
+
+
+def known_action(action: str) -> str:
+    """The action as recorded and counted: one of ShipStation's two, else ``other`` (bounded labels)."""
+    return action if action in ("export", "shipnotify") else "other"
+
+
+def logged_query(query: Mapping[str, str]) -> dict[str, str]:
+    """The query as it may be logged: ShipStation's own parameters only (no SS-UserName/SS-Password)."""
+    return {key: query[key][:100] for key in LOGGED_PARAMETERS if key in query}
+
+
+async def read_body_within(request: web.Request, limit: int) -> bytes | None:
+    """The whole body, or ``None`` as soon as it is longer than ``limit`` (the rest is not read).
+
+    ``StreamReader.read(n)`` answers whatever has arrived, up to ``n`` bytes, so one call would cut a
+    notice that arrives in several TCP segments or chunks: read until the end instead.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def text_response(status: int, text: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -133,7 +171,12 @@ class VerifiedCredentials:
 
 
 class ShipStationApi:
-    def __init__(self, runtime: Runtime, session: aiohttp.ClientSession, subscribe_vendor: Any) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        session: aiohttp.ClientSession,
+        subscribe_vendor: Callable[[str], Awaitable[None]],
+    ) -> None:
         self.runtime = runtime
         self.pool: asyncpg.Pool = runtime.pool
         self.session = session
@@ -154,15 +197,8 @@ class ShipStationApi:
 
     # --- the Custom Store endpoint -------------------------------------------------------------
 
-    def _unauthorized(self, vendor: str) -> web.Response:
-        self.metrics.auth_failures.labels(vendor).inc()
-        return text_response(
-            401,
-            "Unauthorized: wrong or missing credentials",
-            {"WWW-Authenticate": 'Basic realm="Dropship Router"'},
-        )
-
-    async def _authenticate(self, request: web.Request, vendor: str) -> repository.StoreConnection | None:
+    async def _authenticate(self, request: web.Request, vendor: str) -> tuple[repository.StoreConnection | None, bool]:
+        """The vendor's connection (if any) and whether the request carries its credentials."""
         given = credentials.parse_basic_auth(request.headers.get("Authorization"))
         if given is None:
             user, password = request.query.get("SS-UserName"), request.query.get("SS-Password")
@@ -172,11 +208,11 @@ class ShipStationApi:
             given = (user, password) if user is not None and password is not None else None
         connection = await repository.get_connection(self.pool, vendor) if is_valid_vendor_code(vendor) else None
         if given is None:
-            return None
+            return connection, False
         username, password = given
         stored = connection.password_hash if connection and connection.password_hash else None
         if stored is not None and self.verified.known(vendor, username, password, stored):
-            return connection
+            return connection, True
         # Always run scrypt, against a dummy hash when the user is unknown: no timing difference
         # between a wrong username and a wrong password.
         user_ok = (
@@ -187,24 +223,89 @@ class ShipStationApi:
         password_ok = credentials.verify_password(password, stored if user_ok and stored else credentials.DUMMY_HASH)
         if user_ok and password_ok and stored is not None:
             self.verified.remember(vendor, username, password, stored)
-            return connection
-        return None
+            return connection, True
+        return connection, False
 
     async def custom_store(self, request: web.Request) -> web.Response:
+        started = time.perf_counter()
         vendor = request.match_info["vendor"]
         structlog.contextvars.bind_contextvars(vendor=vendor)
-        connection = await self._authenticate(request, vendor)
-        if connection is None:
-            return self._unauthorized(vendor)
-        action = request.query.get("action", "").lower()
-        if action == "export":
-            return await self.export(request, connection)
-        if action == "shipnotify":
-            return await self.shipnotify(request, connection)
-        return text_response(400, f"Bad request: unknown action {action!r} (expected export or shipnotify)")
+        action = request.query.get("action", "").strip().lower()
+        # An address that failed too often lately is refused before its credentials are even checked.
+        wait = throttled_for(request)
+        connection, authenticated = (None, False) if wait is not None else await self._authenticate(request, vendor)
+        if wait is not None:
+            response = text_response(
+                429, f"Too many failed logins from this address: try again in {wait} s", {"Retry-After": str(wait)}
+            )
+        elif not authenticated:
+            record_auth_failure(request)
+            response = await self._unauthorized(vendor, connection, action, started)
+        elif connection is None:  # pragma: no cover - authenticated implies a connection
+            raise AssertionError("authenticated without a connection")
+        elif action == "export":
+            response = await self.export(request, connection, started)
+        elif action == "shipnotify":
+            response = await self.shipnotify(request, connection, started)
+        else:
+            reason = f"unknown action {action[:50]!r} (expected export or shipnotify)"
+            await self._record_call(vendor, known_action(action), "bad_request", started, detail=reason)
+            response = text_response(400, f"Bad request: {reason}")
+        # The access line names only the parameters ShipStation's protocol defines, never the
+        # credentials it appends to the query (SS-UserName, SS-Password) or anything unknown.
+        log.info(
+            "shipstation call",
+            method=request.method,
+            query=logged_query(request.query),
+            status=response.status,
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+        return response
 
-    async def export(self, request: web.Request, connection: repository.StoreConnection) -> web.Response:
-        started = time.perf_counter()
+    async def _record_call(
+        self,
+        vendor: str,
+        action: str,
+        outcome: str,
+        started: float,
+        **details: Any,
+    ) -> None:
+        """One row in the poll log and one count in /metrics for every Custom Store call."""
+        self.metrics.polls.labels(vendor, action, outcome).inc()
+        await repository.record_poll(
+            self.pool, vendor, action, outcome, (time.perf_counter() - started) * 1000, **details
+        )
+
+    async def _unauthorized(
+        self, vendor: str, connection: repository.StoreConnection | None, action: str, started: float
+    ) -> web.Response:
+        # Metric labels and poll rows only for connections that exist: a caller choosing the path
+        # must not be able to create time series or rows at will.
+        self.metrics.auth_failures.labels(vendor if connection is not None else UNKNOWN_VENDOR).inc()
+        if connection is not None:
+            # Visible to ops: "ShipStation still uses the old password".
+            await self._record_call(
+                vendor, known_action(action), "unauthorized", started, detail="wrong or missing credentials"
+            )
+        return text_response(
+            401,
+            "Unauthorized: wrong or missing credentials",
+            {"WWW-Authenticate": 'Basic realm="Dropship Router", charset="UTF-8"'},
+        )
+
+    async def export(
+        self, request: web.Request, connection: repository.StoreConnection, started: float
+    ) -> web.Response:
+        """One page of the orders last modified in ``[start_date - lookback, end_date + 1 minute)``.
+
+        Paging: page 1 freezes the window's order ids in ``(last_modified, id)`` order; pages 2..n of
+        the same window read their slice of that list (for an hour), each order as it is *now*. So an
+        order modified mid-walk keeps its place instead of moving to the end and making the order
+        behind it slide onto a page ShipStation already has (a live OFFSET would skip that one).
+        Orders created or changed during the walk are left to ShipStation's next refresh, whose window
+        starts at this one's ``end_date`` minute, before they changed. A page asked for without a
+        recent page 1 freezes the window then.
+        """
         vendor = connection.vendor
         zone = zoneinfo.ZoneInfo(connection.timezone)
         try:
@@ -217,25 +318,27 @@ class ShipStationApi:
         except ValueError as error:
             return await self._bad_export(vendor, started, str(error))
         page_text = request.query.get("page", "1").strip() or "1"
-        if not page_text.isdigit() or not 1 <= int(page_text) <= MAX_PAGE:
+        if not _PAGE_NUMBER.fullmatch(page_text) or not 1 <= int(page_text) <= MAX_PAGE:
             return await self._bad_export(vendor, started, f"page must be a whole number from 1 to {MAX_PAGE}")
         page = int(page_text)
         if start > end:
             return await self._bad_export(vendor, started, "start_date is after end_date")
 
         await self._check_zone(connection, end_text, zone)
-        window_start = start - timedelta(minutes=connection.lookback_minutes)
-        window_end = end + timedelta(minutes=1)  # the window has minute precision: end_date's minute counts
-        total = await repository.count_window(self.pool, vendor, window_start, window_end)
-        pages = math.ceil(total / connection.page_size)
-        rows = await repository.page_window(
-            self.pool,
-            vendor,
-            window_start,
-            window_end,
-            connection.page_size,
-            (page - 1) * connection.page_size,
-        )
+        lookback, minute = timedelta(minutes=connection.lookback_minutes), timedelta(minutes=1)
+        # Kept within the calendar: a window from 01/01/0001 or to 12/31/9999 is odd, not an error.
+        window_start = max(start, datetime.min.replace(tzinfo=UTC) + lookback) - lookback
+        window_end = min(end, datetime.max.replace(tzinfo=UTC) - minute) + minute  # end_date's minute counts
+        snapshot = None if page == 1 else await repository.latest_snapshot(self.pool, vendor, window_start, window_end)
+        if snapshot is None:
+            snapshot = await repository.snapshot_window(
+                self.pool, vendor, window_start, window_end, connection.page_size
+            )
+        pages = math.ceil(snapshot.total / snapshot.page_size)
+        if pages > MAX_PAGES:
+            log.warning("export window has more pages than ShipStation can take", pages=pages, served=MAX_PAGES)
+            pages = MAX_PAGES
+        rows = await repository.snapshot_page(self.pool, snapshot, page) if page <= pages else []
         orders = [
             ExportableOrder(VendorOrderCreatedData.model_validate(r.payload), r.state, r.last_modified)  # type: ignore[arg-type]
             for r in rows
@@ -249,55 +352,52 @@ class ShipStationApi:
             self.metrics.problems.labels(vendor, "invalid_order").inc()
         exported = len(orders) - len(rejected)
         self.metrics.exported.labels(vendor).inc(exported)
-        self.metrics.polls.labels(vendor, "export", "ok").inc()
-        elapsed = time.perf_counter() - started
-        self.metrics.export_seconds.observe(elapsed)
-        await repository.record_poll(
-            self.pool,
+        self.metrics.export_seconds.observe(time.perf_counter() - started)
+        await self._record_call(
             vendor,
             "export",
             "ok",
-            elapsed * 1000,
+            started,
             window_start=window_start,
             window_end=window_end,
             page=page,
             orders_returned=exported,
+            detail=(
+                f"start_date {start_text.strip()!s}, end_date {end_text.strip()!s} read in {zone}; "
+                f"page {page} of {pages}; {len(rejected)} left out"
+            )[:500],
         )
         return web.Response(body=body, content_type="text/xml", charset="utf-8")
 
     async def _bad_export(self, vendor: str, started: float, reason: str) -> web.Response:
-        self.metrics.polls.labels(vendor, "export", "bad_request").inc()
-        await repository.record_poll(
-            self.pool,
-            vendor,
-            "export",
-            "bad_request",
-            (time.perf_counter() - started) * 1000,
-            detail=reason[:500],
-        )
+        await self._record_call(vendor, "export", "bad_request", started, detail=reason[:500])
         return text_response(400, f"Bad request: {reason}")
 
     async def _check_zone(self, connection: repository.StoreConnection, end_text: str, zone: zoneinfo.ZoneInfo) -> None:
+        """Record (or clear) the warning that ShipStation's clock runs in another zone than configured."""
         try:
-            wall = datetime.strptime(end_text.strip(), "%m/%d/%Y %H:%M")  # noqa: DTZ007 - a wall time, zone applied below
+            wall = parse_export_datetime(end_text, UTC_ZONE).replace(tzinfo=None)
         except ValueError:
             return
-        mismatch = detect_zone_mismatch(wall, datetime.now(UTC), zone)
+        now = datetime.now(UTC)
+        mismatch = detect_zone_mismatch(wall, now, zone)
         if mismatch is not None:
-            log.warning("time zone mismatch with ShipStation", vendor=connection.vendor, detail=mismatch.message)
+            log.warning("time zone mismatch with ShipStation", detail=mismatch.message)
             if mismatch.message != connection.zone_warning:
                 await repository.record_zone_warning(self.pool, connection.vendor, mismatch.message)
+        elif connection.zone_warning is not None and clocks_agree(wall, now, zone):
+            # ShipStation's clock now matches the setting (the merchant fixed ShipStation's side).
+            log.info("time zone agrees with ShipStation again", timezone=str(zone))
+            await repository.record_zone_warning(self.pool, connection.vendor, None)
 
-    async def shipnotify(self, request: web.Request, connection: repository.StoreConnection) -> web.Response:
-        started = time.perf_counter()
+    async def shipnotify(
+        self, request: web.Request, connection: repository.StoreConnection, started: float
+    ) -> web.Response:
         vendor = connection.vendor
         if request.content_length is not None and request.content_length > MAX_NOTICE_BYTES:
             return await self._notice_refused(vendor, started, 413, f"body over {MAX_NOTICE_BYTES} bytes")
-        try:
-            body = await request.content.read(MAX_NOTICE_BYTES + 1)
-        except web.HTTPRequestEntityTooLarge:
-            return await self._notice_refused(vendor, started, 413, f"body over {MAX_NOTICE_BYTES} bytes")
-        if len(body) > MAX_NOTICE_BYTES:
+        body = await read_body_within(request, MAX_NOTICE_BYTES)
+        if body is None:
             return await self._notice_refused(vendor, started, 413, f"body over {MAX_NOTICE_BYTES} bytes")
         zone = zoneinfo.ZoneInfo(connection.timezone)
         try:
@@ -319,18 +419,19 @@ class ShipStationApi:
         if outcome == "accepted":
             self.runtime.relay.wake()
         self.metrics.notices.labels(vendor, outcome).inc()
-        self.metrics.polls.labels(vendor, "shipnotify", outcome).inc()
-        await repository.record_poll(
-            self.pool,
+        await self._record_call(
             vendor,
             "shipnotify",
             outcome,
-            (time.perf_counter() - started) * 1000,
-            detail=f"order {notice.order_number or notice.order_id}, tracking {notice.tracking_number or '-'}",
+            started,
+            detail=(
+                f"order {notice.order_number or notice.order_id}, tracking {notice.tracking_number or '-'}, "
+                f"{len(notice.items) or 'no'} items"
+            )[:500],
         )
         return text_response(200, "OK")
 
-    async def _apply_notice(self, db: Connection, stored: repository.StoredVendorOrder, notice: Any) -> str:
+    async def _apply_notice(self, db: Connection, stored: repository.StoredVendorOrder, notice: ShipNotice) -> str:
         vendor_order = VendorOrderCreatedData.model_validate(stored.payload)
         shipment_id = "shp_" + notice_fingerprint(stored.id, notice)[:32]
         lines = allocate_shipment(vendor_order.lines, stored.shipped, notice.items)
@@ -366,15 +467,7 @@ class ShipStationApi:
 
     async def _notice_refused(self, vendor: str, started: float, status: int, reason: str) -> web.Response:
         self.metrics.notices.labels(vendor, "refused").inc()
-        self.metrics.polls.labels(vendor, "shipnotify", "refused").inc()
-        await repository.record_poll(
-            self.pool,
-            vendor,
-            "shipnotify",
-            "refused",
-            (time.perf_counter() - started) * 1000,
-            detail=reason[:500],
-        )
+        await self._record_call(vendor, "shipnotify", "refused", started, detail=reason[:500])
         return text_response(status, f"Bad request: {reason}" if status == 400 else f"Payload too large: {reason}")
 
     # --- the admin API --------------------------------------------------------------------------
@@ -437,6 +530,10 @@ class ShipStationApi:
         if "status_names" in changes:
             current = await repository.get_connection(self.pool, vendor)
             changes["status_names"] = {**(current.status_names if current else {}), **changes["status_names"]}
+            # Checked as a whole: a name is only wrong next to the others (two statuses sharing it).
+            problems = status_name_problems({**DEFAULT_STATUS_NAMES, **changes["status_names"]})
+            if problems:
+                raise ApiError(422, "invalid", "the status names cannot be used", {"status_names": "; ".join(problems)})
         await repository.update_settings(self.pool, vendor, changes)
         if "timezone" in changes:
             await repository.record_zone_warning(self.pool, vendor, None)

@@ -114,28 +114,66 @@ def _vendor_order(row: asyncpg.Record) -> StoredVendorOrder:
     )
 
 
-async def count_window(db: asyncpg.Pool, vendor: str, start: datetime, end: datetime) -> int:
-    count: int = await db.fetchval(
-        "SELECT count(*) FROM vendor_orders WHERE vendor = $1 AND last_modified >= $2 AND last_modified < $3",
+SNAPSHOT_TTL_MINUTES = 60
+"""How long a page-1 snapshot serves the later pages of its window; ShipStation walks in seconds."""
+
+
+@dataclass(frozen=True)
+class ExportSnapshot:
+    id: int
+    total: int
+    page_size: int
+
+
+async def snapshot_window(
+    db: asyncpg.Pool, vendor: str, start: datetime, end: datetime, page_size: int
+) -> ExportSnapshot:
+    """Freeze the ids of the window's orders in export order, ``(last_modified, id)``; drop stale snapshots."""
+    async with db.acquire() as connection, connection.transaction():
+        await connection.execute(
+            "DELETE FROM export_snapshots WHERE created_at < now() - make_interval(mins => $1)", SNAPSHOT_TTL_MINUTES
+        )
+        row = await connection.fetchrow(
+            "INSERT INTO export_snapshots (vendor, window_start, window_end, page_size, order_ids)"
+            " SELECT $1, $2, $3, $4, coalesce(array_agg(id ORDER BY last_modified, id), '{}') FROM vendor_orders"
+            "  WHERE vendor = $1 AND last_modified >= $2 AND last_modified < $3"
+            " RETURNING id, cardinality(order_ids) AS total, page_size",
+            vendor,
+            start,
+            end,
+            page_size,
+        )
+    assert row is not None
+    return ExportSnapshot(row["id"], row["total"], row["page_size"])
+
+
+async def latest_snapshot(db: asyncpg.Pool, vendor: str, start: datetime, end: datetime) -> ExportSnapshot | None:
+    """The newest fresh snapshot of exactly this window, if page 1 of it was served recently."""
+    row = await db.fetchrow(
+        "SELECT id, cardinality(order_ids) AS total, page_size FROM export_snapshots"
+        " WHERE vendor = $1 AND window_start = $2 AND window_end = $3"
+        "   AND created_at >= now() - make_interval(mins => $4)"
+        " ORDER BY id DESC LIMIT 1",
         vendor,
         start,
         end,
+        SNAPSHOT_TTL_MINUTES,
     )
-    return count
+    return ExportSnapshot(row["id"], row["total"], row["page_size"]) if row else None
 
 
-async def page_window(
-    db: asyncpg.Pool, vendor: str, start: datetime, end: datetime, limit: int, offset: int
-) -> list[StoredVendorOrder]:
+async def snapshot_page(db: asyncpg.Pool, snapshot: ExportSnapshot, page: int) -> list[StoredVendorOrder]:
+    """Page ``page`` (1-based) of a snapshot: the orders at those positions, as they are now."""
+    first = (page - 1) * snapshot.page_size + 1
     rows = await db.fetch(
-        f"SELECT {_VO_COLUMNS} FROM vendor_orders"  # noqa: S608
-        " WHERE vendor = $1 AND last_modified >= $2 AND last_modified < $3"
-        " ORDER BY last_modified, id LIMIT $4 OFFSET $5",
-        vendor,
-        start,
-        end,
-        limit,
-        offset,
+        "SELECT v.id, v.vendor, v.state, v.payload, v.shipped, v.last_modified"
+        " FROM export_snapshots s"
+        " CROSS JOIN LATERAL unnest(s.order_ids[$2:$3]) WITH ORDINALITY AS frozen(id, position)"
+        " JOIN vendor_orders v ON v.id = frozen.id"
+        " WHERE s.id = $1 ORDER BY frozen.position",
+        snapshot.id,
+        first,
+        first + snapshot.page_size - 1,
     )
     return [_vendor_order(row) for row in rows]
 
@@ -192,8 +230,11 @@ async def record_shipped(
 
 
 async def record_problem(db: Queryable, vendor: str, kind: str, vendor_order_id: str | None, detail: str) -> None:
+    """Record a problem for ops; the same one again counts up and moves to the top of the list."""
     await db.execute(
-        "INSERT INTO problems (vendor, kind, vendor_order_id, detail) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO problems (vendor, kind, vendor_order_id, detail) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (vendor, kind, coalesce(vendor_order_id, ''), md5(detail))"
+        " DO UPDATE SET occurrences = problems.occurrences + 1, last_seen_at = now()",
         vendor,
         kind,
         vendor_order_id,
@@ -203,8 +244,8 @@ async def record_problem(db: Queryable, vendor: str, kind: str, vendor_order_id:
 
 async def list_problems(db: asyncpg.Pool, vendor: str, limit: int = 200) -> list[dict[str, Any]]:
     rows = await db.fetch(
-        "SELECT id, kind, vendor_order_id, detail, occurred_at FROM problems WHERE vendor = $1"
-        " ORDER BY id DESC LIMIT $2",
+        "SELECT id, kind, vendor_order_id, detail, occurred_at, last_seen_at, occurrences FROM problems"
+        " WHERE vendor = $1 ORDER BY last_seen_at DESC, id DESC LIMIT $2",
         vendor,
         limit,
     )

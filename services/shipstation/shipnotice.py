@@ -29,7 +29,8 @@ from shared.contracts.shipments import ShipmentLine
 
 MAX_NOTICE_BYTES = 256 * 1024
 
-_POSITIVE_INTEGER = re.compile(r"[0-9]+")
+# Nine digits at most: no real package holds more, and int() refuses strings over 4300 digits.
+_POSITIVE_INTEGER = re.compile(r"[0-9]{1,9}")
 _CAMEL_CASE_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
@@ -114,7 +115,7 @@ def _parse_quantity(text: str | None, position: int) -> int:
     if text is None:
         raise ShipNoticeError(f"item {position} has no quantity")
     if not _POSITIVE_INTEGER.fullmatch(text) or int(text) == 0:
-        raise ShipNoticeError(f"item {position}: quantity {text!r} is not a positive whole number")
+        raise ShipNoticeError(f"item {position}: quantity {text[:20]!r} is not a positive whole number")
     return int(text)
 
 

@@ -171,3 +171,15 @@ def detect_zone_mismatch(end_date_wall: datetime, now_utc: datetime, zone: ZoneI
         "Export windows are shifted by that much until the setting matches ShipStation's."
     )
     return ZoneMismatch(offset=offset, fitting_utc_offset=fitting_offset, message=message)
+
+
+def clocks_agree(end_date_wall: datetime, now_utc: datetime, zone: ZoneInfo) -> bool:
+    """Whether ShipStation's ``end_date`` reads as our own "now" in ``zone`` (within the tolerance).
+
+    The positive counterpart of :func:`detect_zone_mismatch`: evidence that the configured zone is right,
+    so an earlier mismatch warning no longer holds. A request for an old window agrees with nothing.
+    """
+    if end_date_wall.tzinfo is not None:
+        raise ValueError("end_date_wall must be the naive wall time ShipStation sent")
+    our_wall = now_utc.astimezone(zone).replace(tzinfo=None)
+    return abs(end_date_wall - our_wall) <= MISMATCH_TOLERANCE

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from types import MappingProxyType
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
@@ -220,6 +220,8 @@ def validate_order(order: ExportableOrder) -> tuple[str, ...]:
         elif discount.amount < 0:
             problems.append(f"discount {discount.code!r}: amount {discount.amount} is negative")
 
+    if vendor_order.total_weight is not None and not _fits_schema_decimal(vendor_order.total_weight):
+        problems.append(f"total weight {vendor_order.total_weight} does not fit 7 digits and 2 decimals")
     if not problems and not _fits_schema_decimal(_order_total(vendor_order)):
         problems.append(f"order total {_order_total(vendor_order)} does not fit 7 digits and 2 decimals")
     return tuple(problems)
@@ -239,6 +241,10 @@ def status_name_problems(status_names: Mapping[ShipStationStatus, str]) -> tuple
             )
         elif "," in name:
             problems.append(f"status name {name!r} for {status!r} contains a comma: ShipStation splits on it")
+    names = [status_names[status] for status in SHIPSTATION_STATUSES if status in status_names]
+    for name in sorted({name for name in names if names.count(name) > 1}):
+        sharing = [status for status in SHIPSTATION_STATUSES if status_names.get(status) == name]
+        problems.append(f"status name {name!r} is used for {', '.join(sharing)}: ShipStation could not tell them apart")
     return tuple(problems)
 
 
@@ -339,7 +345,45 @@ def _usable_options(options: Iterable[LineOption]) -> list[tuple[str, str]]:
     return [*pairs[: MAX_OPTIONS - 1], ("More options", folded_value)]
 
 
-def _render_line(items: etree._Element, line: VendorOrderLine, vendor_order: VendorOrderCreatedData) -> None:
+def spread_order_weight(quantities: Sequence[int], total_weight: Decimal) -> list[Decimal]:
+    """Per-unit weights, one per line, for an order whose lines carry no weight but whose total is known.
+
+    ShipStation has no order weight element: it adds up ``Weight`` times ``Quantity`` over the items, so the
+    total travels as item weights. Every unit gets the same share, rounded down to the hundredth the
+    schema allows; the hundredths left over go to a line of quantity 1 when there is one, which makes
+    the sum exact. Without such a line the sum may fall short by less than a hundredth per unit.
+    """
+    units = sum(quantities)
+    if units <= 0:
+        return [Decimal("0.00")] * len(quantities)
+    per_unit = (total_weight / units).quantize(_CENT, rounding=ROUND_DOWN)
+    weights = [per_unit] * len(quantities)
+    leftover = total_weight - per_unit * units
+    single = next((index for index, quantity in enumerate(quantities) if quantity == 1), None)
+    if leftover > 0 and single is not None:
+        weights[single] = per_unit + leftover.quantize(_CENT, rounding=ROUND_HALF_UP)
+    return weights
+
+
+def _line_weights(vendor_order: VendorOrderCreatedData) -> list[tuple[Decimal, WeightUnit] | None]:
+    """Each line's per-unit weight and unit as exported: its own, else a share of the order's total."""
+    own: list[tuple[Decimal, WeightUnit] | None] = []
+    for line in vendor_order.lines:
+        unit = _line_weight_unit(line, vendor_order)
+        own.append((line.weight, unit) if line.weight is not None and unit is not None else None)
+    if any(line.weight is not None for line in vendor_order.lines):
+        return own
+    if vendor_order.total_weight is None or vendor_order.weight_unit is None or vendor_order.total_weight <= 0:
+        return own
+    shares = spread_order_weight([line.quantity for line in vendor_order.lines], vendor_order.total_weight)
+    return [(share, vendor_order.weight_unit) for share in shares]
+
+
+def _render_line(
+    items: etree._Element,
+    line: VendorOrderLine,
+    weight: tuple[Decimal, WeightUnit] | None,
+) -> None:
     item = etree.SubElement(items, "Item")
     # Ship notices are matched back to lines by this id, so it is sent only when it survives intact;
     # without it the notice falls back to matching by SKU.
@@ -349,11 +393,10 @@ def _render_line(items: etree._Element, line: VendorOrderLine, vendor_order: Ven
     image_url = _clean_untruncated(line.image_url, IMAGE_URL_LIMIT)
     if image_url is not None and not any(char.isspace() for char in image_url):
         _add_text(item, "ImageUrl", image_url)
-    weight_unit = _line_weight_unit(line, vendor_order)
-    if line.weight is not None and weight_unit is not None:
+    if weight is not None:
         # Weight is per unit; without a unit ShipStation would guess one, so it is left out instead.
-        _add_text(item, "Weight", format_money(line.weight))
-        _add_text(item, "WeightUnits", _WEIGHT_UNITS[weight_unit])
+        _add_text(item, "Weight", format_money(weight[0]))
+        _add_text(item, "WeightUnits", _WEIGHT_UNITS[weight[1]])
     _add_text(item, "Quantity", str(line.quantity))
     _add_text(item, "UnitPrice", format_money(line.unit_price))
     # A cut UPC/EAN is a different product code: leave it out rather than truncate.
@@ -409,8 +452,8 @@ def render_order(
     _render_ship_to(customer, vendor_order)
 
     items = etree.SubElement(element, "Items")
-    for line in vendor_order.lines:
-        _render_line(items, line, vendor_order)
+    for line, weight in zip(vendor_order.lines, _line_weights(vendor_order), strict=True):
+        _render_line(items, line, weight)
     for discount in vendor_order.discounts:
         _render_discount(items, discount.code, discount.amount)
     return element

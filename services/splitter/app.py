@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from services.splitter import repository
+from services.splitter import openapi, repository
 from services.splitter.consumers import (
     INVENTORY_CONSUMER,
     ORDERS_CONSUMER,
@@ -47,4 +47,4 @@ async def setup(runtime: Runtime) -> None:
     runtime.subscribe(SPLITTER_INVENTORY, InventoryUpdated, on_inventory)
 
 
-SERVICE = ServiceDefinition(name="splitter", package_dir=Path(__file__).parent, setup=setup)
+SERVICE = ServiceDefinition(name="splitter", package_dir=Path(__file__).parent, setup=setup, openapi=openapi.document)

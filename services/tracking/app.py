@@ -8,7 +8,7 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import Field
 
-from services.tracking import repository
+from services.tracking import openapi, repository
 from services.tracking.consumers import (
     ORDERS_CONSUMER,
     SHIPMENTS_CONSUMER,
@@ -54,4 +54,4 @@ async def setup(runtime: Runtime) -> None:
     runtime.subscribe(TRACKING_ORDERS, OrderEvent, on_order)
 
 
-SERVICE = ServiceDefinition(name="tracking", package_dir=Path(__file__).parent, setup=setup)
+SERVICE = ServiceDefinition(name="tracking", package_dir=Path(__file__).parent, setup=setup, openapi=openapi.document)

@@ -29,6 +29,7 @@ def _summary(shipment: ShipmentReportedData, applied: dict[str, int]) -> Shipmen
         service=shipment.service,
         tracking_number=shipment.tracking_number,
         ship_date=shipment.ship_date.isoformat() if shipment.ship_date else None,
+        label_created_at=shipment.label_created_at,
         shipping_cost=shipment.shipping_cost,
         notes_to_buyer=shipment.notes_to_buyer,
         notify_customer=shipment.notify_customer,

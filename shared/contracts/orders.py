@@ -134,6 +134,7 @@ class ShipmentSummary(Contract):
     service: str | None = None
     tracking_number: str | None = None
     ship_date: str | None = Field(default=None, description="ISO date the package shipped.")
+    label_created_at: UtcDatetime | None = Field(default=None, description="When the label was created (UTC).")
     shipping_cost: Decimal | None = None
     notes_to_buyer: str | None = None
     notify_customer: bool | None = None

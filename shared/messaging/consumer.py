@@ -24,6 +24,7 @@ from faststream.rabbit import RabbitMessage
 from prometheus_client import CollectorRegistry, Counter
 from pydantic import TypeAdapter, ValidationError
 
+from shared.db import DATABASE_UNAVAILABLE, database_unavailable
 from shared.messaging.topology import QueueSpec, Topology
 
 log = structlog.get_logger(__name__)
@@ -38,15 +39,9 @@ class RetryLater(Exception):
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     RetryLater,
-    OSError,
-    TimeoutError,
-    asyncpg.exceptions.PostgresConnectionError,
-    asyncpg.exceptions.InterfaceError,
-    asyncpg.exceptions.CannotConnectNowError,
-    asyncpg.exceptions.TooManyConnectionsError,
     asyncpg.exceptions.SerializationError,
     asyncpg.exceptions.DeadlockDetectedError,
-    asyncpg.exceptions.AdminShutdownError,
+    *DATABASE_UNAVAILABLE,
 )
 
 
@@ -60,7 +55,7 @@ def header_int(headers: Any, name: str) -> int:
 
 
 def is_transient(error: BaseException) -> bool:
-    return isinstance(error, TRANSIENT_ERRORS)
+    return isinstance(error, TRANSIENT_ERRORS) or database_unavailable(error)
 
 
 class ConsumerMetrics:
@@ -183,3 +178,8 @@ async def raw_body(message: Any) -> bytes:
     """FastStream decoder: hand the handler the body as bytes; the guard validates it."""
     body: bytes = message.body
     return body
+
+
+async def whole_message(message: Any) -> Any:
+    """FastStream decoder: hand the handler the whole message (body, headers, ack and nack)."""
+    return message

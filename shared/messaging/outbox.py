@@ -153,6 +153,9 @@ class OutboxRelay:
         backoff = 0.2
         try:
             while not self._stopping.is_set():
+                # Cleared before the batch, not after: a wake-up (a NOTIFY, a new row, stop()) that
+                # arrives while the batch is being published must not be lost to a full idle wait.
+                self._wake.clear()
                 try:
                     published = await self.publish_batch()
                     backoff = 0.2
@@ -161,20 +164,20 @@ class OutboxRelay:
                 except Exception as error:
                     log.warning("outbox publish failed, will retry", schema=self._schema, error=str(error))
                     self._channel = None
-                    await self._sleep(backoff * (1 + random.random()))  # noqa: S311 - jitter, not crypto
-                    backoff = min(backoff * 2, 10.0)
+                    # Only stop() cuts a backoff short; new rows arriving while the broker is away do not.
+                    await self._sleep(backoff * (1 + random.random()), self._stopping)  # noqa: S311 - jitter
+                    backoff = min(backoff * 2, 5.0)
                     continue
                 if published < self._batch_size:
-                    await self._sleep(self._idle_poll_seconds)
+                    await self._sleep(self._idle_poll_seconds, self._wake)
         finally:
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
 
-    async def _sleep(self, seconds: float) -> None:
-        self._wake.clear()
+    async def _sleep(self, seconds: float, until: asyncio.Event) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+            await asyncio.wait_for(until.wait(), timeout=seconds)
 
     async def stop(self) -> None:
         """Finish the batch under way, then stop."""

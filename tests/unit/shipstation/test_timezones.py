@@ -11,6 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from services.shipstation.timezones import (
+    clocks_agree,
     detect_zone_mismatch,
     format_export_datetime,
     format_utc_offset,
@@ -315,3 +316,18 @@ def test_mismatch_detection_needs_naive_end_date_and_aware_now() -> None:
 )
 def test_format_utc_offset(offset: timedelta, expected: str) -> None:
     assert format_utc_offset(offset) == expected
+
+
+@pytest.mark.parametrize(
+    ("shipstation_zone", "shift", "agree"),
+    [
+        pytest.param(CHICAGO, timedelta(0), True, id="same-zone"),
+        pytest.param(CHICAGO, timedelta(minutes=-4), True, id="a-few-minutes-late"),
+        pytest.param(CHICAGO, timedelta(minutes=-17), False, id="stale"),
+        pytest.param(UTC_ZONE, timedelta(0), False, id="other-zone"),
+    ],
+)
+def test_clocks_agree_only_near_our_now_in_the_configured_zone(
+    shipstation_zone: ZoneInfo, shift: timedelta, agree: bool
+) -> None:
+    assert clocks_agree(wall(WINTER_NOW, shipstation_zone, shift), WINTER_NOW, CHICAGO) is agree

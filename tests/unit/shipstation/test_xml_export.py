@@ -23,6 +23,7 @@ from services.shipstation.xml_export import (
     render_export_page,
     render_order,
     shipstation_status,
+    spread_order_weight,
     status_name_problems,
     validate_order,
 )
@@ -360,6 +361,62 @@ def test_weight_without_any_unit_is_left_out() -> None:
     assert order.find("Items/Item/WeightUnits") is None
 
 
+def item_weights(order: etree._Element) -> list[tuple[str | None, str | None, str | None]]:
+    return [
+        (text_at(item, "Weight"), text_at(item, "WeightUnits"), text_at(item, "Quantity"))
+        for item in order.iterfind("Items/Item")
+        if text_at(item, "Adjustment") != "true"
+    ]
+
+
+def test_an_orders_total_weight_travels_as_item_weights_when_lines_have_none() -> None:
+    fields = minimal_order_fields()
+    fields["lines"] = [
+        {"line_id": "L1", "sku": "A", "name": "A", "quantity": 2, "unit_price": "1.00"},
+        {"line_id": "L2", "sku": "B", "name": "B", "quantity": 1, "unit_price": "1.00"},
+    ]
+    order = only_order(render_page(exportable(vendor_order(fields, total_weight="13", weight_unit="pounds")))[0])
+
+    assert item_weights(order) == [("4.33", "Pounds", "2"), ("4.34", "Pounds", "1")]
+
+
+def test_line_weights_win_over_the_orders_total() -> None:
+    order = only_order(
+        render_page(
+            exportable(
+                vendor_order(
+                    total_weight="99", weight_unit="grams", lines__0__weight="5", lines__0__weight_unit="grams"
+                )
+            )
+        )[0]
+    )
+
+    assert item_weights(order) == [("5.00", "Grams", "1")]
+
+
+def test_a_total_weight_without_a_unit_is_not_guessed() -> None:
+    order = only_order(render_page(exportable(vendor_order(total_weight="3")))[0])
+
+    assert item_weights(order) == [(None, None, "1")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    quantities=st.lists(st.integers(min_value=1, max_value=500), min_size=1, max_size=8),
+    total_cents=st.integers(min_value=0, max_value=10**8),
+)
+def test_spread_weights_add_up_to_the_total(quantities: list[int], total_cents: int) -> None:
+    total = Decimal(total_cents) / 100
+    weights = spread_order_weight(quantities, total)
+
+    assert all(weight >= 0 and weight == weight.quantize(Decimal("0.01")) for weight in weights)
+    spread = sum((weight * quantity for weight, quantity in zip(weights, quantities, strict=True)), Decimal("0"))
+    if 1 in quantities:
+        assert spread == total
+    else:
+        assert total - Decimal("0.01") * sum(quantities) < spread <= total
+
+
 # --- customer and bill-to fallbacks -----------------------------------------------------------------
 
 
@@ -454,7 +511,15 @@ def test_configured_status_names_are_emitted() -> None:
     assert [text_at(order, "OrderStatus") for order in etree.fromstring(body)] == ["Storniert", "Bezahlt"]
 
 
-@pytest.mark.parametrize("bad_name", ["", " paid", "paid,shipped", "x" * 51])
+def test_two_statuses_sharing_a_name_is_a_problem() -> None:
+    names: dict[ShipStationStatus, str] = {**DEFAULT_STATUS_NAMES, "paid": "Open", "on_hold": "Open"}
+
+    assert status_name_problems(names) == (
+        "status name 'Open' is used for paid, on_hold: ShipStation could not tell them apart",
+    )
+
+
+@pytest.mark.parametrize("bad_name", ["", " paid", "paid,shipped", "x" * 51, "unpaid"])
 def test_unusable_status_names_reject_orders_instead_of_failing_the_import(bad_name: str) -> None:
     names: dict[ShipStationStatus, str] = {**DEFAULT_STATUS_NAMES, "paid": bad_name}
     body, rejected = render_page(exportable(vendor_order()), status_names=names)

@@ -1,0 +1,87 @@
+"""How big each part of the benchmark is (full and smoke) and the targets it is judged against."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Sizes:
+    # Baselines.
+    broker_messages: int
+    broker_window: int
+    db_transactions: int
+    db_concurrency: int
+    # Orders through the whole system.
+    warmup_rate: float
+    warmup_seconds: float
+    steady_rate: float
+    steady_seconds: float
+    ramp_rates: tuple[float, ...]
+    ramp_seconds: float
+    drain_seconds: float
+    # Export.
+    stored_vendor_orders: int
+    window_orders: int
+    poll_orders: int
+    page_repeats: int
+    # Ship notices.
+    notice_rates: tuple[float, ...]
+    notice_seconds: float
+
+
+FULL = Sizes(
+    broker_messages=20_000,
+    broker_window=500,
+    db_transactions=10_000,
+    db_concurrency=16,
+    warmup_rate=20,
+    warmup_seconds=10,
+    steady_rate=100,
+    steady_seconds=60,
+    ramp_rates=(50, 100, 150, 200, 300, 400, 500, 600, 800, 1000),
+    ramp_seconds=30,
+    drain_seconds=30,
+    stored_vendor_orders=100_000,
+    window_orders=10_000,
+    poll_orders=100,
+    page_repeats=200,
+    notice_rates=(100, 250, 500, 750, 1000),
+    notice_seconds=15,
+)
+
+SMOKE = Sizes(
+    broker_messages=300,
+    broker_window=50,
+    db_transactions=200,
+    db_concurrency=4,
+    warmup_rate=5,
+    warmup_seconds=1,
+    steady_rate=10,
+    steady_seconds=2,
+    ramp_rates=(10,),
+    ramp_seconds=2,
+    drain_seconds=20,
+    stored_vendor_orders=1_000,
+    window_orders=200,
+    poll_orders=100,
+    page_repeats=5,
+    notice_rates=(10,),
+    notice_seconds=1,
+)
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Issue 5's targets, for 2 cores shared by every service, RabbitMQ and PostgreSQL."""
+
+    sustained_orders_per_s: float = 500
+    sustained_p99_s: float = 1.0
+    steady_p99_s: float = 0.150
+    export_page_p50_s: float = 0.025
+    export_window_s: float = 5.0
+    notices_per_s: float = 500
+    service_rss_mb: float = 150
+
+
+TARGETS = Targets()

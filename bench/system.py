@@ -1,0 +1,185 @@
+"""The four services as their own processes, as ``make run`` starts them (``python -m services.<name>``),
+on free loopback ports so a running install keeps its ports; their pids give memory and CPU readings."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aio_pika
+import aiohttp
+
+from bench.environment import BenchEnvironment, connect_database
+from bench.machine import find_processes, rss_mb
+from shared.messaging.topology import SERVICE_QUEUES, vendor_queue
+from shared.runner import SERVICES, prepare
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    port: int
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def start(self, env: dict[str, str]) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", f"services.{self.name}"],
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def logs(self, tail: int = 3000) -> str:
+        return self.log_path.read_text(errors="replace")[-tail:] if self.log_path.exists() else ""
+
+
+@dataclass
+class BenchSystem:
+    environment: BenchEnvironment
+    log_dir: Path
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {name: proc.url for name, proc in self.services.items()}
+
+    @property
+    def pids(self) -> dict[str, int]:
+        return {name: proc.pid for name, proc in self.services.items()}
+
+    async def start(self, ready_within: float = 90) -> None:
+        """Prepare the database and queues as ``make run`` does, start every service, wait until ready."""
+        await prepare(self.environment.settings())
+        ports = {name: free_port() for name in SERVICES}
+        base = {**os.environ, **self.environment.env(), "PYTHONPATH": str(REPO_ROOT)}
+        for name, port in ports.items():
+            base[f"DROPSHIP_{name.upper()}_PORT"] = str(port)
+            base[f"DROPSHIP_{name.upper()}_URL"] = f"http://127.0.0.1:{port}"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        for name in SERVICES:
+            proc = ServiceProcess(name, ports[name], self.log_dir / f"{name}.log")
+            proc.start(base)
+            self.services[name] = proc
+        await self.wait_ready(ready_within)
+
+    async def wait_ready(self, within: float) -> None:
+        deadline = time.monotonic() + within
+        async with aiohttp.ClientSession() as session:
+            for proc in self.services.values():
+                while True:
+                    if not proc.alive():
+                        raise RuntimeError(f"{proc.name} exited before it was ready:\n{proc.logs()}")
+                    try:
+                        async with session.get(f"{proc.url}/readyz") as response:
+                            if response.status == 200:
+                                break
+                    except aiohttp.ClientError:
+                        pass
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"{proc.name} not ready within {within}s:\n{proc.logs()}")
+                    await asyncio.sleep(0.1)
+
+    async def process_groups(self) -> dict[str, list[int]]:
+        """Each service's pid, the PostgreSQL backends serving the services (not the bench's own
+        connections) and RabbitMQ's runtime, which other users of the broker share."""
+        groups = {name: [pid] for name, pid in self.pids.items()}
+        connection = await connect_database(self.environment.database_url)
+        try:
+            rows = await connection.fetch(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND application_name NOT LIKE 'bench-%' AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await connection.close()
+        groups["postgres (services' backends)"] = [row["pid"] for row in rows]
+        groups["rabbitmq (whole broker, shared)"] = find_processes("beam.smp")
+        return groups
+
+    async def wait_idle(self, within: float = 120) -> float:
+        """Wait until the pipeline is empty: no unpublished outbox row in any schema, no ready message
+        in any of the namespace's queues. Answers the seconds waited (a step that overloaded the system
+        leaves a backlog that would otherwise count against the next measurement)."""
+        started = time.monotonic()
+        topology = self.environment.topology
+        specs = [*SERVICE_QUEUES, *(vendor_queue(v) for v in self.environment.vendors)]
+        database = await connect_database(self.environment.database_url)
+        broker = await aio_pika.connect(self.environment.amqp_url)
+        try:
+            channel = await broker.channel()
+            while time.monotonic() - started < within:
+                unpublished = 0
+                for schema in SERVICES:
+                    unpublished += int(
+                        await database.fetchval(f'SELECT count(*) FROM "{schema}".outbox WHERE published_at IS NULL')  # noqa: S608
+                    )
+                ready = 0
+                for spec in specs:
+                    with contextlib.suppress(aio_pika.exceptions.ChannelClosed):
+                        queue = await channel.declare_queue(topology.queue(spec), passive=True)
+                        ready += queue.declaration_result.message_count or 0
+                    if channel.is_closed:
+                        channel = await broker.channel()
+                if unpublished == 0 and ready == 0:
+                    break
+                await asyncio.sleep(0.5)
+        finally:
+            await broker.close()
+            await database.close()
+        return round(time.monotonic() - started, 1)
+
+    def check_alive(self) -> None:
+        for proc in self.services.values():
+            if not proc.alive():
+                raise RuntimeError(f"{proc.name} died during the run:\n{proc.logs()}")
+
+    def rss(self) -> dict[str, float | None]:
+        return {name: rss_mb(pid) for name, pid in self.pids.items()}
+
+    def stop(self, timeout: float = 30) -> dict[str, int | None]:
+        """SIGTERM every service (the graceful stop ``make run``'s Ctrl-C gives), kill what lingers."""
+        for proc in self.services.values():
+            if proc.alive():
+                assert proc.process is not None
+                proc.process.send_signal(signal.SIGTERM)
+        codes: dict[str, int | None] = {}
+        deadline = time.monotonic() + timeout
+        for name, proc in self.services.items():
+            if proc.process is None:
+                continue
+            try:
+                codes[name] = proc.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.process.kill()
+                codes[name] = proc.process.wait(timeout=10)
+        return codes

@@ -1,0 +1,168 @@
+"""Intake's HTTP API as an OpenAPI document: the channel API (orders) and the admin API (channels)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.intake.domain import ChannelRequest, OrderRequest
+from shared.contracts.orders import OrderReceivedData
+from shared.openapi import Body, Operation, build_document, error, json_reply, path_parameter
+
+CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,49}$"
+
+
+class AcceptedOrder(OrderReceivedData):
+    """An order as stored (the ``order.received`` payload), with its id and status: what POST answers,
+    without asking the other services."""
+
+    id: str = Field(description="The order id used everywhere after intake.")
+    status: str = Field(  # type: ignore[assignment]
+        description="Where the order is: received, held, routed, partially_shipped, shipped, cancelled or "
+        "partially_cancelled."
+    )
+    channel_status: str | None = Field(description="The payment status the channel sent (paid, unpaid, on_hold).")
+    received_at: datetime
+
+
+class OrderView(AcceptedOrder):
+    """The order with its progress: split, shipments, history and webhooks to the channel."""
+
+    hold_reason: str | None = Field(description="Why the splitter holds the order (e.g. a SKU without a source).")
+    updated_at: datetime
+    cancelled_at: datetime | None
+    split: dict[str, Any] | None = Field(
+        description="The splitter's routing (vendor orders and decisions), `{unavailable: …}` when it does not "
+        "answer, or null before it has seen the order."
+    )
+    shipments: list[dict[str, Any]]
+    status_history: list[dict[str, Any]]
+    upstream_deliveries: list[dict[str, Any]] = Field(description="The signed webhooks to the channel, and their fate.")
+
+
+class ChannelView(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    code: str
+    name: str
+    webhook_url: str | None
+    api_key: str | None = Field(default=None, description="Only when the channel was created: shown once.")
+    webhook_secret: str | None = Field(default=None, description="Only when one was generated: shown once.")
+
+
+class ChannelKey(BaseModel):
+    code: str
+    api_key: str = Field(description="The new key, shown once; the previous one stops working.")
+
+
+class CancelRequest(BaseModel):
+    """Optional; anything but an object with a ``reason`` is ignored."""
+
+    reason: str | None = Field(default=None, description="Why; kept with the order (at most 500 characters).")
+
+
+ORDER_ID = path_parameter("order_id", "The order id intake answered (ord_…).")
+CHANNEL_CODE = path_parameter("code", "The channel's code.", pattern=CODE_PATTERN)
+FORBIDDEN = error("The key belongs to another channel than the order's.")
+NO_ORDER = error("No such order.")
+NO_CHANNEL = error("No such channel.")
+BAD_CODE = error("The channel code is not 1-50 of a-z, 0-9, '-' and '_'.")
+
+OPERATIONS = [
+    Operation(
+        "post",
+        "/v1/orders",
+        "createOrder",
+        "Accept a channel order.",
+        "channel",
+        {
+            201: json_reply("Accepted and stored; `order.received` is published.", AcceptedOrder),
+            200: json_reply(
+                "The same (channel, external_id) again: the stored order; nothing is published.", AcceptedOrder
+            ),
+            403: FORBIDDEN,
+        },
+        request=Body(OrderRequest),
+        description="Unknown fields are ignored. An unknown channel or an order without a usable ship-to address "
+        "is refused with 422 naming the fields.",
+        tag="channel API",
+    ),
+    Operation(
+        "get",
+        "/v1/orders/{order_id}",
+        "getOrder",
+        "The order with its current status, per-vendor split and shipments.",
+        "channel",
+        {200: json_reply("The order.", OrderView), 403: FORBIDDEN, 404: NO_ORDER},
+        parameters=(ORDER_ID,),
+        tag="channel API",
+    ),
+    Operation(
+        "post",
+        "/v1/orders/{order_id}/cancel",
+        "cancelOrder",
+        "Cancel the order and every vendor order not yet shipped.",
+        "channel",
+        {
+            202: json_reply("Cancelled; `order.cancelled` is published.", OrderView),
+            200: json_reply("It was cancelled already.", OrderView),
+            400: error("The body is not JSON."),
+            403: FORBIDDEN,
+            404: NO_ORDER,
+            409: error("The order cannot be cancelled any more (it shipped)."),
+            413: error("The body is larger than the service accepts."),
+        },
+        parameters=(ORDER_ID,),
+        request=Body(CancelRequest),
+        request_required=False,
+        tag="channel API",
+    ),
+    Operation(
+        "put",
+        "/v1/channels/{code}",
+        "putChannel",
+        "Create or update a sales channel: where its status webhooks go.",
+        "admin",
+        {
+            201: json_reply(
+                "Created; the answer carries the channel's API key (and a generated secret) once.", ChannelView
+            ),
+            200: json_reply("Updated.", ChannelView),
+            400: BAD_CODE,
+        },
+        parameters=(CHANNEL_CODE,),
+        request=Body(ChannelRequest),
+        description="Omit `webhook_secret` to have one generated and returned once.",
+        tag="admin API",
+    ),
+    Operation(
+        "get",
+        "/v1/channels/{code}",
+        "getChannel",
+        "A channel (without its secrets).",
+        "admin",
+        {200: json_reply("The channel.", ChannelView), 404: NO_CHANNEL},
+        parameters=(CHANNEL_CODE,),
+        tag="admin API",
+    ),
+    Operation(
+        "post",
+        "/v1/channels/{code}/key",
+        "rotateChannelKey",
+        "Issue a new API key for the channel; the previous one stops working.",
+        "admin",
+        {200: json_reply("The new key, shown once.", ChannelKey), 404: NO_CHANNEL},
+        parameters=(CHANNEL_CODE,),
+        tag="admin API",
+    ),
+]
+
+
+def document() -> dict[str, Any]:
+    return build_document(
+        "intake",
+        "Orders from sales channels (channel API: a channel's key or the admin token) and the channels "
+        "themselves (admin API). Errors are JSON `{error, detail, fields}`.",
+        OPERATIONS,
+    )

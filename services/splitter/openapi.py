@@ -1,0 +1,140 @@
+"""The splitter's admin API as an OpenAPI document: vendors, catalog and routing explanations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.splitter.http import CatalogRequest, VendorKind, VendorRequest
+from shared.openapi import Body, Operation, build_document, error, json_reply, path_parameter
+
+CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,49}$"
+
+
+class VendorView(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    code: str
+    name: str
+    kind: VendorKind
+    settings: dict[str, Any]
+    queue: str | None = Field(default=None, description="The vendor.<code> queue its orders are published to.")
+
+
+class VendorList(BaseModel):
+    vendors: list[VendorView]
+
+
+class CatalogSourceView(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    vendor: str
+    vendor_sku: str | None = None
+    cost: str | None = Field(default=None, description="Decimal string.")
+    stock: int | None = None
+    priority: int
+
+
+class CatalogView(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    sku: str | None = None
+    name: str | None = None
+    sources: list[CatalogSourceView] = Field(default_factory=list)
+    released_vendor_orders: int | None = Field(
+        default=None, description="Held vendor orders this change released (only on PUT)."
+    )
+
+
+class RoutingView(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    order_id: str
+    state: str = Field(description="routed, held or cancelled.")
+    hold_reason: str | None = None
+    decisions: list[dict[str, Any]]
+    vendor_orders: list[dict[str, Any]]
+
+
+VENDOR_CODE = path_parameter("code", "The vendor's code.", pattern=CODE_PATTERN)
+SKU = path_parameter("sku", "The SKU (1-100 characters).", minLength=1, maxLength=100)
+
+OPERATIONS = [
+    Operation(
+        "put",
+        "/v1/vendors/{code}",
+        "putVendor",
+        "Create or update a vendor; its vendor.<code> queue is declared at once.",
+        "admin",
+        {
+            201: json_reply("Created.", VendorView),
+            200: json_reply("Updated.", VendorView),
+            400: error("The body is not a JSON object, or the code is not 1-50 of a-z, 0-9, '-' and '_'."),
+        },
+        parameters=(VENDOR_CODE,),
+        request=Body(VendorRequest),
+        tag="admin API",
+    ),
+    Operation(
+        "get",
+        "/v1/vendors/{code}",
+        "getVendor",
+        "A vendor.",
+        "admin",
+        {200: json_reply("The vendor.", VendorView), 404: error("No such vendor.")},
+        parameters=(VENDOR_CODE,),
+        tag="admin API",
+    ),
+    Operation(
+        "get",
+        "/v1/vendors",
+        "listVendors",
+        "Every vendor.",
+        "admin",
+        {200: json_reply("The vendors.", VendorList)},
+        tag="admin API",
+    ),
+    Operation(
+        "put",
+        "/v1/catalog/{sku}",
+        "putCatalogEntry",
+        "Set a SKU's name and sources (the sources given replace all); held orders it unblocks are released.",
+        "admin",
+        {
+            200: json_reply("The catalog entry as stored.", CatalogView),
+            400: error("The body is not a JSON object, or the SKU is not 1-100 characters."),
+        },
+        parameters=(SKU,),
+        request=Body(CatalogRequest),
+        tag="admin API",
+    ),
+    Operation(
+        "get",
+        "/v1/catalog/{sku}",
+        "getCatalogEntry",
+        "A SKU and its sources.",
+        "admin",
+        {200: json_reply("The catalog entry.", CatalogView), 404: error("No such SKU.")},
+        parameters=(SKU,),
+        tag="admin API",
+    ),
+    Operation(
+        "get",
+        "/v1/orders/{order_id}/routing",
+        "getRouting",
+        "Which vendor got which line of an order, and why.",
+        "admin",
+        {
+            200: json_reply("The routing decisions and vendor orders.", RoutingView),
+            404: error("The splitter has not seen this order (yet)."),
+        },
+        parameters=(path_parameter("order_id", "The order id (ord_…)."),),
+        tag="admin API",
+    ),
+]
+
+
+def document() -> dict[str, Any]:
+    return build_document(
+        "splitter",
+        "Vendors, the catalog (which vendor ships which SKU) and the routing of orders to vendors. Admin API "
+        "only. Errors are JSON `{error, detail, fields}`.",
+        OPERATIONS,
+    )

@@ -1,0 +1,95 @@
+"""``make bench`` cannot rot: its entry point runs every section with tiny sizes (``--smoke``) against
+the real broker and database, in its own database and namespace, and writes a complete results file.
+
+Speed is not asserted here: these numbers come from a few seconds on a shared machine and mean nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from numbers import Real
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("bench") / "latest.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, f"bench --smoke failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}"
+    assert "met" in done.stdout and "target" in done.stdout, done.stdout
+    loaded: dict[str, Any] = json.loads(out.read_text())
+    assert "error" not in loaded, loaded["error"]
+    return loaded
+
+
+def test_machine_is_described(results: dict[str, Any]) -> None:
+    machine = results["machine"]
+    assert _number(machine["cores"]) and machine["cores"] >= 1
+    assert _number(machine["memory_mb"]) and machine["memory_mb"] > 0
+    assert machine["cpu_model"]
+
+
+def test_baselines_have_numbers(results: dict[str, Any]) -> None:
+    broker, database = results["baselines"]["broker"], results["baselines"]["database"]
+    for key in ("publish_per_s", "consume_per_s", "hop_per_s", "message_bytes"):
+        assert _number(broker[key]) and broker[key] > 0, key
+    for key in ("commits_per_s", "commits_per_s_one_connection"):
+        assert _number(database[key]) and database[key] > 0, key
+
+
+def test_orders_went_end_to_end(results: dict[str, Any]) -> None:
+    steady = results["steady"]
+    assert steady["orders"] > 0 and steady["exportable"] == steady["orders"], steady
+    for key in ("p50", "p95", "p99"):
+        assert _number(steady["201_to_exportable_s"][key]), key
+    throughput = results["throughput"]
+    assert _number(throughput["sustained_per_s"]) and _number(throughput["ratio_to_broker_hop"])
+    assert throughput["steps"] and all(_number(s["send_to_exportable_s"]["p99"]) for s in throughput["steps"])
+
+
+def test_export_walked_the_whole_window(results: dict[str, Any]) -> None:
+    export = results["export"]
+    assert export["seed"]["rows"] == results["sizes"]["stored_vendor_orders"]
+    assert export["window_orders_exported"] == export["window_orders_expected"] == results["sizes"]["window_orders"]
+    assert export["poll_window"]["orders"] == results["sizes"]["poll_orders"]
+    for key in ("p50", "p99"):
+        assert _number(export["poll_page_s"][key]) and _number(export["window_pages_s"][key])
+    assert _number(export["window_total_s"]) and _number(export["adapter_rss_mb"]["peak"])
+
+
+def test_ship_notices_reached_the_channel(results: dict[str, Any]) -> None:
+    notices = results["notices"]
+    step = notices["steps"][0]
+    assert step["accepted"] == step["notices"] > 0 and step["webhooks_arrived"] == step["notices"], step
+    assert _number(notices["sustained_per_s"]) and _number(step["notice_to_webhook_s"]["p99"])
+
+
+def test_memory_of_every_service(results: dict[str, Any]) -> None:
+    memory = results["memory"]["during_steady"]
+    assert set(memory) == {"intake", "splitter", "shipstation", "tracking"}
+    assert all(_number(value) and value > 0 for value in memory.values())
+
+
+def test_services_stopped_cleanly(results: dict[str, Any]) -> None:
+    assert results["exit_codes"] == {"intake": 0, "splitter": 0, "shipstation": 0, "tracking": 0}
