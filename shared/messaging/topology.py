@@ -90,10 +90,10 @@ class Topology:
             "x-delivery-limit": self.delivery_limit,
             "x-dead-letter-exchange": self.parked_exchange,
             "x-dead-letter-routing-key": self.parked_queue(spec),
-            # at-least-once dead-lettering (RabbitMQ 3.10+) keeps a parked message until the parked
-            # queue confirms it; it requires reject-publish overflow.
-            "x-dead-letter-strategy": "at-least-once",
-            "x-overflow": "reject-publish",
+            # Broker dead-lettering is only the backstop (a consumer that dies on every delivery):
+            # the consumer guard parks failing messages itself, with publisher confirms, before it
+            # acknowledges them. at-least-once broker dead-lettering is left off on purpose: on
+            # RabbitMQ 3.10 it wedged the broker here while quorum queues were being deleted.
         }
 
 
