@@ -3,10 +3,12 @@ start for known connections and when credentials are first issued."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Annotated
 
 import aiohttp
+import structlog
 from pydantic import Field
 
 from services.shipstation import openapi, repository
@@ -20,6 +22,8 @@ from shared.service import Runtime, ServiceDefinition
 
 VendorEvent = Annotated[VendorOrderCreated | VendorOrderCancelled, Field(discriminator="type")]
 CONSUMER = "shipstation.vendor"
+CONNECTION_POLL_SECONDS = 5.0
+log = structlog.get_logger(__name__)
 
 
 async def apply_vendor_event(connection: Connection, event: VendorOrderCreated | VendorOrderCancelled) -> None:
@@ -52,10 +56,23 @@ async def setup(runtime: Runtime) -> None:
         if runtime.broker.running:
             await subscriber.start()
 
+    async def subscribe_connected_vendors() -> None:
+        for connection in await repository.list_connections(runtime.pool):
+            if connection.password_hash:
+                await subscribe_vendor(connection.vendor)
+
+    async def follow_new_connections() -> None:
+        """Credentials issued through another instance of the adapter reach this one within seconds."""
+        while True:
+            await asyncio.sleep(CONNECTION_POLL_SECONDS)
+            try:
+                await subscribe_connected_vendors()
+            except Exception as error:  # the database or broker is away: the next round tries again
+                log.warning("could not look for new ShipStation connections", error=str(error))
+
     runtime.app.router.add_routes(ShipStationApi(runtime, session, subscribe_vendor).routes())
-    for connection in await repository.list_connections(runtime.pool):
-        if connection.password_hash:
-            await subscribe_vendor(connection.vendor)
+    await subscribe_connected_vendors()
+    runtime.add_background(follow_new_connections)
 
 
 SERVICE = ServiceDefinition(
