@@ -33,6 +33,9 @@ async def test_prepare_creates_schemas_and_token_and_can_run_twice(test_env: Sui
     env = {
         "DROPSHIP_DATABASE_URL": database_url,
         "DROPSHIP_NAMESPACE": test_env.namespace,
+        # The suite's services declared this namespace's queues with its delivery limit; declaring them
+        # again with other arguments is refused by RabbitMQ, as it would be for a misconfigured install.
+        "DROPSHIP_DELIVERY_LIMIT": str(test_env.settings().delivery_limit),
         "DROPSHIP_ADMIN_TOKEN_FILE": str(tmp_path / ".dropship" / "admin-token"),
     }
     try:
