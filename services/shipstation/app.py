@@ -4,6 +4,7 @@ start for known connections and when credentials are first issued."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -61,10 +62,15 @@ async def setup(runtime: Runtime) -> None:
             if connection.password_hash:
                 await subscribe_vendor(connection.vendor)
 
+    stopping = asyncio.Event()
+
     async def follow_new_connections() -> None:
         """Credentials issued through another instance of the adapter reach this one within seconds."""
-        while True:
-            await asyncio.sleep(CONNECTION_POLL_SECONDS)
+        while not stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=CONNECTION_POLL_SECONDS)
+            if stopping.is_set():
+                return  # the service is stopping: end now rather than hold up the graceful stop
             try:
                 await subscribe_connected_vendors()
             except Exception as error:  # the database or broker is away: the next round tries again
@@ -73,6 +79,11 @@ async def setup(runtime: Runtime) -> None:
     runtime.app.router.add_routes(ShipStationApi(runtime, session, subscribe_vendor).routes())
     await subscribe_connected_vendors()
     runtime.add_background(follow_new_connections)
+
+    async def stop_following() -> None:
+        stopping.set()
+
+    runtime.on_stop(stop_following)
 
 
 SERVICE = ServiceDefinition(
