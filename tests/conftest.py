@@ -22,11 +22,10 @@ from shared.logging import configure_logging
 from shared.messaging.broker import connect
 from shared.service import Runtime, running_service
 from shared.settings import Settings
-from tests.support import Api, free_port
+from tests.support import AMQP_URL, Api, free_port
 
 RUN_ID = uuid.uuid4().hex[:8]
 BASE_DATABASE_URL = os.environ.get("DROPSHIP_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432")
-AMQP_URL = os.environ.get("DROPSHIP_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
 
 @dataclass(frozen=True)

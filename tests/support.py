@@ -7,14 +7,25 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import aiohttp
 from aiohttp import web
+from faststream.rabbit import RabbitBroker
+from prometheus_client import CollectorRegistry
+from pydantic import TypeAdapter
+
+from shared.contracts.envelope import Contract, Envelope
+from shared.messaging.broker import make_broker
+from shared.messaging.consumer import ConsumerMetrics, DeliveryGuard, subscribe_guarded
+from shared.messaging.topology import QueueSpec, Topology
+
+AMQP_URL = os.environ.get("DROPSHIP_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
 T = TypeVar("T")
 
@@ -163,3 +174,32 @@ def order_payload(channel: str, skus: list[tuple[str, int, str]], **extra: Any) 
     }
     payload.update(extra)
     return payload
+
+
+class PingData(Contract):
+    n: int
+
+
+class Ping(Envelope):
+    """A tiny event for tests of the messaging building blocks."""
+
+    event_type = "test.ping"
+    type: Literal["test.ping"] = "test.ping"
+    data: PingData
+
+
+def guarded_test_broker(
+    amqp: Any, topology: Topology, spec: QueueSpec, handler: Callable[[Ping], Awaitable[None]]
+) -> RabbitBroker:
+    """A real FastStream broker consuming ``spec`` through the delivery guard, as a service's runtime does."""
+    broker = make_broker(AMQP_URL, service="tests", prefetch_count=10)
+    guard = DeliveryGuard(
+        amqp=amqp,
+        topology=topology,
+        spec=spec,
+        adapter=TypeAdapter(Ping),
+        handler=handler,
+        metrics=ConsumerMetrics(CollectorRegistry()),
+    )
+    subscribe_guarded(broker, topology.queue(spec), guard)
+    return broker

@@ -12,7 +12,8 @@ crash in between duplicates (the inbox absorbs that) but never loses a message.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +21,8 @@ import aio_pika
 import asyncpg
 import structlog
 from aio_pika.abc import AbstractChannel, AbstractRobustConnection
-from faststream.rabbit import RabbitMessage
+from faststream import AckPolicy
+from faststream.rabbit import QueueType, RabbitBroker, RabbitMessage, RabbitQueue
 from prometheus_client import CollectorRegistry, Counter
 from pydantic import TypeAdapter, ValidationError
 
@@ -31,6 +33,11 @@ log = structlog.get_logger(__name__)
 
 MAX_TRANSIENT_RETRIES = 60
 """About five hours at the longest delay: past that, a person should look at it."""
+
+
+DELIVERY_HEADERS: ContextVar[Mapping[str, Any]] = ContextVar("delivery_headers")
+"""The AMQP headers of the delivery being handled (retry and delivery counts), for handlers that care:
+``DELIVERY_HEADERS.get({})``."""
 
 
 class RetryLater(Exception):
@@ -81,6 +88,7 @@ class DeliveryGuard:
         self._spec = spec
         self._adapter = adapter
         self._handler = handler
+        self.description = handler.__doc__
         self._metrics = metrics
         self._channel: AbstractChannel | None = None
         self._lock = asyncio.Lock()
@@ -94,6 +102,7 @@ class DeliveryGuard:
     async def __call__(self, body: bytes, message: RabbitMessage) -> None:
         raw = message.raw_message
         headers = dict(raw.headers or {})
+        DELIVERY_HEADERS.set(headers)
         structlog.contextvars.bind_contextvars(message_id=raw.message_id, order_id=raw.correlation_id)
         queue = self._spec.name
         try:
@@ -174,12 +183,27 @@ class DeliveryGuard:
         await message.ack()
 
 
-async def raw_body(message: Any) -> bytes:
-    """FastStream decoder: hand the handler the body as bytes; the guard validates it."""
-    body: bytes = message.body
-    return body
-
-
 async def whole_message(message: Any) -> Any:
     """FastStream decoder: hand the handler the whole message (body, headers, ack and nack)."""
     return message
+
+
+def subscribe_guarded(broker: RabbitBroker, queue: str, guard: DeliveryGuard, **subscriber_options: Any) -> Any:
+    """Consume the (already declared) quorum queue ``queue`` through ``guard``, acknowledging explicitly."""
+
+    # The decoder hands over the whole message as the one argument: a parameter annotated as the
+    # message would be injected by fast-depends through a worker thread on every delivery
+    # (measured: about 100 µs more CPU per message, and a thread hand-off in its latency).
+    async def consume(message: Any) -> None:
+        delivered: RabbitMessage = message
+        await guard(delivered.body, delivered)
+
+    consume.__doc__ = guard.description
+    subscriber = broker.subscriber(
+        RabbitQueue(queue, queue_type=QueueType.QUORUM, declare=False),
+        ack_policy=AckPolicy.MANUAL,
+        decoder=whole_message,
+        **subscriber_options,
+    )
+    subscriber(consume)
+    return subscriber

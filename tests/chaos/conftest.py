@@ -15,9 +15,9 @@ from shared.db import drop_database, ensure_database
 from shared.messaging.broker import connect
 from tests.chaos.faults import list_queues
 from tests.chaos.flow import SlowChannel, Verdict, World, set_up_shop
-from tests.conftest import AMQP_URL, BASE_DATABASE_URL, RUN_ID
+from tests.conftest import BASE_DATABASE_URL, RUN_ID
 from tests.e2e.harness import ProcessSystem
-from tests.support import Api
+from tests.support import AMQP_URL, Api
 
 LEDGER = pytest.StashKey[list[Verdict]]()
 

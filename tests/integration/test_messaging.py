@@ -6,32 +6,21 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import aio_pika
 import asyncpg
 import pytest
-from faststream.rabbit import RabbitMessage
-from prometheus_client import CollectorRegistry
 
-from shared.contracts.envelope import Contract, Envelope
+from shared.contracts.envelope import Envelope
 from shared.db import create_pool, migrate, migration_files
-from shared.messaging.broker import connect, make_broker
+from shared.messaging.broker import connect
+from shared.messaging.consumer import DELIVERY_HEADERS
 from shared.messaging.inbox import apply_once
 from shared.messaging.outbox import OutboxRelay, enqueue, enqueue_many
 from shared.messaging.topology import QueueSpec, Topology, declare_queue
-from tests.conftest import AMQP_URL, SuiteEnvironment
-from tests.support import unique, wait_until
-
-
-class PingData(Contract):
-    n: int
-
-
-class Ping(Envelope):
-    event_type = "test.ping"
-    type: Literal["test.ping"] = "test.ping"
-    data: PingData
+from tests.conftest import SuiteEnvironment
+from tests.support import AMQP_URL, Ping, PingData, guarded_test_broker, unique, wait_until
 
 
 @pytest.fixture
@@ -222,37 +211,12 @@ class GuardedConsumer:
     """A real FastStream consumer behind the delivery guard, on its own test queue."""
 
     def __init__(self, amqp: Any, topology: Topology, spec: QueueSpec) -> None:
-        from faststream import AckPolicy
-        from faststream.rabbit import QueueType, RabbitQueue
-        from pydantic import TypeAdapter
-
-        from shared.messaging.consumer import ConsumerMetrics, DeliveryGuard, raw_body
-
         self.calls: list[tuple[int, dict[str, Any]]] = []
         self.behaviour: Any = None
-        self.broker = make_broker(AMQP_URL, service="tests", prefetch_count=10)
-        guard = DeliveryGuard(
-            amqp=amqp,
-            topology=topology,
-            spec=spec,
-            adapter=TypeAdapter(Ping),
-            handler=self._handle,
-            metrics=ConsumerMetrics(CollectorRegistry()),
-        )
-        self._headers: dict[str, Any] = {}
-
-        async def consume(body: bytes, message: RabbitMessage) -> None:
-            self._headers = dict(message.raw_message.headers or {})
-            await guard(body, message)
-
-        self.broker.subscriber(
-            RabbitQueue(topology.queue(spec), queue_type=QueueType.QUORUM, declare=False),
-            ack_policy=AckPolicy.MANUAL,
-            decoder=raw_body,
-        )(consume)
+        self.broker = guarded_test_broker(amqp, topology, spec, self._handle)
 
     async def _handle(self, event: Ping) -> None:
-        self.calls.append((event.data.n, self._headers))
+        self.calls.append((event.data.n, dict(DELIVERY_HEADERS.get({}))))
         if self.behaviour is not None:
             self.behaviour(len(self.calls))
 

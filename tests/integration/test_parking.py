@@ -15,16 +15,10 @@ import aio_pika
 import asyncpg
 import pytest
 from click.testing import CliRunner, Result
-from faststream import AckPolicy
-from faststream.rabbit import QueueType, RabbitMessage, RabbitQueue
-from prometheus_client import CollectorRegistry
-from pydantic import TypeAdapter
 
 from shared.cli import cli
-from shared.contracts.envelope import Contract, Envelope
 from shared.db import Connection, create_pool, migrate, migration_files
-from shared.messaging.broker import connect, make_broker
-from shared.messaging.consumer import ConsumerMetrics, DeliveryGuard, raw_body
+from shared.messaging.broker import connect
 from shared.messaging.inbox import apply_once
 from shared.messaging.parking import (
     ParkingError,
@@ -35,19 +29,8 @@ from shared.messaging.parking import (
     show_parked,
 )
 from shared.messaging.topology import QueueSpec, Topology, vendor_queue
-from tests.conftest import AMQP_URL, RunningSystem, SuiteEnvironment
-from tests.support import unique, wait_until
-
-
-class PingData(Contract):
-    n: int
-
-
-class Ping(Envelope):
-    event_type = "test.ping"
-    type: Literal["test.ping"] = "test.ping"
-    data: PingData
-
+from tests.conftest import RunningSystem, SuiteEnvironment
+from tests.support import AMQP_URL, Ping, PingData, guarded_test_broker, unique, wait_until
 
 Failure = Literal["none", "before_effect", "after_effect"]
 
@@ -60,24 +43,7 @@ class InboxConsumer:
         self.pool = pool
         self.failure: Failure = "none"
         self.handled: list[str] = []
-        self.broker = make_broker(AMQP_URL, service="tests", prefetch_count=10)
-        guard = DeliveryGuard(
-            amqp=amqp,
-            topology=topology,
-            spec=spec,
-            adapter=TypeAdapter(Ping),
-            handler=self._handle,
-            metrics=ConsumerMetrics(CollectorRegistry()),
-        )
-
-        async def consume(body: bytes, message: RabbitMessage) -> None:
-            await guard(body, message)
-
-        self.broker.subscriber(
-            RabbitQueue(topology.queue(spec), queue_type=QueueType.QUORUM, declare=False),
-            ack_policy=AckPolicy.MANUAL,
-            decoder=raw_body,
-        )(consume)
+        self.broker = guarded_test_broker(amqp, topology, spec, self._handle)
 
     async def _handle(self, event: Ping) -> None:
         self.handled.append(event.message_id)
