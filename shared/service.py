@@ -84,7 +84,7 @@ class Runtime:
         self,
         spec: QueueSpec,
         event_type: Any,
-        handler: Callable[[Any], Awaitable[None]],
+        handler: Callable[[Any], Awaitable[object]],
         *,
         title: str | None = None,
     ) -> Any:

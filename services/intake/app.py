@@ -11,7 +11,7 @@ from services.intake.consumers import CONSUMER, apply_status_changed
 from services.intake.http import IntakeApi
 from services.intake.upstream import UpstreamDeliverer
 from shared.contracts.orders import OrderStatusChanged
-from shared.messaging.inbox import apply_once
+from shared.messaging.inbox import InboxBatcher
 from shared.messaging.topology import INTAKE_STATUS
 from shared.service import Runtime, ServiceDefinition
 
@@ -31,11 +31,13 @@ async def setup(runtime: Runtime) -> None:
     runtime.add_background(deliverer.run)
     runtime.on_stop(deliverer.stop)
 
-    async def on_status_changed(event: OrderStatusChanged) -> None:
-        """Record the order's new status and queue the signed webhook to its channel."""
-        await apply_once(runtime.pool, CONSUMER, event, lambda connection: apply_status_changed(connection, event))
-
-    runtime.subscribe(INTAKE_STATUS, OrderStatusChanged, on_status_changed)
+    status_changes = InboxBatcher(
+        runtime.pool,
+        CONSUMER,
+        apply_status_changed,
+        description="Record the order's new status and queue the signed webhook to its channel.",
+    )
+    runtime.subscribe(INTAKE_STATUS, OrderStatusChanged, status_changes)
 
 
 SERVICE = ServiceDefinition(name="intake", package_dir=Path(__file__).parent, setup=setup, openapi=openapi.document)

@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 import aiohttp
+import asyncpg
 import structlog
 from aiohttp import web
 
@@ -68,24 +69,30 @@ class IntakeApi:
             raise ApiError(403, "forbidden", f"this key belongs to channel {caller!r}")
         order = domain.to_order_received(domain.new_order_id(), order_request)
         structlog.contextvars.bind_contextvars(order_id=order.order_id)
-        async with self.pool.acquire() as connection, connection.transaction():
-            if await repository.get_channel(connection, order.channel) is None:
-                raise ApiError(422, "invalid", "unknown channel", {"channel": f"no channel {order.channel!r}"})
-            if await repository.insert_order(connection, order):
-                await enqueue(connection, OrderReceived(correlation_id=order.order_id, data=order))
-                created = True
-            else:
-                created = False
-                existing = await repository.get_order_by_external_id(connection, order.channel, order.external_id)
-                assert existing is not None
-                structlog.contextvars.bind_contextvars(order_id=existing.id)
-                order_id = existing.id
-        if created:
-            order_id = order.order_id
-            self.runtime.relay.wake()
-            structlog.get_logger().info("order accepted", channel=order.channel, order_number=order.order_number)
-        # The split happens after this answer, so there is nothing to ask the other services yet.
-        return json_response(await self._order_view(order_id, with_progress=False), status=201 if created else 200)
+        try:
+            received_at = await repository.insert_order_announced(
+                self.pool, order, OrderReceived(correlation_id=order.order_id, data=order)
+            )
+        except asyncpg.ForeignKeyViolationError:
+            raise ApiError(422, "invalid", "unknown channel", {"channel": f"no channel {order.channel!r}"}) from None
+        if received_at is None:
+            existing = await repository.get_order_by_external_id(self.pool, order.channel, order.external_id)
+            assert existing is not None
+            structlog.contextvars.bind_contextvars(order_id=existing.id)
+            return json_response(await self._order_view(existing.id, with_progress=False), status=200)
+        self.runtime.relay.wake()
+        structlog.get_logger().info("order accepted", channel=order.channel, order_number=order.order_number)
+        # The split happens after this answer, so there is nothing to ask the other services yet;
+        # the answer is built from what was just stored rather than read back.
+        payload = order.model_dump(mode="json")
+        body = {
+            **payload,
+            "id": order.order_id,
+            "status": "received",
+            "channel_status": payload.get("status"),
+            "received_at": received_at,
+        }
+        return json_response(body, status=201)
 
     async def _load_for_caller(self, request: web.Request) -> repository.StoredOrder:
         caller = await self._caller_channel(request)

@@ -8,8 +8,10 @@ from typing import Any
 
 import asyncpg
 
+from shared.contracts.envelope import Envelope
 from shared.contracts.orders import OrderReceivedData
 from shared.db import Connection, Queryable
+from shared.messaging.outbox import outbox_row
 
 
 @dataclass(frozen=True)
@@ -67,23 +69,31 @@ async def rotate_key(db: asyncpg.Pool, code: str, key_hash: str) -> bool:
     return result.endswith(" 1")
 
 
-async def insert_order(connection: Connection, order: OrderReceivedData) -> bool:
-    """Store a new order. Answers False when the channel sent this order before."""
-    inserted = await connection.fetchval(
-        "INSERT INTO orders (id, channel, external_id, order_number, payload)"
-        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (channel, external_id) DO NOTHING RETURNING true",
+async def insert_order_announced(db: Queryable, order: OrderReceivedData, event: Envelope) -> datetime | None:
+    """Store a new order, its first status and its ``order.received`` event in one statement (a
+    single statement commits atomically without a transaction block: one round trip per order).
+
+    Answers when it was received, or ``None`` when the channel sent this order before. An unknown
+    channel raises :class:`asyncpg.ForeignKeyViolationError`.
+    """
+    received_at: datetime | None = await db.fetchval(
+        "WITH new_order AS ("
+        "  INSERT INTO orders (id, channel, external_id, order_number, payload) VALUES ($1, $2, $3, $4, $5)"
+        "  ON CONFLICT (channel, external_id) DO NOTHING RETURNING id, received_at"
+        "), history AS ("
+        "  INSERT INTO order_status_history (order_id, status, cause) SELECT id, 'received', 'intake' FROM new_order"
+        "), announced AS ("
+        "  INSERT INTO outbox (message_id, routing_key, message_type, correlation_id, body)"
+        "  SELECT $6, $7, $8, $9, $10 FROM new_order"
+        ") SELECT received_at FROM new_order",
         order.order_id,
         order.channel,
         order.external_id,
         order.order_number,
         order.model_dump(mode="json"),
+        *outbox_row(event),
     )
-    if inserted:
-        await connection.execute(
-            "INSERT INTO order_status_history (order_id, status, cause) VALUES ($1, 'received', 'intake')",
-            order.order_id,
-        )
-    return bool(inserted)
+    return received_at
 
 
 @dataclass(frozen=True)
@@ -118,7 +128,7 @@ async def get_order(db: Queryable, order_id: str, *, lock: bool = False) -> Stor
     return _order(row) if row else None
 
 
-async def get_order_by_external_id(db: Connection, channel: str, external_id: str) -> StoredOrder | None:
+async def get_order_by_external_id(db: Queryable, channel: str, external_id: str) -> StoredOrder | None:
     row = await db.fetchrow(
         f"SELECT {_ORDER_COLUMNS} FROM orders WHERE channel = $1 AND external_id = $2",  # noqa: S608
         channel,

@@ -17,7 +17,7 @@ from services.shipstation.http import ShipStationApi
 from shared.contracts.vendor_orders import VendorOrderCancelled, VendorOrderCreated
 from shared.db import Connection
 from shared.messaging.consumer import RetryLater
-from shared.messaging.inbox import apply_once
+from shared.messaging.inbox import InboxBatcher
 from shared.messaging.topology import vendor_queue
 from shared.service import Runtime, ServiceDefinition
 
@@ -43,16 +43,19 @@ async def setup(runtime: Runtime) -> None:
     runtime.on_stop(session.close)
     subscribed: set[str] = set()
 
-    async def on_vendor_event(event: VendorEvent) -> None:
-        """Store a new vendor order for export, or mark it cancelled (bumping LastModified)."""
-        await apply_once(runtime.pool, CONSUMER, event, lambda c: apply_vendor_event(c, event))
+    vendor_events = InboxBatcher(
+        runtime.pool,
+        CONSUMER,
+        apply_vendor_event,
+        description="Store a new vendor order for export, or mark it cancelled (bumping LastModified).",
+    )
 
     async def subscribe_vendor(vendor: str) -> None:
         if vendor in subscribed:
             return
         spec = vendor_queue(vendor)
         await runtime.declare(spec)
-        subscriber = runtime.subscribe(spec, VendorEvent, on_vendor_event, title=f"vendor.{vendor} (ShipStation)")
+        subscriber = runtime.subscribe(spec, VendorEvent, vendor_events, title=f"vendor.{vendor} (ShipStation)")
         subscribed.add(vendor)
         if runtime.broker.running:
             await subscriber.start()

@@ -18,7 +18,8 @@ from services.splitter.consumers import (
 from services.splitter.http import SplitterApi
 from shared.contracts.inventory import InventoryUpdated
 from shared.contracts.orders import OrderCancelled, OrderReceived
-from shared.messaging.inbox import apply_once
+from shared.db import Connection
+from shared.messaging.inbox import InboxBatcher
 from shared.messaging.topology import SPLITTER_INVENTORY, SPLITTER_ORDERS, vendor_queue
 from shared.service import Runtime, ServiceDefinition
 
@@ -30,21 +31,19 @@ async def setup(runtime: Runtime) -> None:
     for vendor in await repository.list_vendors(runtime.pool):
         await runtime.declare(vendor_queue(vendor.code))
 
-    async def on_order_event(event: OrderEvent) -> None:
+    async def on_order_event(connection: Connection, event: OrderEvent) -> None:
         """Route a new order to its vendors, or cancel its open vendor orders."""
         if isinstance(event, OrderReceived):
-            ran = await apply_once(runtime.pool, ORDERS_CONSUMER, event, lambda c: on_order_received(c, event))
+            await on_order_received(connection, event)
         else:
-            ran = await apply_once(runtime.pool, ORDERS_CONSUMER, event, lambda c: on_order_cancelled(c, event))
-        if ran:
-            runtime.relay.wake()
+            await on_order_cancelled(connection, event)
 
-    async def on_inventory(event: InventoryUpdated) -> None:
-        """Apply a vendor's new stock levels."""
-        await apply_once(runtime.pool, INVENTORY_CONSUMER, event, lambda c: on_inventory_updated(c, event))
-
-    runtime.subscribe(SPLITTER_ORDERS, OrderEvent, on_order_event)
-    runtime.subscribe(SPLITTER_INVENTORY, InventoryUpdated, on_inventory)
+    orders = InboxBatcher(runtime.pool, ORDERS_CONSUMER, on_order_event, on_applied=runtime.relay.wake)
+    runtime.subscribe(SPLITTER_ORDERS, OrderEvent, orders)
+    inventory = InboxBatcher(
+        runtime.pool, INVENTORY_CONSUMER, on_inventory_updated, description="Apply a vendor's new stock levels."
+    )
+    runtime.subscribe(SPLITTER_INVENTORY, InventoryUpdated, inventory)
 
 
 SERVICE = ServiceDefinition(name="splitter", package_dir=Path(__file__).parent, setup=setup, openapi=openapi.document)

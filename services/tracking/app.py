@@ -18,8 +18,9 @@ from services.tracking.consumers import (
 )
 from shared.contracts.orders import OrderCancelled, OrderReceived
 from shared.contracts.shipments import ShipmentReported
+from shared.db import Connection
 from shared.http import ApiError, json_response, require_admin
-from shared.messaging.inbox import apply_once
+from shared.messaging.inbox import InboxBatcher
 from shared.messaging.topology import TRACKING_ORDERS, TRACKING_SHIPMENTS
 from shared.service import Runtime, ServiceDefinition
 
@@ -36,22 +37,23 @@ async def setup(runtime: Runtime) -> None:
 
     runtime.app.router.add_get("/v1/orders/{order_id}/shipments", get_shipments)
 
-    async def on_shipment(event: ShipmentReported) -> None:
-        """Apply a shipment to the order's lines and announce the order's new status."""
-        if await apply_once(runtime.pool, SHIPMENTS_CONSUMER, event, lambda c: on_shipment_reported(c, event)):
-            runtime.relay.wake()
-
-    async def on_order(event: OrderEvent) -> None:
+    async def on_order(connection: Connection, event: OrderEvent) -> None:
         """Keep the order's lines (to measure shipments against) and its cancellation."""
         if isinstance(event, OrderReceived):
-            ran = await apply_once(runtime.pool, ORDERS_CONSUMER, event, lambda c: on_order_received(c, event))
+            await on_order_received(connection, event)
         else:
-            ran = await apply_once(runtime.pool, ORDERS_CONSUMER, event, lambda c: on_order_cancelled(c, event))
-        if ran:
-            runtime.relay.wake()
+            await on_order_cancelled(connection, event)
 
-    runtime.subscribe(TRACKING_SHIPMENTS, ShipmentReported, on_shipment)
-    runtime.subscribe(TRACKING_ORDERS, OrderEvent, on_order)
+    shipments = InboxBatcher(
+        runtime.pool,
+        SHIPMENTS_CONSUMER,
+        on_shipment_reported,
+        on_applied=runtime.relay.wake,
+        description="Apply a shipment to the order's lines and announce the order's new status.",
+    )
+    runtime.subscribe(TRACKING_SHIPMENTS, ShipmentReported, shipments)
+    orders = InboxBatcher(runtime.pool, ORDERS_CONSUMER, on_order, on_applied=runtime.relay.wake)
+    runtime.subscribe(TRACKING_ORDERS, OrderEvent, orders)
 
 
 SERVICE = ServiceDefinition(name="tracking", package_dir=Path(__file__).parent, setup=setup, openapi=openapi.document)

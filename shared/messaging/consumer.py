@@ -80,7 +80,7 @@ class DeliveryGuard:
         topology: Topology,
         spec: QueueSpec,
         adapter: TypeAdapter[Any],
-        handler: Callable[[Any], Awaitable[None]],
+        handler: Callable[[Any], Awaitable[object]],
         metrics: ConsumerMetrics,
     ) -> None:
         self._amqp = amqp

@@ -28,25 +28,24 @@ from shared.messaging.topology import Topology
 log = get_logger(__name__)
 
 
+def outbox_row(event: Envelope) -> tuple[str, str, str, str | None, bytes]:
+    """The outbox columns of ``event``: message_id, routing_key, message_type, correlation_id, body."""
+    return event.message_id, event.routing_key(), event.type, event.correlation_id, event.model_dump_json().encode()
+
+
+INSERT_SQL = (
+    "INSERT INTO outbox (message_id, routing_key, message_type, correlation_id, body) VALUES ($1, $2, $3, $4, $5)"
+)
+
+
 async def enqueue(connection: Connection, event: Envelope) -> None:
     """Write ``event`` to the outbox. Call inside the transaction of the change that caused it."""
-    await connection.execute(
-        "INSERT INTO outbox (message_id, routing_key, message_type, correlation_id, body) VALUES ($1, $2, $3, $4, $5)",
-        event.message_id,
-        event.routing_key(),
-        event.type,
-        event.correlation_id,
-        event.model_dump_json().encode(),
-    )
+    await connection.execute(INSERT_SQL, *outbox_row(event))
 
 
 async def enqueue_many(connection: Connection, events: Sequence[Envelope]) -> None:
     if events:
-        await connection.executemany(
-            "INSERT INTO outbox (message_id, routing_key, message_type, correlation_id, body)"
-            " VALUES ($1, $2, $3, $4, $5)",
-            [(e.message_id, e.routing_key(), e.type, e.correlation_id, e.model_dump_json().encode()) for e in events],
-        )
+        await connection.executemany(INSERT_SQL, [outbox_row(e) for e in events])
 
 
 class OutboxRelay:

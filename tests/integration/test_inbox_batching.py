@@ -1,0 +1,158 @@
+"""The inbox batcher on the real database and broker: many deliveries per transaction, each applied
+exactly once and in order, and one bad event costing the others nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import asyncpg
+import pytest
+
+from shared.db import create_pool, migrate, migration_files
+from shared.messaging.broker import connect
+from shared.messaging.inbox import InboxBatcher, apply_once
+from shared.messaging.topology import QueueSpec, Topology, declare_queue
+from tests.conftest import SuiteEnvironment
+from tests.support import AMQP_URL, Ping, PingData, guarded_test_broker, unique, wait_until
+
+
+@pytest.fixture
+async def pool(test_env: SuiteEnvironment) -> AsyncIterator[asyncpg.Pool]:
+    schema = unique("batch_")
+    await migrate(test_env.database_url, schema, migration_files(Path("/nonexistent")))
+    pool = await create_pool(test_env.database_url, schema)
+    await pool.execute("CREATE TABLE effects (seq bigserial PRIMARY KEY, n int NOT NULL)")
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+def ping(n: int) -> Ping:
+    return Ping(correlation_id=f"ord_{n}", data=PingData(n=n))
+
+
+async def record(connection: Any, event: Ping) -> None:
+    if event.data.n < 0:
+        await connection.execute("INSERT INTO effects (n) VALUES ($1)", event.data.n)  # undone by the rollback
+        raise ValueError(f"event {event.data.n} can never be applied")
+    await connection.execute("INSERT INTO effects (n) VALUES ($1)", event.data.n)
+
+
+async def applied(pool: asyncpg.Pool) -> list[int]:
+    return [row["n"] for row in await pool.fetch("SELECT n FROM effects ORDER BY seq")]
+
+
+async def test_concurrent_deliveries_share_transactions_and_apply_in_arrival_order(pool: asyncpg.Pool) -> None:
+    batcher = InboxBatcher(pool, "tests", record)
+    events = [ping(n) for n in range(200)]
+    outcomes = await asyncio.gather(*(batcher(event) for event in events))
+    assert outcomes == [True] * 200
+    assert await applied(pool) == list(range(200))
+    # Everything waiting goes in batches of at most 64 (the first batch may be smaller).
+    assert 4 <= batcher.batches < 20
+    assert batcher.applied == 200
+    assert await pool.fetchval("SELECT count(*) FROM inbox WHERE consumer = 'tests'") == 200
+
+
+async def test_a_redelivery_changes_nothing_in_a_batch_or_after_it(pool: asyncpg.Pool) -> None:
+    batcher = InboxBatcher(pool, "tests", record)
+    first, second = ping(1), ping(2)
+    assert await apply_once(pool, "tests", first, lambda c: record(c, first))
+    # ``first`` again (applied before), ``second`` twice in the same batch.
+    outcomes = await asyncio.gather(batcher(ping(0)), batcher(first), batcher(second), batcher(second))
+    assert outcomes == [True, False, True, False]
+    assert sorted(await applied(pool)) == [0, 1, 2]
+
+
+async def test_one_failing_event_gets_its_own_error_and_the_rest_of_its_batch_is_applied(
+    pool: asyncpg.Pool,
+) -> None:
+    woken: list[int] = []
+    batcher = InboxBatcher(pool, "tests", record, on_applied=lambda: woken.append(1))
+    events = [ping(n) for n in range(1, 31)]
+    events.insert(15, ping(-7))
+    outcomes = await asyncio.gather(*(batcher(event) for event in events), return_exceptions=True)
+    errors = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    assert len(errors) == 1
+    assert isinstance(errors[0], ValueError)
+    assert "-7" in str(errors[0])
+    assert isinstance(outcomes[15], ValueError)
+    assert await applied(pool) == list(range(1, 31))  # nothing of the failed event remains, order kept
+    # Not recorded in the inbox, so its redelivery will be applied (or parked) normally.
+    assert not await pool.fetchval("SELECT count(*) FROM inbox WHERE message_id = $1", events[15].message_id)
+    assert woken  # the relay is woken once something was applied
+
+
+async def test_a_caller_that_gives_up_does_not_cancel_the_batch_others_wait_on(pool: asyncpg.Pool) -> None:
+    gate = asyncio.Event()
+
+    async def slow(connection: Any, event: Ping) -> None:
+        if event.data.n == 0:
+            await gate.wait()
+        await record(connection, event)
+
+    batcher = InboxBatcher(pool, "tests", slow)
+    blocker = asyncio.create_task(batcher(ping(0)))
+    await asyncio.sleep(0.05)
+    waiting = [asyncio.create_task(batcher(ping(n))) for n in range(1, 6)]
+    await asyncio.sleep(0.05)
+    waiting[0].cancel()  # a consumer stopping while its delivery waits in a batch
+    gate.set()
+    assert await blocker is True
+    assert [await task for task in waiting[1:]] == [True] * 4
+    assert sorted(await applied(pool)) == [0, 1, 2, 3, 4, 5]  # the batch still committed for all
+
+
+async def test_through_the_real_broker_every_message_is_applied_once_and_the_poison_is_parked(
+    pool: asyncpg.Pool, test_env: SuiteEnvironment
+) -> None:
+    topology = Topology(test_env.namespace, delivery_limit=3)
+    routing_key = unique("test.batch.")
+    spec = QueueSpec(unique("test.q"), (routing_key,), "tests")
+    amqp = await connect(AMQP_URL, name="dropship-tests")
+    channel = await amqp.channel(publisher_confirms=True, on_return_raises=True)
+    try:
+        await declare_queue(channel, topology, spec)
+        batcher = InboxBatcher(pool, "tests", record)
+        broker = guarded_test_broker(amqp, topology, spec, batcher)
+        exchange = await channel.get_exchange(topology.exchange)
+        events = [ping(n) for n in range(300)]
+        events[150] = ping(-1)
+        await asyncio.gather(
+            *(
+                exchange.publish(
+                    aio_pika.Message(e.model_dump_json().encode(), message_id=e.message_id, delivery_mode=2),
+                    routing_key,
+                    mandatory=True,
+                )
+                for e in events
+            )
+        )
+        # Published first and consumed afterwards, so that the prefetch fills and batches form.
+        await broker.start()
+        try:
+
+            async def all_applied() -> bool:
+                return len(await applied(pool)) == 299
+
+            await wait_until(all_applied, timeout=60)
+            parked_queue = await channel.get_queue(topology.parked_queue(spec))
+
+            async def parked() -> Any:
+                return await parked_queue.get(no_ack=True, fail=False)
+
+            poison = await wait_until(parked, timeout=30)
+        finally:
+            await broker.stop()
+        assert sorted(await applied(pool)) == sorted(n for n in range(300) if n != 150)
+        assert poison.message_id == events[150].message_id
+        assert "can never be applied" in str((poison.headers or {})["x-error"])
+        assert batcher.batches < 299  # deliveries really were applied together
+    finally:
+        await channel.close()
+        await amqp.close()
