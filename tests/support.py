@@ -189,7 +189,7 @@ class Ping(Envelope):
 
 
 def guarded_test_broker(
-    amqp: Any, topology: Topology, spec: QueueSpec, handler: Callable[[Ping], Awaitable[None]]
+    amqp: Any, topology: Topology, spec: QueueSpec, handler: Callable[[Ping], Awaitable[object]]
 ) -> RabbitBroker:
     """A real FastStream broker consuming ``spec`` through the delivery guard, as a service's runtime does."""
     broker = make_broker(AMQP_URL, service="tests", prefetch_count=10)

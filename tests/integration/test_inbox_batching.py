@@ -65,7 +65,7 @@ async def test_a_redelivery_changes_nothing_in_a_batch_or_after_it(pool: asyncpg
     assert await apply_once(pool, "tests", first, lambda c: record(c, first))
     # ``first`` again (applied before), ``second`` twice in the same batch.
     outcomes = await asyncio.gather(batcher(ping(0)), batcher(first), batcher(second), batcher(second))
-    assert outcomes == [True, False, True, False]
+    assert list(outcomes) == [True, False, True, False]
     assert sorted(await applied(pool)) == [0, 1, 2]
 
 
