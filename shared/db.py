@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import zlib
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import orjson
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
@@ -76,12 +78,29 @@ def _json_default(value: Any) -> Any:
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, default=_json_default, separators=(",", ":"), ensure_ascii=False)
+    """JSON for json/jsonb columns: orjson (every stored order goes through here), falling back to the
+    standard library for what orjson refuses, such as integers wider than 64 bits."""
+    try:
+        return orjson.dumps(value, default=_json_default).decode()
+    except TypeError:
+        return json.dumps(value, default=_json_default, separators=(",", ":"), ensure_ascii=False)
+
+
+_LONG_DIGIT_RUN = re.compile(r"\d{19}")
+
+
+def loads(text: str) -> Any:
+    """The inverse of :func:`dumps`. orjson reads an integer wider than 64 bits as a float, so text
+    with a run of 19 digits (mostly tracking numbers in strings, where it would not matter) is left to
+    the standard library, which keeps every integer exact."""
+    if _LONG_DIGIT_RUN.search(text):
+        return json.loads(text)
+    return orjson.loads(text)
 
 
 async def _init_connection(connection: asyncpg.Connection) -> None:
-    await connection.set_type_codec("jsonb", encoder=dumps, decoder=json.loads, schema="pg_catalog")
-    await connection.set_type_codec("json", encoder=dumps, decoder=json.loads, schema="pg_catalog")
+    await connection.set_type_codec("jsonb", encoder=dumps, decoder=loads, schema="pg_catalog")
+    await connection.set_type_codec("json", encoder=dumps, decoder=loads, schema="pg_catalog")
 
 
 def redacted_dsn(dsn: str) -> str:
