@@ -9,7 +9,6 @@ import structlog
 
 from services.splitter import repository
 from services.splitter.routing import route_order, split_order
-from shared.contracts.envelope import Envelope
 from shared.contracts.inventory import InventoryUpdated
 from shared.contracts.orders import OrderCancelled, OrderReceived, OrderReceivedData
 from shared.contracts.vendor_orders import (
@@ -29,27 +28,37 @@ def new_vendor_order_id() -> str:
     return f"vo_{uuid.uuid4().hex}"
 
 
-async def route_and_split(connection: Connection, order: OrderReceivedData, causation_id: str | None) -> list[Envelope]:
-    """Route ``order``; store the outcome; answer the vendor order events to publish (none if held)."""
+async def route_and_split(
+    connection: Connection, order: OrderReceivedData, causation_id: str | None, *, again: bool = False
+) -> int:
+    """Route ``order`` and store the outcome with the vendor order events to publish (none if held);
+    answers how many vendor orders it made.
+
+    ``again`` for an order routed before (a held order whose SKUs are now known).
+    """
     sources = await repository.sources_for(connection, sorted({line.sku for line in order.lines}))
     result = route_order(order, sources)
     if result.held:
         reason = "; ".join(result.hold_reasons)
-        await repository.save_routing(connection, order, "held", reason, result.decisions)
+        await repository.save_routing(connection, order, "held", reason, result.decisions, replace=again)
         log.warning("order held", order_id=order.order_id, reason=reason)
-        return []
+        return 0
     vendor_orders = split_order(order, result, new_vendor_order_id)
-    await repository.save_routing(connection, order, "routed", None, result.decisions)
-    await repository.insert_vendor_orders(connection, vendor_orders)
-    log.info("order split", order_id=order.order_id, vendors=[v.vendor for v in vendor_orders])
-    return [VendorOrderCreated(correlation_id=order.order_id, causation_id=causation_id, data=v) for v in vendor_orders]
+    events = [
+        VendorOrderCreated(correlation_id=order.order_id, causation_id=causation_id, data=v) for v in vendor_orders
+    ]
+    await repository.save_routing(
+        connection, order, "routed", None, result.decisions, vendor_orders, events, replace=again
+    )
+    log.debug("order split", order_id=order.order_id, vendors=[v.vendor for v in vendor_orders])
+    return len(vendor_orders)
 
 
 async def on_order_received(connection: Connection, event: OrderReceived) -> None:
     order = event.data
     if await repository.routed_order_state(connection, order.order_id, lock=True) is not None:
         return  # seen before (routed, held, or cancelled before it arrived)
-    await enqueue_many(connection, await route_and_split(connection, order, event.message_id))
+    await route_and_split(connection, order, event.message_id)
 
 
 async def on_order_cancelled(connection: Connection, event: OrderCancelled) -> None:
@@ -87,9 +96,10 @@ async def on_inventory_updated(connection: Connection, event: InventoryUpdated) 
     await repository.set_stock(connection, event.data.vendor, [(level.sku, level.stock) for level in event.data.levels])
 
 
-async def release_held_orders(connection: Connection, sku: str) -> list[Envelope]:
-    """Route again the held orders that wait for ``sku`` (called after its catalog entry changed)."""
-    events: list[Envelope] = []
+async def release_held_orders(connection: Connection, sku: str) -> int:
+    """Route again the held orders that wait for ``sku`` (called after its catalog entry changed);
+    answers how many vendor orders that made. Their events are in the outbox when this returns."""
+    made = 0
     for order in await repository.held_orders_with_sku(connection, sku):
-        events += await route_and_split(connection, order, None)
-    return events
+        made += await route_and_split(connection, order, None, again=True)
+    return made

@@ -12,7 +12,6 @@ from services.splitter import repository
 from services.splitter.consumers import release_held_orders
 from services.splitter.routing import Source
 from shared.http import ApiError, json_response, read_model, require_admin
-from shared.messaging.outbox import enqueue_many
 from shared.messaging.topology import is_valid_vendor_code, vendor_queue
 from shared.money import NonNegativeMoney
 from shared.service import Runtime
@@ -112,11 +111,10 @@ class SplitterApi:
                 raise ApiError(422, "invalid", f"unknown vendor(s): {', '.join(sorted(unknown))}", fields)
             await repository.replace_catalog_entry(connection, sku, body.name, sources)
             released = await release_held_orders(connection, sku)
-            await enqueue_many(connection, released)
         if released:
             self.runtime.relay.wake()
         entry = await repository.get_catalog_entry(self.pool, sku)
-        return json_response({**(entry or {}), "released_vendor_orders": len(released)})
+        return json_response({**(entry or {}), "released_vendor_orders": released})
 
     async def get_catalog(self, request: web.Request) -> web.Response:
         require_admin(request)

@@ -10,9 +10,11 @@ from typing import Any
 import asyncpg
 
 from services.splitter.routing import LineDecision, Source
+from shared.contracts.envelope import Envelope
 from shared.contracts.orders import OrderReceivedData
 from shared.contracts.vendor_orders import VendorOrderCreatedData
-from shared.db import Connection
+from shared.db import Connection, dumps
+from shared.messaging.outbox import outbox_row
 
 
 @dataclass(frozen=True)
@@ -101,28 +103,62 @@ async def routed_order_state(connection: Connection, order_id: str, *, lock: boo
     return state
 
 
+SAVE_ROUTING_SQL = """
+WITH routed AS (
+    INSERT INTO routed_orders (order_id, order_number, state, hold_reason, payload) VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT (order_id) DO UPDATE SET state = excluded.state, hold_reason = excluded.hold_reason,
+        payload = excluded.payload, updated_at = now()
+), decided AS (
+    INSERT INTO routing_decisions (order_id, line_id, sku, quantity, vendor, reason)
+    SELECT $1, d.line_id, d.sku, d.quantity, d.vendor, d.reason
+    FROM unnest($6::text[], $7::text[], $8::int[], $9::text[], $10::text[]) AS d(line_id, sku, quantity, vendor, reason)
+), split AS (
+    INSERT INTO vendor_orders (id, order_id, vendor, number, payload)
+    SELECT v.id, $1, v.vendor, v.number, v.payload::jsonb
+    FROM unnest($11::text[], $12::text[], $13::text[], $14::text[]) AS v(id, vendor, number, payload)
+), announced AS (
+    INSERT INTO outbox (message_id, routing_key, message_type, correlation_id, body)
+    SELECT * FROM unnest($15::text[], $16::text[], $17::text[], $18::text[], $19::bytea[])
+)
+SELECT 1
+"""
+
+
 async def save_routing(
     connection: Connection,
     order: OrderReceivedData,
     state: str,
     hold_reason: str | None,
     decisions: Sequence[LineDecision],
+    vendor_orders: Sequence[VendorOrderCreatedData] = (),
+    events: Sequence[Envelope] = (),
+    *,
+    replace: bool = False,
 ) -> None:
+    """Store the routing outcome, the vendor orders and the events announcing them in one statement.
+
+    ``replace`` drops the decisions of an earlier routing first (a held order routed again).
+    """
+    if replace:
+        await connection.execute("DELETE FROM routing_decisions WHERE order_id = $1", order.order_id)
+    rows = [outbox_row(event) for event in events]
     await connection.execute(
-        "INSERT INTO routed_orders (order_id, order_number, state, hold_reason, payload) VALUES ($1, $2, $3, $4, $5)"
-        " ON CONFLICT (order_id) DO UPDATE SET state = excluded.state, hold_reason = excluded.hold_reason,"
-        "   payload = excluded.payload, updated_at = now()",
+        SAVE_ROUTING_SQL,
         order.order_id,
         order.order_number,
         state,
         hold_reason,
         order.model_dump(mode="json"),
-    )
-    await connection.execute("DELETE FROM routing_decisions WHERE order_id = $1", order.order_id)
-    await connection.executemany(
-        "INSERT INTO routing_decisions (order_id, line_id, sku, quantity, vendor, reason)"
-        " VALUES ($1, $2, $3, $4, $5, $6)",
-        [(order.order_id, d.line_id, d.sku, d.quantity, d.vendor, d.reason) for d in decisions],
+        [d.line_id for d in decisions],
+        [d.sku for d in decisions],
+        [d.quantity for d in decisions],
+        [d.vendor for d in decisions],
+        [d.reason for d in decisions],
+        [v.vendor_order_id for v in vendor_orders],
+        [v.vendor for v in vendor_orders],
+        [v.vendor_order_number for v in vendor_orders],
+        [dumps(v.model_dump(mode="json")) for v in vendor_orders],
+        *([row[i] for row in rows] for i in range(5)),
     )
 
 
@@ -137,16 +173,6 @@ async def mark_cancelled_before_seen(connection: Connection, order_id: str) -> N
 async def set_routed_state(connection: Connection, order_id: str, state: str) -> None:
     await connection.execute(
         "UPDATE routed_orders SET state = $2, updated_at = now() WHERE order_id = $1", order_id, state
-    )
-
-
-async def insert_vendor_orders(connection: Connection, vendor_orders: Sequence[VendorOrderCreatedData]) -> None:
-    await connection.executemany(
-        "INSERT INTO vendor_orders (id, order_id, vendor, number, payload) VALUES ($1, $2, $3, $4, $5)",
-        [
-            (v.vendor_order_id, v.order_id, v.vendor, v.vendor_order_number, v.model_dump(mode="json"))
-            for v in vendor_orders
-        ],
     )
 
 

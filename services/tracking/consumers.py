@@ -67,6 +67,7 @@ async def _apply(
 
 async def on_shipment_reported(connection: Connection, event: ShipmentReported) -> None:
     shipment = event.data
+    await repository.lock_order(connection, shipment.order_id)
     if not await repository.insert_shipment(connection, shipment):
         return  # the same package reported again
     order = await repository.get_order(connection, shipment.order_id, lock=True)

@@ -23,21 +23,38 @@ class TrackedOrder:
     cancelled: bool
 
 
+async def lock_order(connection: Connection, order_id: str) -> None:
+    """Serialise the order's arrival with its shipments' (see :func:`insert_order`)."""
+    await connection.execute("SELECT pg_advisory_xact_lock(hashtext('tracking.order:' || $1))", order_id)
+
+
 async def insert_order(connection: Connection, order: OrderReceivedData) -> bool:
-    inserted = await connection.fetchval(
-        "INSERT INTO orders (order_id, channel, external_id, order_number) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT (order_id) DO NOTHING RETURNING true",
+    """Store a new order and its lines in one statement; False when the order was known already.
+
+    It first takes the order's lock, as :func:`lock_order` does for a shipment: a shipment reported
+    while its order is being stored is then either seen by the order's transaction or sees the
+    order, never neither (the statement that looks for waiting shipments must come after this one,
+    with a snapshot that includes a shipment committed while this one waited).
+    """
+    inserted: bool = await connection.fetchval(
+        "WITH locked AS (SELECT pg_advisory_xact_lock(hashtext('tracking.order:' || $1))"
+        "), new_order AS ("
+        "  INSERT INTO orders (order_id, channel, external_id, order_number) SELECT $1, $2, $3, $4 FROM locked"
+        "  ON CONFLICT (order_id) DO NOTHING RETURNING order_id"
+        "), new_lines AS ("
+        "  INSERT INTO order_lines (order_id, line_id, sku, ordered)"
+        "  SELECT n.order_id, l.line_id, l.sku, l.ordered"
+        "  FROM new_order n, unnest($5::text[], $6::text[], $7::int[]) AS l(line_id, sku, ordered)"
+        ") SELECT EXISTS (SELECT 1 FROM new_order)",
         order.order_id,
         order.channel,
         order.external_id,
         order.order_number,
+        [line.line_id for line in order.lines],
+        [line.sku for line in order.lines],
+        [line.quantity for line in order.lines],
     )
-    if inserted:
-        await connection.executemany(
-            "INSERT INTO order_lines (order_id, line_id, sku, ordered) VALUES ($1, $2, $3, $4)",
-            [(order.order_id, line.line_id, line.sku, line.quantity) for line in order.lines],
-        )
-    return bool(inserted)
+    return inserted
 
 
 async def get_order(connection: Queryable, order_id: str, *, lock: bool = False) -> TrackedOrder | None:

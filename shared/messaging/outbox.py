@@ -1,10 +1,10 @@
 """The outbox: events are written in the transaction that makes the state change, and a relay
 publishes them with publisher confirms, persistent and mandatory.
 
-The relay wakes on ``LISTEN outbox_<schema>`` rather than polling, locks rows with
-``FOR UPDATE SKIP LOCKED`` so several relays can share a table, and marks rows published only after
-the broker confirmed every message in the batch. A crash between publish and mark publishes the batch
-again: consumers deduplicate on ``message_id`` (the inbox), so at-least-once is enough.
+The relay wakes on ``LISTEN outbox_<schema>`` rather than polling, claims a batch of rows for a short
+lease (``FOR UPDATE SKIP LOCKED``, so several relays can share a table), and marks rows published only
+after the broker confirmed them. A crash between publish and mark publishes those rows again when the
+lease ends: consumers deduplicate on ``message_id`` (the inbox), so at-least-once is enough.
 """
 
 from __future__ import annotations
@@ -48,6 +48,20 @@ async def enqueue_many(connection: Connection, events: Sequence[Envelope]) -> No
         await connection.executemany(INSERT_SQL, [outbox_row(e) for e in events])
 
 
+CLAIM_SQL = (
+    "UPDATE outbox SET next_attempt_at = now() + make_interval(secs => $2)"
+    " WHERE id IN (SELECT id FROM outbox WHERE published_at IS NULL AND next_attempt_at <= now()"
+    "              ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)"
+    " RETURNING id, message_id, routing_key, message_type, correlation_id, body, created_at"
+)
+MARK_PUBLISHED_SQL = "UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])"
+MARK_FAILED_SQL = (
+    "UPDATE outbox SET attempts = attempts + 1, last_error = $2,"
+    " next_attempt_at = now() + make_interval(secs => least(300, power(2, attempts)))"
+    " WHERE id = $1"
+)
+
+
 class OutboxRelay:
     """Publishes a schema's outbox rows in id order until stopped."""
 
@@ -62,6 +76,7 @@ class OutboxRelay:
         app_id: str,
         batch_size: int = 200,
         idle_poll_seconds: float = 5.0,
+        lease_seconds: float = 10.0,
     ) -> None:
         self._pool = pool
         self._dsn = dsn
@@ -71,6 +86,7 @@ class OutboxRelay:
         self._app_id = app_id
         self._batch_size = batch_size
         self._idle_poll_seconds = idle_poll_seconds
+        self._lease_seconds = lease_seconds
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._channel: AbstractChannel | None = None
@@ -87,35 +103,30 @@ class OutboxRelay:
     async def publish_batch(self) -> int:
         """Publish up to one batch; answers how many rows were handled (published or failed).
 
+        Two statements, no transaction held open while the broker confirms: the first claims the
+        oldest due rows by pushing their ``next_attempt_at`` one lease ahead (``SKIP LOCKED``, so
+        relays side by side take different rows), the second stamps the confirmed ones published.
+        A relay that dies in between leaves its rows to be published again once the lease ends (the
+        inbox absorbs the duplicate).
+
         A row the broker refuses (unroutable, say) stays unpublished with its error and is tried
         again later with a growing delay, while the rows behind it still go out: one bad event must
         not stop every other order.
         """
-        async with self._pool.acquire() as connection, connection.transaction():
-            rows = await connection.fetch(
-                "SELECT id, message_id, routing_key, message_type, correlation_id, body, created_at"
-                " FROM outbox WHERE published_at IS NULL AND next_attempt_at <= now()"
-                " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
-                self._batch_size,
+        # UPDATE ... RETURNING answers in no particular order; the broker gets them in id order.
+        rows = sorted(await self._pool.fetch(CLAIM_SQL, self._batch_size, self._lease_seconds), key=lambda r: r["id"])
+        if not rows:
+            return 0
+        exchange = await self._ensure_exchange()
+        outcomes = await asyncio.gather(*(self._publish(exchange, row) for row in rows), return_exceptions=True)
+        published = [row["id"] for row, outcome in zip(rows, outcomes, strict=True) if outcome is None]
+        failed = [(row, outcome) for row, outcome in zip(rows, outcomes, strict=True) if outcome is not None]
+        if published:
+            await self._pool.execute(MARK_PUBLISHED_SQL, published)
+        if failed:
+            await self._pool.executemany(
+                MARK_FAILED_SQL, [(row["id"], f"{type(error).__name__}: {error}"[:500]) for row, error in failed]
             )
-            if not rows:
-                return 0
-            exchange = await self._ensure_exchange()
-            outcomes = await asyncio.gather(*(self._publish(exchange, row) for row in rows), return_exceptions=True)
-            published = [row["id"] for row, outcome in zip(rows, outcomes, strict=True) if outcome is None]
-            failed = [(row, outcome) for row, outcome in zip(rows, outcomes, strict=True) if outcome is not None]
-            await connection.execute(
-                "UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])",
-                published,
-            )
-            for row, error in failed:
-                await connection.execute(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = $2,"
-                    " next_attempt_at = now() + make_interval(secs => least(300, power(2, attempts)))"
-                    " WHERE id = $1",
-                    row["id"],
-                    f"{type(error).__name__}: {error}"[:500],
-                )
         self.published += len(published)
         if failed:
             self.failed += len(failed)

@@ -17,7 +17,7 @@ from shared.db import create_pool, migrate, migration_files
 from shared.messaging.broker import connect
 from shared.messaging.consumer import DELIVERY_HEADERS
 from shared.messaging.inbox import apply_once
-from shared.messaging.outbox import OutboxRelay, enqueue, enqueue_many
+from shared.messaging.outbox import CLAIM_SQL, OutboxRelay, enqueue, enqueue_many
 from shared.messaging.topology import QueueSpec, Topology, declare_queue
 from tests.conftest import SuiteEnvironment
 from tests.support import AMQP_URL, Ping, PingData, guarded_test_broker, unique, wait_until
@@ -131,6 +131,31 @@ async def test_two_relays_side_by_side_publish_each_row_exactly_once(
     ids = [m.message_id for m in received]
     assert len(ids) == 2000 and len(set(ids)) == 2000
     assert first.published > 0 and second.published > 0, "both relays should have taken part"
+
+
+async def test_rows_claimed_by_a_relay_that_died_are_published_when_its_lease_ends(
+    schema_pool: tuple[str, asyncpg.Pool], amqp: Any, test_env: SuiteEnvironment
+) -> None:
+    schema, pool = schema_pool
+    topology = Topology(test_env.namespace)
+    routing_key = unique("test.ping.")
+    _, queue = await _bound_queue(amqp, topology, routing_key)
+    async with pool.acquire() as connection, connection.transaction():
+        await enqueue_many(connection, [_ping_to(routing_key, i) for i in range(10)])
+    # A relay claims the rows for 2 s and is killed before it publishes or marks anything.
+    claimed = await pool.fetch(CLAIM_SQL, 100, 2.0)
+    assert len(claimed) == 10
+    survivor = _relay(pool, schema, amqp, topology, test_env, idle_poll_seconds=0.2)
+    task = asyncio.create_task(survivor.run())
+    try:
+        await asyncio.sleep(1.0)
+        assert survivor.published == 0, "rows under another relay's lease must be left alone"
+        received = await _drain(queue, 10, timeout=10)
+    finally:
+        await survivor.stop()
+        await task
+    assert sorted(json.loads(m.body)["data"]["n"] for m in received) == list(range(10))
+    assert await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
 
 
 def _ping_to(routing_key: str, n: int) -> Envelope:
