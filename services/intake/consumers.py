@@ -18,7 +18,6 @@ async def apply_status_changed(connection: Connection, event: OrderStatusChanged
     order = await repository.get_order(connection, data.order_id, lock=True)
     if order is None:
         raise RetryLater(f"status change for unknown order {data.order_id}")
-    await repository.set_status(connection, data.order_id, data.status, cause=event.message_id)
     body: dict[str, Any] = {
         "type": "",
         "order_id": data.order_id,
@@ -32,6 +31,13 @@ async def apply_status_changed(connection: Connection, event: OrderStatusChanged
     }
     body["type"] = webhook_event_type(body)
     # The delivery id derives from the message id, so a redelivered event cannot queue a second webhook.
-    await repository.enqueue_delivery(
-        connection, f"whd_{event.message_id.removeprefix('msg_')}", data.order_id, order.channel, body["type"], body
+    await repository.record_status_change(
+        connection,
+        data.order_id,
+        data.status,
+        event.message_id,
+        f"whd_{event.message_id.removeprefix('msg_')}",
+        order.channel,
+        body["type"],
+        body,
     )

@@ -150,25 +150,41 @@ async def set_status(connection: Connection, order_id: str, status: str, cause: 
     )
 
 
+async def record_status_change(
+    connection: Connection,
+    order_id: str,
+    status: str,
+    cause: str,
+    delivery_id: str,
+    channel: str,
+    event_type: str,
+    body: dict[str, Any],
+) -> None:
+    """Set the order's status, add it to the history and queue the channel's webhook, in one statement."""
+    await connection.execute(
+        "WITH changed AS ("
+        "  UPDATE orders SET status = $2, updated_at = now(),"
+        "  cancelled_at = CASE WHEN $2 = 'cancelled' THEN coalesce(cancelled_at, now()) ELSE cancelled_at END"
+        "  WHERE id = $1"
+        "), history AS ("
+        "  INSERT INTO order_status_history (order_id, status, cause) VALUES ($1, $2, $3)"
+        ") INSERT INTO upstream_deliveries (delivery_id, order_id, channel, event_type, body)"
+        " VALUES ($4, $1, $5, $6, $7) ON CONFLICT (delivery_id) DO NOTHING",
+        order_id,
+        status,
+        cause,
+        delivery_id,
+        channel,
+        event_type,
+        body,
+    )
+
+
 async def status_history(db: asyncpg.Pool, order_id: str) -> list[dict[str, Any]]:
     rows = await db.fetch(
         "SELECT status, cause, changed_at FROM order_status_history WHERE order_id = $1 ORDER BY id", order_id
     )
     return [dict(row) for row in rows]
-
-
-async def enqueue_delivery(
-    connection: Connection, delivery_id: str, order_id: str, channel: str, event_type: str, body: dict[str, Any]
-) -> None:
-    await connection.execute(
-        "INSERT INTO upstream_deliveries (delivery_id, order_id, channel, event_type, body)"
-        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (delivery_id) DO NOTHING",
-        delivery_id,
-        order_id,
-        channel,
-        event_type,
-        body,
-    )
 
 
 @dataclass(frozen=True)

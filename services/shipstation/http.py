@@ -46,7 +46,6 @@ from shared.contracts.shipments import ShipmentReported, ShipmentReportedData
 from shared.contracts.vendor_orders import VendorOrderCreatedData
 from shared.db import Connection
 from shared.http import ADMIN_TOKEN_KEY, ApiError, json_response, read_model, require_admin
-from shared.messaging.outbox import enqueue
 from shared.messaging.topology import is_valid_vendor_code
 from shared.service import Runtime
 from shared.throttle import record_auth_failure, throttled_for
@@ -451,17 +450,24 @@ class ShipStationApi:
             notify_customer=notice.notify_customer,
             lines=lines,
         )
-        if not await repository.insert_shipment(
-            db, shipment_id, stored.vendor, stored.id, data.model_dump(mode="json")
-        ):
-            return "duplicate"
         shipped = dict(stored.shipped)
         for line in lines:
             shipped[line.line_id] = shipped.get(line.line_id, 0) + line.quantity
         fully = all(shipped.get(line.line_id, 0) >= line.quantity for line in vendor_order.lines)
         state = stored.state if stored.state == "cancelled" else ("shipped" if fully else "partially_shipped")
-        await repository.record_shipped(db, stored.id, shipped, state, state != stored.state)
-        await enqueue(db, ShipmentReported(correlation_id=vendor_order.order_id, data=data))
+        recorded = await repository.record_shipment(
+            db,
+            shipment_id,
+            stored.vendor,
+            stored.id,
+            data.model_dump(mode="json"),
+            shipped,
+            state,
+            state != stored.state,
+            ShipmentReported(correlation_id=vendor_order.order_id, data=data),
+        )
+        if not recorded:
+            return "duplicate"
         log.info("shipment recorded", shipment_id=shipment_id, lines=len(lines), state=state)
         return "accepted"
 

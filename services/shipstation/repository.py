@@ -8,8 +8,10 @@ from typing import Any
 
 import asyncpg
 
+from shared.contracts.envelope import Envelope
 from shared.contracts.vendor_orders import VendorOrderCreatedData
 from shared.db import Connection, Queryable
+from shared.messaging.outbox import outbox_row
 
 
 @dataclass(frozen=True)
@@ -202,31 +204,41 @@ async def find_vendor_order(
     return None
 
 
-async def insert_shipment(
-    connection: Connection, shipment_id: str, vendor: str, vendor_order_id: str, payload: dict[str, Any]
+async def record_shipment(
+    connection: Connection,
+    shipment_id: str,
+    vendor: str,
+    vendor_order_id: str,
+    payload: dict[str, Any],
+    shipped: dict[str, int],
+    state: str,
+    state_changed: bool,
+    event: Envelope,
 ) -> bool:
-    inserted = await connection.fetchval(
-        "INSERT INTO shipments (shipment_id, vendor, vendor_order_id, payload) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT (shipment_id) DO NOTHING RETURNING true",
+    """Store a package, the vendor order's shipped quantities and state, and the event announcing
+    the package, in one statement. Answers False (and changes nothing) if the package is known."""
+    inserted: bool = await connection.fetchval(
+        "WITH shipment AS ("
+        "  INSERT INTO shipments (shipment_id, vendor, vendor_order_id, payload) VALUES ($1, $2, $3, $4)"
+        "  ON CONFLICT (shipment_id) DO NOTHING RETURNING shipment_id"
+        "), progress AS ("
+        "  UPDATE vendor_orders SET shipped = $5, state = $6,"
+        "  last_modified = CASE WHEN $7 THEN now() ELSE last_modified END"
+        "  WHERE id = $3 AND EXISTS (SELECT 1 FROM shipment)"
+        "), announced AS ("
+        "  INSERT INTO outbox (message_id, routing_key, message_type, correlation_id, body)"
+        "  SELECT $8, $9, $10, $11, $12 FROM shipment"
+        ") SELECT EXISTS (SELECT 1 FROM shipment)",
         shipment_id,
         vendor,
         vendor_order_id,
         payload,
-    )
-    return bool(inserted)
-
-
-async def record_shipped(
-    connection: Connection, vendor_order_id: str, shipped: dict[str, int], state: str, state_changed: bool
-) -> None:
-    await connection.execute(
-        "UPDATE vendor_orders SET shipped = $2, state = $3,"
-        " last_modified = CASE WHEN $4 THEN now() ELSE last_modified END WHERE id = $1",
-        vendor_order_id,
         shipped,
         state,
         state_changed,
+        *outbox_row(event),
     )
+    return inserted
 
 
 async def record_problem(db: Queryable, vendor: str, kind: str, vendor_order_id: str | None, detail: str) -> None:

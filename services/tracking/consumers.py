@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from services.tracking import repository
 from services.tracking.fulfilment import apply_shipment, derive_status
-from shared.contracts.envelope import Envelope
 from shared.contracts.orders import (
     OrderCancelled,
     OrderReceived,
@@ -42,13 +41,11 @@ async def _apply(
     order: repository.TrackedOrder,
     shipment: ShipmentReportedData,
     causation: str | None,
-) -> Envelope:
+) -> None:
+    """Apply ``shipment`` to the order's lines and queue the order's new status."""
     progress = await repository.lines(connection, order.order_id)
     progress, applied = apply_shipment(progress, {line.line_id: line.quantity for line in shipment.lines})
-    await repository.save_lines(connection, order.order_id, progress)
-    await repository.mark_applied(connection, shipment.shipment_id)
     status = derive_status(progress, cancelled=order.cancelled) or "routed"
-    await repository.set_status(connection, order.order_id, status, order.cancelled)
     event = OrderStatusChanged(
         correlation_id=order.order_id,
         causation_id=causation,
@@ -62,7 +59,9 @@ async def _apply(
             shipment=_summary(shipment, applied),
         ),
     )
-    return event
+    await repository.record_progress(
+        connection, order.order_id, progress, shipment.shipment_id, status, order.cancelled, event
+    )
 
 
 async def on_shipment_reported(connection: Connection, event: ShipmentReported) -> None:
@@ -73,18 +72,16 @@ async def on_shipment_reported(connection: Connection, event: ShipmentReported) 
     order = await repository.get_order(connection, shipment.order_id, lock=True)
     if order is None:
         return  # applied when order.received arrives
-    await enqueue_many(connection, [await _apply(connection, order, shipment, event.message_id)])
+    await _apply(connection, order, shipment, event.message_id)
 
 
 async def on_order_received(connection: Connection, event: OrderReceived) -> None:
     if not await repository.insert_order(connection, event.data):
         return
-    events: list[Envelope] = []
     for shipment in await repository.unapplied_shipments(connection, event.data.order_id):
         order = await repository.get_order(connection, event.data.order_id, lock=True)
         assert order is not None
-        events.append(await _apply(connection, order, shipment, event.message_id))
-    await enqueue_many(connection, events)
+        await _apply(connection, order, shipment, event.message_id)
 
 
 async def on_order_cancelled(connection: Connection, event: OrderCancelled) -> None:

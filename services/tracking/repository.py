@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
 from services.tracking.fulfilment import LineProgress
+from shared.contracts.envelope import Envelope
 from shared.contracts.orders import OrderReceivedData
 from shared.contracts.shipments import ShipmentReportedData
 from shared.db import Connection, Queryable
+from shared.messaging.outbox import outbox_row
 
 
 @dataclass(frozen=True)
@@ -70,10 +73,35 @@ async def lines(connection: Queryable, order_id: str) -> list[LineProgress]:
     return [LineProgress(r["line_id"], r["ordered"], r["shipped"]) for r in rows]
 
 
-async def save_lines(connection: Connection, order_id: str, progress: list[LineProgress]) -> None:
-    await connection.executemany(
-        "UPDATE order_lines SET shipped = $3 WHERE order_id = $1 AND line_id = $2",
-        [(order_id, line.line_id, line.shipped) for line in progress],
+async def record_progress(
+    connection: Connection,
+    order_id: str,
+    progress: Sequence[LineProgress],
+    shipment_id: str,
+    status: str,
+    cancelled: bool,
+    event: Envelope,
+) -> None:
+    """Store the lines' shipped quantities, mark the shipment applied, set the order's status and
+    queue the event announcing it: one statement."""
+    await connection.execute(
+        "WITH shipped AS ("
+        "  UPDATE order_lines l SET shipped = p.shipped"
+        "  FROM unnest($2::text[], $3::int[]) AS p(line_id, shipped)"
+        "  WHERE l.order_id = $1 AND l.line_id = p.line_id"
+        "), applied AS ("
+        "  UPDATE shipments SET applied = true WHERE shipment_id = $4"
+        "), status AS ("
+        "  UPDATE orders SET status = $5, cancelled = $6, updated_at = now() WHERE order_id = $1"
+        ") INSERT INTO outbox (message_id, routing_key, message_type, correlation_id, body)"
+        " VALUES ($7, $8, $9, $10, $11)",
+        order_id,
+        [line.line_id for line in progress],
+        [line.shipped for line in progress],
+        shipment_id,
+        status,
+        cancelled,
+        *outbox_row(event),
     )
 
 
@@ -104,10 +132,6 @@ async def unapplied_shipments(connection: Connection, order_id: str) -> list[Shi
         "SELECT payload FROM shipments WHERE order_id = $1 AND NOT applied ORDER BY reported_at", order_id
     )
     return [ShipmentReportedData.model_validate(r["payload"]) for r in rows]
-
-
-async def mark_applied(connection: Connection, shipment_id: str) -> None:
-    await connection.execute("UPDATE shipments SET applied = true WHERE shipment_id = $1", shipment_id)
 
 
 async def shipments_view(db: asyncpg.Pool, order_id: str) -> dict[str, Any] | None:
