@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -226,13 +227,16 @@ async def claim_due_deliveries(connection: Connection, limit: int) -> list[DueDe
     ]
 
 
-async def mark_delivered(connection: Connection, seq: int, status: int) -> None:
-    await connection.execute(
-        "UPDATE upstream_deliveries SET delivered_at = now(), attempts = attempts + 1, last_status = $2,"
-        " last_error = NULL WHERE seq = $1",
-        seq,
-        status,
-    )
+async def mark_delivered(connection: Connection, delivered: Sequence[tuple[int, int]]) -> None:
+    """Stamp deliveries (seq, HTTP status) delivered: one statement for the whole round."""
+    if delivered:
+        await connection.execute(
+            "UPDATE upstream_deliveries d SET delivered_at = now(), attempts = d.attempts + 1,"
+            " last_status = s.status, last_error = NULL"
+            " FROM unnest($1::bigint[], $2::int[]) AS s(seq, status) WHERE d.seq = s.seq",
+            [seq for seq, _ in delivered],
+            [status for _, status in delivered],
+        )
 
 
 async def mark_failed(

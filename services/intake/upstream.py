@@ -52,13 +52,16 @@ class UpstreamDeliverer:
     async def run(self) -> None:
         self._session = aiohttp.ClientSession(timeout=self._timeout)
         listener = asyncio.create_task(self._listen())
+        next_gauge_update = 0.0
         try:
             while not self._stopping.is_set():
                 # Cleared before the round, not after: a NOTIFY or stop() during the round is kept.
                 self._wake.clear()
                 try:
                     handled = await self.deliver_due()
-                    self.oldest_age.set(await repository.oldest_undelivered_age_seconds(self._pool))
+                    if time.monotonic() >= next_gauge_update:  # a gauge, not worth a query per round
+                        self.oldest_age.set(await repository.oldest_undelivered_age_seconds(self._pool))
+                        next_gauge_update = time.monotonic() + 1.0
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:
@@ -81,22 +84,27 @@ class UpstreamDeliverer:
         async with self._pool.acquire() as connection, connection.transaction():
             due = await repository.claim_due_deliveries(connection, self._batch_size)
             results = await asyncio.gather(*(self._send(d) for d in due))
+            delivered = [
+                (delivery.seq, status)
+                for delivery, (status, error) in zip(due, results, strict=True)
+                if error is None and status is not None
+            ]
+            await repository.mark_delivered(connection, delivered)
+            self.sent.labels("delivered").inc(len(delivered))
             for delivery, (status, error) in zip(due, results, strict=True):
                 if error is None and status is not None:
-                    await repository.mark_delivered(connection, delivery.seq, status)
-                    self.sent.labels("delivered").inc()
-                else:
-                    retry_in = next_backoff_seconds(delivery.attempts + 1, random.random(), self._max_backoff)  # noqa: S311
-                    await repository.mark_failed(connection, delivery.seq, status, error or "failed", retry_in)
-                    self.sent.labels("failed").inc()
-                    log.info(
-                        "channel webhook not accepted, will retry",
-                        order_id=delivery.order_id,
-                        delivery_id=delivery.delivery_id,
-                        status=status,
-                        error=error,
-                        retry_in=round(retry_in, 1),
-                    )
+                    continue
+                retry_in = next_backoff_seconds(delivery.attempts + 1, random.random(), self._max_backoff)  # noqa: S311
+                await repository.mark_failed(connection, delivery.seq, status, error or "failed", retry_in)
+                self.sent.labels("failed").inc()
+                log.info(
+                    "channel webhook not accepted, will retry",
+                    order_id=delivery.order_id,
+                    delivery_id=delivery.delivery_id,
+                    status=status,
+                    error=error,
+                    retry_in=round(retry_in, 1),
+                )
         return len(due)
 
     async def _send(self, delivery: repository.DueDelivery) -> tuple[int | None, str | None]:

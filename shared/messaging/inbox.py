@@ -61,9 +61,13 @@ class InboxBatcher:
 
     Called once per delivery (the broker hands over up to ``prefetch`` deliveries at once); each call
     answers, like :func:`apply_once`, whether the effect ran, or raises what applying *that* event
-    raised. Events are applied in the order they arrived, one batch at a time. A batch that fails is
-    rolled back and its events are applied again one per transaction, so one bad event costs the
-    others nothing but a second try and every caller sees its own outcome.
+    raised. Batches are taken in arrival order and applied in it; up to ``concurrency`` batches run
+    at once, each on its own connection. (Deliveries were never applied strictly one after another:
+    the broker hands several to concurrent handlers, so effects already cope with related events
+    racing, through row locks.) ``max_batch`` bounds how long the first event of a batch waits for
+    the last. A batch that fails is rolled back and its events are applied again one per
+    transaction, so one bad event costs the others nothing but a second try and every caller sees its
+    own outcome.
     """
 
     def __init__(
@@ -72,7 +76,8 @@ class InboxBatcher:
         consumer: str,
         effect: EventEffect,
         *,
-        max_batch: int = 64,
+        max_batch: int = 32,
+        concurrency: int = 2,
         on_applied: Callable[[], None] | None = None,
         description: str | None = None,
     ) -> None:
@@ -80,9 +85,10 @@ class InboxBatcher:
         self._consumer = consumer
         self._effect = effect
         self._max_batch = max_batch
+        self._concurrency = concurrency
         self._on_applied = on_applied
         self._waiting: list[_Pending] = []
-        self._worker: asyncio.Task[None] | None = None
+        self._workers: set[asyncio.Task[None]] = set()
         self.__doc__ = description or effect.__doc__
         self.batches = 0
         self.applied = 0
@@ -90,8 +96,11 @@ class InboxBatcher:
     async def __call__(self, event: Envelope) -> bool:
         pending = _Pending(event)
         self._waiting.append(pending)
-        if self._worker is None or self._worker.done():
-            self._worker = asyncio.create_task(self._work(), name=f"inbox-{self._consumer}")
+        # A worker that has not finished will look at the waiting list again before it ends.
+        if sum(not worker.done() for worker in self._workers) < self._concurrency:
+            worker = asyncio.create_task(self._work(), name=f"inbox-{self._consumer}")
+            self._workers.add(worker)
+            worker.add_done_callback(self._workers.discard)
         # shield: a caller cancelled mid-batch (a stopping consumer) must not cancel the batch the
         # other callers wait on; the transaction either commits for all of them or for none.
         return await asyncio.shield(pending.outcome)

@@ -48,7 +48,7 @@ async def applied(pool: asyncpg.Pool) -> list[int]:
 
 
 async def test_concurrent_deliveries_share_transactions_and_apply_in_arrival_order(pool: asyncpg.Pool) -> None:
-    batcher = InboxBatcher(pool, "tests", record)
+    batcher = InboxBatcher(pool, "tests", record, max_batch=64, concurrency=1)
     events = [ping(n) for n in range(200)]
     outcomes = await asyncio.gather(*(batcher(event) for event in events))
     assert outcomes == [True] * 200
@@ -57,6 +57,27 @@ async def test_concurrent_deliveries_share_transactions_and_apply_in_arrival_ord
     assert 4 <= batcher.batches < 20
     assert batcher.applied == 200
     assert await pool.fetchval("SELECT count(*) FROM inbox WHERE consumer = 'tests'") == 200
+
+
+async def test_batches_run_side_by_side_up_to_the_concurrency(pool: asyncpg.Pool) -> None:
+    running = 0
+    most = 0
+
+    async def slow(connection: Any, event: Ping) -> None:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        await asyncio.sleep(0.01)
+        await record(connection, event)
+        running -= 1
+
+    batcher = InboxBatcher(pool, "tests", slow, max_batch=10, concurrency=3)
+    assert await asyncio.gather(*(batcher(ping(n)) for n in range(90))) == [True] * 90
+    assert most == 3
+    assert sorted(await applied(pool)) == list(range(90))
+    assert batcher.batches == 9
+    # And a delivery arriving after every worker finished is still picked up.
+    assert await batcher(ping(1000)) is True
 
 
 async def test_a_redelivery_changes_nothing_in_a_batch_or_after_it(pool: asyncpg.Pool) -> None:
