@@ -26,6 +26,7 @@ from bench import baselines, export, hops, notices
 from bench.config import FULL, SMOKE, TARGETS, Sizes
 from bench.environment import BenchEnvironment
 from bench.machine import describe, infra_settled
+from bench.metrics import batches_between, inbox_batches
 from bench.orders import ExportWatcher, OrderSample, measured_step, open_loop
 from bench.profiling import Profiler
 from bench.report import DEFAULT_RESULTS, details, machine_line, rows, text_table
@@ -167,6 +168,7 @@ class Bench:
         if self.args.profile:
             self.profiler.start("steady", self.system.pids, sizes.steady_seconds)
         await self.settled()
+        batches_before = await inbox_batches(session, self.system.urls)
         steady, samples = await measured_step(
             session,
             self.system,
@@ -184,6 +186,7 @@ class Bench:
         steady["hops_s"] = await hops.breakdown(
             self.environment.database_url, self.merchant.channel, [s.planned.number for s in samples]
         )
+        steady["inbox_batches"] = batches_between(batches_before, await inbox_batches(session, self.system.urls))
         self.results["steady"] = steady
         self.results["memory"] = {"during_steady": steady["rss_mb"]["last"], "peak": dict(steady["rss_mb"]["peak"])}
         say(f"steady: {self._brief(steady)}")
@@ -258,6 +261,9 @@ class Bench:
             batch, pool = pool[:wanted], pool[wanted:]
             say(f"notices: {rate:.0f} notices/s for {self.sizes.notice_seconds:.0f} s")
             await self.settled()
+            profiled = self.args.profile and index == 0
+            if profiled:
+                self.profiler.start("notices", self.system.pids, self.sizes.notice_seconds)
             step = await notices.notice_step(
                 session,
                 self.system,
@@ -270,6 +276,8 @@ class Bench:
                 TARGETS.sustained_p99_s,
                 index,
             )
+            if profiled:
+                self.results.setdefault("profiles", {}).update(self.profiler.finish())
             steps.append(step)
             say(
                 f"notices: {step['accepted']}/{step['notices']} accepted, {step['webhooks_arrived']} webhooks,"
@@ -314,7 +322,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--smoke", action="store_true", help="every section, tiny sizes (for the test suite)")
     parser.add_argument("--out", default=str(DEFAULT_RESULTS), help="where the JSON results go")
     parser.add_argument("--only", help=f"comma-separated sections to run, of {','.join(SECTIONS)}")
-    parser.add_argument("--profile", action="store_true", help="py-spy profiles of each service in the steady phase")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy profiles of each service in the steady phase and the first notice step",
+    )
     parser.add_argument(
         "--cleanup",
         nargs="+",

@@ -162,7 +162,8 @@ def markdown_table(table: list[Row]) -> str:
 
 
 def details(results: dict[str, Any]) -> str:
-    """Two lines under the table: where the CPU and the time of an order go at steady load."""
+    """Lines under the table: where the CPU and the time of an order go at steady load, and how many
+    messages each consumer applied per transaction."""
     steady = results.get("steady")
     if not steady:
         return ""
@@ -179,6 +180,12 @@ def details(results: dict[str, Any]) -> str:
         lines.append(
             "Where an order's time goes (p50 / p99): "
             + ", ".join(f"{hop} {_ms(value['p50'])} / {_ms(value['p99'])}" for hop, value in hops.items())
+        )
+    batches = steady.get("inbox_batches") or {}
+    if batches:
+        lines.append(
+            "Messages per inbox transaction: "
+            + ", ".join(f"{consumer} {value['per_transaction']}" for consumer, value in batches.items())
         )
     return "\n".join(lines)
 

@@ -127,9 +127,10 @@ class BenchSystem:
         return groups
 
     async def wait_idle(self, within: float = 120) -> float:
-        """Wait until the pipeline is empty: no unpublished outbox row in any schema, no ready message
-        in any of the namespace's queues. Answers the seconds waited (a step that overloaded the system
-        leaves a backlog that would otherwise count against the next measurement)."""
+        """Wait until the pipeline is empty: no unpublished outbox row in any schema, no channel webhook
+        left to send, no ready message in any of the namespace's queues. Answers the seconds waited (a
+        step that overloaded the system leaves a backlog that would otherwise count against the next
+        measurement)."""
         started = time.monotonic()
         topology = self.environment.topology
         specs = [*SERVICE_QUEUES, *(vendor_queue(v) for v in self.environment.vendors)]
@@ -143,6 +144,9 @@ class BenchSystem:
                     unpublished += int(
                         await database.fetchval(f'SELECT count(*) FROM "{schema}".outbox WHERE published_at IS NULL')  # noqa: S608
                     )
+                # Channel webhooks still to send keep intake busy as much as queued messages do.
+                unsent = "SELECT count(*) FROM intake.upstream_deliveries WHERE delivered_at IS NULL"
+                unpublished += int(await database.fetchval(unsent))
                 ready = 0
                 for spec in specs:
                     with contextlib.suppress(aio_pika.exceptions.ChannelClosed):

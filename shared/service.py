@@ -27,6 +27,7 @@ from shared.http import ADMIN_TOKEN_KEY, REGISTRY_KEY, HttpMetrics, error_middle
 from shared.logging import configure_logging, get_logger
 from shared.messaging.broker import connect, make_broker
 from shared.messaging.consumer import ConsumerMetrics, DeliveryGuard, subscribe_guarded
+from shared.messaging.inbox import EventEffect, InboxBatcher
 from shared.messaging.outbox import OutboxRelay, purge_published
 from shared.messaging.topology import QueueSpec, Topology, declare_queue, declare_topology
 from shared.settings import ServiceName, Settings
@@ -108,6 +109,21 @@ class Runtime:
             title=title or spec.name,
             description=f"{spec.name}: bound to {', '.join(spec.bindings)} on {self.topology.exchange}",
             include_in_schema=False,
+        )
+
+    def inbox(
+        self, consumer: str, effect: EventEffect, *, description: str | None = None, publishes: bool = True
+    ) -> InboxBatcher:
+        """A handler for :meth:`subscribe` that applies each event once, through the inbox, batching
+        the deliveries that wait; ``publishes``: the effect writes outbox events (wake the relay)."""
+        metric = self.consumer_metrics.batch_size.labels(consumer)
+        return InboxBatcher(
+            self.pool,
+            consumer,
+            effect,
+            on_applied=self.relay.wake if publishes else None,
+            on_batch=metric.observe,
+            description=description,
         )
 
     def add_background(self, task: Callable[[], Coroutine[Any, Any, None]]) -> None:

@@ -11,7 +11,6 @@ from services.intake.consumers import CONSUMER, apply_status_changed
 from services.intake.http import IntakeApi
 from services.intake.upstream import UpstreamDeliverer
 from shared.contracts.orders import OrderStatusChanged
-from shared.messaging.inbox import InboxBatcher
 from shared.messaging.topology import INTAKE_STATUS
 from shared.service import Runtime, ServiceDefinition
 
@@ -31,11 +30,11 @@ async def setup(runtime: Runtime) -> None:
     runtime.add_background(deliverer.run)
     runtime.on_stop(deliverer.stop)
 
-    status_changes = InboxBatcher(
-        runtime.pool,
+    status_changes = runtime.inbox(
         CONSUMER,
         apply_status_changed,
         description="Record the order's new status and queue the signed webhook to its channel.",
+        publishes=False,
     )
     runtime.subscribe(INTAKE_STATUS, OrderStatusChanged, status_changes)
 

@@ -17,7 +17,6 @@ from services.shipstation.http import ShipStationApi
 from shared.contracts.vendor_orders import VendorOrderCancelled, VendorOrderCreated
 from shared.db import Connection
 from shared.messaging.consumer import RetryLater
-from shared.messaging.inbox import InboxBatcher
 from shared.messaging.topology import vendor_queue
 from shared.service import Runtime, ServiceDefinition
 
@@ -43,11 +42,11 @@ async def setup(runtime: Runtime) -> None:
     runtime.on_stop(session.close)
     subscribed: set[str] = set()
 
-    vendor_events = InboxBatcher(
-        runtime.pool,
+    vendor_events = runtime.inbox(
         CONSUMER,
         apply_vendor_event,
         description="Store a new vendor order for export, or mark it cancelled (bumping LastModified).",
+        publishes=False,
     )
 
     async def subscribe_vendor(vendor: str) -> None:

@@ -19,7 +19,6 @@ from services.splitter.http import SplitterApi
 from shared.contracts.inventory import InventoryUpdated
 from shared.contracts.orders import OrderCancelled, OrderReceived
 from shared.db import Connection
-from shared.messaging.inbox import InboxBatcher
 from shared.messaging.topology import SPLITTER_INVENTORY, SPLITTER_ORDERS, vendor_queue
 from shared.service import Runtime, ServiceDefinition
 
@@ -38,10 +37,10 @@ async def setup(runtime: Runtime) -> None:
         else:
             await on_order_cancelled(connection, event)
 
-    orders = InboxBatcher(runtime.pool, ORDERS_CONSUMER, on_order_event, on_applied=runtime.relay.wake)
+    orders = runtime.inbox(ORDERS_CONSUMER, on_order_event)
     runtime.subscribe(SPLITTER_ORDERS, OrderEvent, orders)
-    inventory = InboxBatcher(
-        runtime.pool, INVENTORY_CONSUMER, on_inventory_updated, description="Apply a vendor's new stock levels."
+    inventory = runtime.inbox(
+        INVENTORY_CONSUMER, on_inventory_updated, description="Apply a vendor's new stock levels.", publishes=False
     )
     runtime.subscribe(SPLITTER_INVENTORY, InventoryUpdated, inventory)
 

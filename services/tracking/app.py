@@ -20,7 +20,6 @@ from shared.contracts.orders import OrderCancelled, OrderReceived
 from shared.contracts.shipments import ShipmentReported
 from shared.db import Connection
 from shared.http import ApiError, json_response, require_admin
-from shared.messaging.inbox import InboxBatcher
 from shared.messaging.topology import TRACKING_ORDERS, TRACKING_SHIPMENTS
 from shared.service import Runtime, ServiceDefinition
 
@@ -44,15 +43,13 @@ async def setup(runtime: Runtime) -> None:
         else:
             await on_order_cancelled(connection, event)
 
-    shipments = InboxBatcher(
-        runtime.pool,
+    shipments = runtime.inbox(
         SHIPMENTS_CONSUMER,
         on_shipment_reported,
-        on_applied=runtime.relay.wake,
         description="Apply a shipment to the order's lines and announce the order's new status.",
     )
     runtime.subscribe(TRACKING_SHIPMENTS, ShipmentReported, shipments)
-    orders = InboxBatcher(runtime.pool, ORDERS_CONSUMER, on_order, on_applied=runtime.relay.wake)
+    orders = runtime.inbox(ORDERS_CONSUMER, on_order)
     runtime.subscribe(TRACKING_ORDERS, OrderEvent, orders)
 
 

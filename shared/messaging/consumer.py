@@ -23,7 +23,7 @@ import structlog
 from aio_pika.abc import AbstractChannel, AbstractRobustConnection
 from faststream import AckPolicy
 from faststream.rabbit import QueueType, RabbitBroker, RabbitMessage, RabbitQueue
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from pydantic import TypeAdapter, ValidationError
 
 from shared.db import DATABASE_UNAVAILABLE, database_unavailable
@@ -68,6 +68,13 @@ def is_transient(error: BaseException) -> bool:
 class ConsumerMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.handled = Counter("messages_handled", "Messages consumed", ["queue", "outcome"], registry=registry)
+        self.batch_size = Histogram(
+            "inbox_batch_size",
+            "Messages applied per inbox transaction",
+            ["consumer"],
+            buckets=(1, 2, 4, 8, 16, 32, 64),
+            registry=registry,
+        )
 
 
 class DeliveryGuard:

@@ -79,6 +79,7 @@ class InboxBatcher:
         max_batch: int = 32,
         concurrency: int = 2,
         on_applied: Callable[[], None] | None = None,
+        on_batch: Callable[[int], None] | None = None,
         description: str | None = None,
     ) -> None:
         self._pool = pool
@@ -87,6 +88,7 @@ class InboxBatcher:
         self._max_batch = max_batch
         self._concurrency = concurrency
         self._on_applied = on_applied
+        self._on_batch = on_batch
         self._waiting: list[_Pending] = []
         self._workers: set[asyncio.Task[None]] = set()
         self.__doc__ = description or effect.__doc__
@@ -120,6 +122,8 @@ class InboxBatcher:
 
     async def _apply(self, batch: Sequence[_Pending]) -> None:
         self.batches += 1
+        if self._on_batch is not None:
+            self._on_batch(len(batch))
         if len(batch) == 1:
             await self._apply_alone(batch[0])
             return
