@@ -38,8 +38,12 @@ from services.shipstation.xml_export import (
     DEFAULT_STATUS_NAMES,
     MAX_PAGES,
     ExportableOrder,
+    FragmentCache,
+    RejectedOrder,
     ShipStationStatus,
-    render_export_page,
+    export_document,
+    fragment_key,
+    order_fragment,
     status_name_problems,
 )
 from shared.contracts.shipments import ShipmentReported, ShipmentReportedData
@@ -182,6 +186,7 @@ class ShipStationApi:
         self.subscribe_vendor = subscribe_vendor
         self.metrics = AdapterMetrics(runtime)
         self.verified = VerifiedCredentials()
+        self.fragments = FragmentCache()
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -338,18 +343,30 @@ class ShipStationApi:
             log.warning("export window has more pages than ShipStation can take", pages=pages, served=MAX_PAGES)
             pages = MAX_PAGES
         rows = await repository.snapshot_page(self.pool, snapshot, page) if page <= pages else []
-        orders = [
-            ExportableOrder(VendorOrderCreatedData.model_validate(r.payload), r.state, r.last_modified)  # type: ignore[arg-type]
-            for r in rows
-        ]
-        body, rejected = render_export_page(orders, pages=pages, zone=zone, status_names=status_names_of(connection))
+        status_names = status_names_of(connection)
+        fragments: list[bytes] = []
+        rejected: list[RejectedOrder] = []
+        for row in rows:
+            key = fragment_key(row.id, row.state, row.last_modified, zone, status_names)
+            fragment = self.fragments.get(key)
+            if fragment is None:
+                vendor_order = VendorOrderCreatedData.model_validate(row.payload)
+                exportable = ExportableOrder(vendor_order, row.state, row.last_modified)  # type: ignore[arg-type]
+                outcome = order_fragment(exportable, zone, status_names)
+                if isinstance(outcome, RejectedOrder):
+                    rejected.append(outcome)
+                    continue
+                self.fragments.put(key, outcome)
+                fragment = outcome
+            fragments.append(fragment)
+        body = export_document(fragments, pages=pages)
         for reject in rejected:
             detail = f"left out of export: {'; '.join(reject.problems)}"
             log.warning("order left out of export", vendor_order_id=reject.vendor_order_id, problems=reject.problems)
             await repository.record_problem(self.pool, vendor, "invalid_order", reject.vendor_order_id, detail)
             self.metrics.rejects.labels(vendor).inc()
             self.metrics.problems.labels(vendor, "invalid_order").inc()
-        exported = len(orders) - len(rejected)
+        exported = len(fragments)
         self.metrics.exported.labels(vendor).inc(exported)
         self.metrics.export_seconds.observe(time.perf_counter() - started)
         await self._record_call(

@@ -10,6 +10,7 @@ through :func:`~services.shipstation.text.clean_text` with the length ShipStatio
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -462,6 +463,32 @@ def render_order(
 XML_DECLARATION = b'<?xml version="1.0" encoding="utf-8"?>\n'
 
 
+def order_fragment(
+    order: ExportableOrder, zone: ZoneInfo, status_names: Mapping[ShipStationStatus, str]
+) -> bytes | RejectedOrder:
+    """One order's ``<Order>`` element as bytes, or why it has to be left out."""
+    problems = status_name_problems(status_names) + validate_order(order)
+    if problems:
+        return RejectedOrder(
+            vendor_order_id=order.vendor_order.vendor_order_id,
+            order_number=order.vendor_order.vendor_order_number,
+            problems=problems,
+        )
+    return etree.tostring(render_order(order, zone, status_names), encoding="utf-8")
+
+
+def export_document(fragments: Sequence[bytes], *, pages: int) -> bytes:
+    """The whole answer: the ``<Order>`` fragments in an ``<Orders pages="…">`` document.
+
+    ``pages`` is the page count for the whole window (``0`` when it is empty).
+    """
+    if not 0 <= pages <= MAX_PAGES:
+        raise ValueError(f"pages must be within 0..{MAX_PAGES}, got {pages}")
+    if not fragments:
+        return XML_DECLARATION + f'<Orders pages="{pages}"/>'.encode()
+    return XML_DECLARATION + f'<Orders pages="{pages}">'.encode() + b"".join(fragments) + b"</Orders>"
+
+
 def render_export_page(
     orders: Sequence[ExportableOrder],
     *,
@@ -474,21 +501,57 @@ def render_export_page(
     ``pages`` is the page count for the whole window (``0`` when it is empty). Orders that cannot be
     made valid are left out so that ShipStation still imports the others.
     """
-    if not 0 <= pages <= MAX_PAGES:
-        raise ValueError(f"pages must be within 0..{MAX_PAGES}, got {pages}")
-    root = etree.Element("Orders", pages=str(pages))
+    fragments: list[bytes] = []
     rejected: list[RejectedOrder] = []
-    configuration_problems = status_name_problems(status_names)
     for order in orders:
-        problems = configuration_problems + validate_order(order)
-        if problems:
-            rejected.append(
-                RejectedOrder(
-                    vendor_order_id=order.vendor_order.vendor_order_id,
-                    order_number=order.vendor_order.vendor_order_number,
-                    problems=problems,
-                )
-            )
-            continue
-        root.append(render_order(order, zone, status_names))
-    return XML_DECLARATION + etree.tostring(root, encoding="utf-8", xml_declaration=False), rejected
+        outcome = order_fragment(order, zone, status_names)
+        if isinstance(outcome, RejectedOrder):
+            rejected.append(outcome)
+        else:
+            fragments.append(outcome)
+    return export_document(fragments, pages=pages), rejected
+
+
+FragmentKey = tuple[str, str, datetime, str, tuple[tuple[str, str], ...]]
+
+
+def fragment_key(
+    vendor_order_id: str,
+    state: str,
+    last_modified: datetime,
+    zone: ZoneInfo,
+    status_names: Mapping[ShipStationStatus, str],
+) -> FragmentKey:
+    """Everything an ``<Order>`` fragment depends on besides the vendor order's payload, which never
+    changes once stored (a change ShipStation should see bumps ``last_modified``)."""
+    return vendor_order_id, state, last_modified, zone.key, tuple(sorted(status_names.items()))
+
+
+class FragmentCache:
+    """The most recently exported ``<Order>`` fragments, so that ShipStation's routine polls, which
+    ask for the same recent orders again and again, are answered without validating and rendering
+    them anew. Bounded: at about 2 kB a fragment, the default holds some 8 MB."""
+
+    def __init__(self, max_entries: int = 4000) -> None:
+        self._entries: OrderedDict[FragmentKey, bytes] = OrderedDict()
+        self._max_entries = max_entries
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: FragmentKey) -> bytes | None:
+        fragment = self._entries.get(key)
+        if fragment is None:
+            self.misses += 1
+            return None
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return fragment
+
+    def put(self, key: FragmentKey, fragment: bytes) -> None:
+        self._entries[key] = fragment
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
