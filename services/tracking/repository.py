@@ -26,9 +26,13 @@ class TrackedOrder:
     cancelled: bool
 
 
+_LOCK_ORDER = "pg_advisory_xact_lock(hashtext('tracking.order:' || $1))"
+"""The per-order lock, held to the end of the transaction; ``$1`` is the order id."""
+
+
 async def lock_order(connection: Connection, order_id: str) -> None:
     """Serialise the order's arrival with its shipments' (see :func:`insert_order`)."""
-    await connection.execute("SELECT pg_advisory_xact_lock(hashtext('tracking.order:' || $1))", order_id)
+    await connection.execute(f"SELECT {_LOCK_ORDER}", order_id)
 
 
 async def insert_order(connection: Connection, order: OrderReceivedData) -> bool:
@@ -40,7 +44,7 @@ async def insert_order(connection: Connection, order: OrderReceivedData) -> bool
     with a snapshot that includes a shipment committed while this one waited).
     """
     inserted: bool = await connection.fetchval(
-        "WITH locked AS (SELECT pg_advisory_xact_lock(hashtext('tracking.order:' || $1))"
+        f"WITH locked AS (SELECT {_LOCK_ORDER}"  # noqa: S608 - a constant of this module
         "), new_order AS ("
         "  INSERT INTO orders (order_id, channel, external_id, order_number) SELECT $1, $2, $3, $4 FROM locked"
         "  ON CONFLICT (order_id) DO NOTHING RETURNING order_id"
