@@ -15,9 +15,9 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bench.system import free_port
 from services.intake.domain import OrderRequest, new_order_id, to_order_received
 from shared.contracts.orders import OrderReceived
+from shared.processes import free_port
 
 SKUS_PER_VENDOR = 20
 FIRST_NAMES = ("Jo", "Sam", "Alex", "Kim", "Lee", "Ana", "Max", "Eva", "Noah", "Mia")

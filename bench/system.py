@@ -7,61 +7,18 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import aio_pika
-import aiohttp
 
 from bench.environment import BenchEnvironment, connect_database
 from bench.machine import find_processes, rss_mb
 from shared.messaging.topology import SERVICE_QUEUES, vendor_queue
+from shared.processes import REPO_ROOT, ServiceProcess, free_port, wait_ready
 from shared.runner import SERVICES, prepare
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class ServiceProcess:
-    name: str
-    port: int
-    log_path: Path
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def start(self, env: dict[str, str]) -> None:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", f"services.{self.name}"],
-                cwd=REPO_ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def logs(self, tail: int = 3000) -> str:
-        return self.log_path.read_text(errors="replace")[-tail:] if self.log_path.exists() else ""
 
 
 @dataclass
@@ -88,27 +45,10 @@ class BenchSystem:
             base[f"DROPSHIP_{name.upper()}_URL"] = f"http://127.0.0.1:{port}"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for name in SERVICES:
-            proc = ServiceProcess(name, ports[name], self.log_dir / f"{name}.log")
-            proc.start(base)
+            proc = ServiceProcess(name, ports[name], base, self.log_dir / f"{name}.log")
+            proc.start()
             self.services[name] = proc
-        await self.wait_ready(ready_within)
-
-    async def wait_ready(self, within: float) -> None:
-        deadline = time.monotonic() + within
-        async with aiohttp.ClientSession() as session:
-            for proc in self.services.values():
-                while True:
-                    if not proc.alive():
-                        raise RuntimeError(f"{proc.name} exited before it was ready:\n{proc.logs()}")
-                    try:
-                        async with session.get(f"{proc.url}/readyz") as response:
-                            if response.status == 200:
-                                break
-                    except aiohttp.ClientError:
-                        pass
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(f"{proc.name} not ready within {within}s:\n{proc.logs()}")
-                    await asyncio.sleep(0.1)
+        await wait_ready(self.services.values(), ready_within)
 
     async def process_groups(self) -> dict[str, list[int]]:
         """Each service's pid, the PostgreSQL backends serving the services (not the bench's own
@@ -165,7 +105,7 @@ class BenchSystem:
     def check_alive(self) -> None:
         for proc in self.services.values():
             if not proc.alive():
-                raise RuntimeError(f"{proc.name} died during the run:\n{proc.logs()}")
+                raise RuntimeError(f"{proc.name} died during the run:\n{proc.logs()[-3000:]}")
 
     def rss(self) -> dict[str, float | None]:
         return {name: rss_mb(pid) for name, pid in self.pids.items()}
@@ -173,9 +113,7 @@ class BenchSystem:
     def stop(self, timeout: float = 30) -> dict[str, int | None]:
         """SIGTERM every service (the graceful stop ``make run``'s Ctrl-C gives), kill what lingers."""
         for proc in self.services.values():
-            if proc.alive():
-                assert proc.process is not None
-                proc.process.send_signal(signal.SIGTERM)
+            proc.signal(signal.SIGTERM)
         codes: dict[str, int | None] = {}
         deadline = time.monotonic() + timeout
         for name, proc in self.services.items():

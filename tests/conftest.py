@@ -20,9 +20,10 @@ from services.tracking.app import SERVICE as TRACKING
 from shared.db import drop_database, ensure_database
 from shared.logging import configure_logging
 from shared.messaging.broker import connect
+from shared.processes import free_port
 from shared.service import Runtime, running_service
 from shared.settings import Settings
-from tests.support import AMQP_URL, Api, free_port
+from tests.support import AMQP_URL, Api
 
 RUN_ID = uuid.uuid4().hex[:8]
 BASE_DATABASE_URL = os.environ.get("DROPSHIP_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432")

@@ -8,7 +8,6 @@ import base64
 import hashlib
 import hmac
 import os
-import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -24,16 +23,11 @@ from shared.contracts.envelope import Contract, Envelope
 from shared.messaging.broker import make_broker
 from shared.messaging.consumer import ConsumerMetrics, DeliveryGuard, subscribe_guarded
 from shared.messaging.topology import QueueSpec, Topology
+from shared.processes import free_port
 
 AMQP_URL = os.environ.get("DROPSHIP_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
 T = TypeVar("T")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def basic_auth(username: str, password: str) -> dict[str, str]:

@@ -1,73 +1,18 @@
-"""Runs the services as real processes (``python -m services.<name>``), as ``make run`` does, for the
-end-to-end, chaos and benchmark suites: start, stop with a signal, kill, restart, read their logs."""
+"""The four services as real processes (:class:`shared.processes.ServiceProcess`), as ``make run``
+runs them, for the end-to-end and chaos suites: start, stop with a signal, kill, restart, add
+instances, read their logs."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import aiohttp
-
-from tests.support import free_port
+from shared.processes import REPO_ROOT, ServiceProcess, free_port, wait_ready
 
 SERVICE_NAMES = ("intake", "splitter", "shipstation", "tracking")
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class ServiceProcess:
-    name: str
-    port: int
-    env: dict[str, str]
-    log_path: Path
-    instance: int = 0
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", f"services.{self.name}"],
-            cwd=REPO_ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
-
-    def signal(self, sig: signal.Signals) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(sig)
-
-    def wait(self, timeout: float = 30) -> int | None:
-        if self.process is None:
-            return None
-        try:
-            return self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait(timeout=10)
-
-    def stop(self, timeout: float = 30) -> int | None:
-        self.signal(signal.SIGTERM)
-        return self.wait(timeout)
-
-    def kill(self) -> None:
-        self.signal(signal.SIGKILL)
-        self.wait(10)
-
-    def logs(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
 @dataclass
@@ -109,21 +54,7 @@ class ProcessSystem:
         return proc
 
     async def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        async with aiohttp.ClientSession() as session:
-            for proc in [*self.processes.values(), *self.extra]:
-                while True:
-                    if proc.process is not None and proc.process.poll() is not None:
-                        raise RuntimeError(f"{proc.name} exited with {proc.process.returncode}:\n{proc.logs()[-3000:]}")
-                    try:
-                        async with session.get(f"{proc.url}/readyz") as response:
-                            if response.status == 200:
-                                break
-                    except aiohttp.ClientError:
-                        pass
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(f"{proc.name} not ready in {timeout}s:\n{proc.logs()[-3000:]}")
-                    await asyncio.sleep(0.1)
+        await wait_ready([*self.processes.values(), *self.extra], timeout)
 
     def restart(self, name: str, *, kill: bool = False) -> None:
         proc = self.processes[name]

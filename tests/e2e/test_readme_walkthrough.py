@@ -9,8 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from shared.processes import REPO_ROOT
 from tests.conftest import SuiteEnvironment
-from tests.e2e.harness import REPO_ROOT, ProcessSystem
+from tests.e2e.harness import ProcessSystem
 from tests.support import Api
 
 

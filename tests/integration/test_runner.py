@@ -10,8 +10,8 @@ from pathlib import Path
 
 import asyncpg
 
+from shared.processes import free_port
 from tests.conftest import SuiteEnvironment
-from tests.support import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
