@@ -7,13 +7,12 @@ committed document differs from what the code generates.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Union
+from typing import Any
 
 from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
 from faststream.specification import AsyncAPI
-from pydantic import Field
 
-from shared.contracts.catalog import PUBLICATIONS, SUBSCRIPTIONS, Subscription
+from shared.messaging.subscriptions import PUBLICATIONS, SERVICE_QUEUES, QueueSpec, vendor_queue
 from shared.messaging.topology import EVENTS_EXCHANGE
 
 DESCRIPTION = """Dropship Router's events. Every message is JSON in an envelope with `message_id` (also the
@@ -24,35 +23,35 @@ Queues are quorum queues with a delivery limit; a message that keeps failing is 
 `<queue>.parked`. A namespace prefix (DROPSHIP_NAMESPACE) may precede every exchange and queue name."""
 
 
-def _handler_for(subscription: Subscription) -> Any:
-    events = subscription.events
-    message_type: Any = (
-        events[0] if len(events) == 1 else Annotated[Union[events], Field(discriminator="type")]  # noqa: UP007
-    )
+DOCUMENTED_QUEUES: tuple[QueueSpec, ...] = (*SERVICE_QUEUES, vendor_queue("example"))
+"""Every service queue, and one vendor queue standing for all of them."""
+
+
+def _handler_for(spec: QueueSpec) -> Any:
+    message_type = spec.message_type
 
     async def handler(event: Any) -> None:
         """Documentation only: the services' own handlers take the same contract types."""
 
     # Set after the fact: with postponed annotations a local type would not resolve by name.
     handler.__annotations__ = {"event": message_type, "return": None}
-    handler.__doc__ = f"Consumed by {subscription.consumer}."
+    handler.__doc__ = f"Consumed by {spec.consumer}."
     return handler
 
 
 def build_document() -> dict[str, Any]:
     broker = RabbitBroker("amqp://guest:guest@localhost:5672/", description=DESCRIPTION)
     exchange = RabbitExchange(EVENTS_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
-    for subscription in SUBSCRIPTIONS:
-        queue = RabbitQueue(subscription.queue.name, queue_type=QueueType.QUORUM, declare=False)
+    for spec in DOCUMENTED_QUEUES:
+        queue = RabbitQueue(spec.name, queue_type=QueueType.QUORUM, declare=False)
         broker.subscriber(
             queue,
-            title=subscription.queue.name,
+            title=spec.name,
             description=(
-                f"Bound to {', '.join(subscription.queue.bindings)}. Consumed by {subscription.consumer}."
-                " Failing messages are parked in "
-                f"{subscription.queue.name}.parked."
+                f"Bound to {', '.join(spec.bindings)}. Consumed by {spec.consumer}."
+                f" Failing messages are parked in {spec.name}.parked."
             ),
-        )(_handler_for(subscription))
+        )(_handler_for(spec))
     for publication in PUBLICATIONS:
         broker.publisher(
             exchange=exchange,

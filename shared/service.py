@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,8 @@ from faststream.rabbit import RabbitBroker
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 from pydantic import TypeAdapter
 
-from shared.db import create_pool, ensure_database, migrate, migration_files, pending_migrations
+from shared.contracts.envelope import Envelope
+from shared.db import Connection, create_pool, ensure_database, migrate, migration_files, pending_migrations
 from shared.http import ADMIN_TOKEN_KEY, REGISTRY_KEY, HttpMetrics, error_middleware, json_response
 from shared.logging import configure_logging, get_logger
 from shared.messaging.broker import connect, make_broker
@@ -81,27 +82,52 @@ class Runtime:
         finally:
             await channel.close()
 
-    def subscribe(
+    def consume(
         self,
         spec: QueueSpec,
-        event_type: Any,
-        handler: Callable[[Any], Awaitable[object]],
+        handlers: Mapping[type[Envelope], EventEffect],
         *,
+        consumer: str | None = None,
+        description: str | None = None,
+        publishes: bool = True,
         title: str | None = None,
     ) -> Any:
-        """Consume ``spec``: each body is validated as ``event_type`` and passed to ``handler``.
+        """Consume ``spec`` with one handler per event type the spec carries, each applied once
+        through the inbox (as consumer ``consumer``, default the queue's name) in batches.
 
-        See :mod:`shared.messaging.consumer` for what happens when validation or the handler fails.
+        The handlers must cover exactly the spec's events: the subscription map, not the wiring,
+        says what a queue carries. ``publishes``: the handlers write outbox events (wake the relay).
+        See :mod:`shared.messaging.consumer` for what happens when validation or a handler fails.
         """
+        missing = set(spec.events) - set(handlers)
+        extra = set(handlers) - set(spec.events)
+        if missing or extra:
+            raise ValueError(
+                f"{spec.name}: handlers for {sorted(e.event_type for e in extra)} that the queue does not carry"
+                f" and none for {sorted(e.event_type for e in missing)}"
+            )
+        by_type = {event.event_type: handler for event, handler in handlers.items()}
+
+        async def apply(connection: Connection, event: Envelope) -> None:
+            await by_type[event.type](connection, event)
+
+        name = consumer or spec.name
+        batcher = InboxBatcher(
+            self.pool,
+            name,
+            apply,
+            on_applied=self.relay.wake if publishes else None,
+            on_batch=self.consumer_metrics.batch_size.labels(name).observe,
+            description=description,
+        )
         guard = DeliveryGuard(
             amqp=self.amqp,
             topology=self.topology,
             spec=spec,
-            adapter=TypeAdapter(event_type),
-            handler=handler,
+            adapter=TypeAdapter(spec.message_type),
+            handler=batcher,
             metrics=self.consumer_metrics,
         )
-
         return subscribe_guarded(
             self.broker,
             self.topology.queue(spec),
@@ -109,21 +135,6 @@ class Runtime:
             title=title or spec.name,
             description=f"{spec.name}: bound to {', '.join(spec.bindings)} on {self.topology.exchange}",
             include_in_schema=False,
-        )
-
-    def inbox(
-        self, consumer: str, effect: EventEffect, *, description: str | None = None, publishes: bool = True
-    ) -> InboxBatcher:
-        """A handler for :meth:`subscribe` that applies each event once, through the inbox, batching
-        the deliveries that wait; ``publishes``: the effect writes outbox events (wake the relay)."""
-        metric = self.consumer_metrics.batch_size.labels(consumer)
-        return InboxBatcher(
-            self.pool,
-            consumer,
-            effect,
-            on_applied=self.relay.wake if publishes else None,
-            on_batch=metric.observe,
-            description=description,
         )
 
     def add_background(self, task: Callable[[], Coroutine[Any, Any, None]]) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import aiohttp
 
 from services.intake import openapi
-from services.intake.consumers import CONSUMER, apply_status_changed
+from services.intake.consumers import apply_status_changed
 from services.intake.http import IntakeApi
 from services.intake.upstream import UpstreamDeliverer
 from shared.contracts.orders import OrderStatusChanged
@@ -30,13 +30,12 @@ async def setup(runtime: Runtime) -> None:
     runtime.add_background(deliverer.run)
     runtime.on_stop(deliverer.stop)
 
-    status_changes = runtime.inbox(
-        CONSUMER,
-        apply_status_changed,
+    runtime.consume(
+        INTAKE_STATUS,
+        {OrderStatusChanged: apply_status_changed},
         description="Record the order's new status and queue the signed webhook to its channel.",
         publishes=False,
     )
-    runtime.subscribe(INTAKE_STATUS, OrderStatusChanged, status_changes)
 
 
 SERVICE = ServiceDefinition(name="intake", package_dir=Path(__file__).parent, setup=setup, openapi=openapi.document)

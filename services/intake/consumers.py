@@ -10,8 +10,6 @@ from shared.contracts.orders import OrderStatusChanged
 from shared.db import Connection
 from shared.messaging.consumer import RetryLater
 
-CONSUMER = "intake.status"
-
 
 async def apply_status_changed(connection: Connection, event: OrderStatusChanged) -> None:
     data = event.data

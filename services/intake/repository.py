@@ -12,7 +12,7 @@ import asyncpg
 from shared.contracts.envelope import Envelope
 from shared.contracts.orders import OrderReceivedData
 from shared.db import Connection, Queryable
-from shared.messaging.outbox import outbox_row
+from shared.messaging.outbox import insert_event_sql, outbox_row
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,17 @@ async def rotate_key(db: asyncpg.Pool, code: str, key_hash: str) -> bool:
     return result.endswith(" 1")
 
 
+INSERT_ORDER_SQL = (
+    "WITH new_order AS ("  # noqa: S608 - composed of constant SQL only
+    "  INSERT INTO orders (id, channel, external_id, order_number, payload) VALUES ($1, $2, $3, $4, $5)"
+    "  ON CONFLICT (channel, external_id) DO NOTHING RETURNING id, received_at"
+    "), history AS ("
+    "  INSERT INTO order_status_history (order_id, status, cause) SELECT id, 'received', 'intake' FROM new_order"
+    f"), announced AS ({insert_event_sql(6, for_each_row_of='new_order')})"
+    " SELECT received_at FROM new_order"
+)
+
+
 async def insert_order_announced(db: Queryable, order: OrderReceivedData, event: Envelope) -> datetime | None:
     """Store a new order, its first status and its ``order.received`` event in one statement (a
     single statement commits atomically without a transaction block: one round trip per order).
@@ -78,15 +89,7 @@ async def insert_order_announced(db: Queryable, order: OrderReceivedData, event:
     channel raises :class:`asyncpg.ForeignKeyViolationError`.
     """
     received_at: datetime | None = await db.fetchval(
-        "WITH new_order AS ("
-        "  INSERT INTO orders (id, channel, external_id, order_number, payload) VALUES ($1, $2, $3, $4, $5)"
-        "  ON CONFLICT (channel, external_id) DO NOTHING RETURNING id, received_at"
-        "), history AS ("
-        "  INSERT INTO order_status_history (order_id, status, cause) SELECT id, 'received', 'intake' FROM new_order"
-        "), announced AS ("
-        "  INSERT INTO outbox (message_id, routing_key, message_type, correlation_id, body)"
-        "  SELECT $6, $7, $8, $9, $10 FROM new_order"
-        ") SELECT received_at FROM new_order",
+        INSERT_ORDER_SQL,
         order.order_id,
         order.channel,
         order.external_id,

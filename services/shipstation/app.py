@@ -6,11 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
-from typing import Annotated
 
 import aiohttp
 import structlog
-from pydantic import Field
 
 from services.shipstation import openapi, repository
 from services.shipstation.http import ShipStationApi
@@ -20,16 +18,16 @@ from shared.messaging.consumer import RetryLater
 from shared.messaging.topology import vendor_queue
 from shared.service import Runtime, ServiceDefinition
 
-VendorEvent = Annotated[VendorOrderCreated | VendorOrderCancelled, Field(discriminator="type")]
 CONSUMER = "shipstation.vendor"
 CONNECTION_POLL_SECONDS = 5.0
 log = structlog.get_logger(__name__)
 
 
-async def apply_vendor_event(connection: Connection, event: VendorOrderCreated | VendorOrderCancelled) -> None:
-    if isinstance(event, VendorOrderCreated):
-        await repository.insert_vendor_order(connection, event.data)
-        return
+async def store_vendor_order(connection: Connection, event: VendorOrderCreated) -> None:
+    await repository.insert_vendor_order(connection, event.data)
+
+
+async def cancel_vendor_order(connection: Connection, event: VendorOrderCancelled) -> None:
     previous = await repository.cancel_vendor_order(connection, event.data.vendor_order_id)
     if previous is None:
         # Overtook its vendor_order.created (a redelivery can reorder them): try again after the
@@ -42,19 +40,19 @@ async def setup(runtime: Runtime) -> None:
     runtime.on_stop(session.close)
     subscribed: set[str] = set()
 
-    vendor_events = runtime.inbox(
-        CONSUMER,
-        apply_vendor_event,
-        description="Store a new vendor order for export, or mark it cancelled (bumping LastModified).",
-        publishes=False,
-    )
-
     async def subscribe_vendor(vendor: str) -> None:
         if vendor in subscribed:
             return
         spec = vendor_queue(vendor)
         await runtime.declare(spec)
-        subscriber = runtime.subscribe(spec, VendorEvent, vendor_events, title=f"vendor.{vendor} (ShipStation)")
+        subscriber = runtime.consume(
+            spec,
+            {VendorOrderCreated: store_vendor_order, VendorOrderCancelled: cancel_vendor_order},
+            consumer=CONSUMER,
+            description="Store a new vendor order for export, or mark it cancelled (bumping LastModified).",
+            publishes=False,
+            title=f"vendor.{vendor} (ShipStation)",
+        )
         subscribed.add(vendor)
         if runtime.broker.running:
             await subscriber.start()

@@ -11,7 +11,7 @@ import asyncpg
 from shared.contracts.envelope import Envelope
 from shared.contracts.vendor_orders import VendorOrderCreatedData
 from shared.db import Connection, Queryable
-from shared.messaging.outbox import outbox_row
+from shared.messaging.outbox import insert_event_sql, outbox_row
 
 
 @dataclass(frozen=True)
@@ -204,6 +204,19 @@ async def find_vendor_order(
     return None
 
 
+INSERT_SHIPMENT_SQL = (
+    "WITH shipment AS ("  # noqa: S608 - composed of constant SQL only
+    "  INSERT INTO shipments (shipment_id, vendor, vendor_order_id, payload) VALUES ($1, $2, $3, $4)"
+    "  ON CONFLICT (shipment_id) DO NOTHING RETURNING shipment_id"
+    "), progress AS ("
+    "  UPDATE vendor_orders SET shipped = $5, state = $6,"
+    "  last_modified = CASE WHEN $7 THEN now() ELSE last_modified END"
+    "  WHERE id = $3 AND EXISTS (SELECT 1 FROM shipment)"
+    f"), announced AS ({insert_event_sql(8, for_each_row_of='shipment')})"
+    " SELECT EXISTS (SELECT 1 FROM shipment)"
+)
+
+
 async def record_shipment(
     connection: Connection,
     shipment_id: str,
@@ -218,17 +231,7 @@ async def record_shipment(
     """Store a package, the vendor order's shipped quantities and state, and the event announcing
     the package, in one statement. Answers False (and changes nothing) if the package is known."""
     inserted: bool = await connection.fetchval(
-        "WITH shipment AS ("
-        "  INSERT INTO shipments (shipment_id, vendor, vendor_order_id, payload) VALUES ($1, $2, $3, $4)"
-        "  ON CONFLICT (shipment_id) DO NOTHING RETURNING shipment_id"
-        "), progress AS ("
-        "  UPDATE vendor_orders SET shipped = $5, state = $6,"
-        "  last_modified = CASE WHEN $7 THEN now() ELSE last_modified END"
-        "  WHERE id = $3 AND EXISTS (SELECT 1 FROM shipment)"
-        "), announced AS ("
-        "  INSERT INTO outbox (message_id, routing_key, message_type, correlation_id, body)"
-        "  SELECT $8, $9, $10, $11, $12 FROM shipment"
-        ") SELECT EXISTS (SELECT 1 FROM shipment)",
+        INSERT_SHIPMENT_SQL,
         shipment_id,
         vendor,
         vendor_order_id,

@@ -19,8 +19,6 @@ from shared.contracts.vendor_orders import (
 from shared.db import Connection
 from shared.messaging.outbox import enqueue_many
 
-ORDERS_CONSUMER = "splitter.orders"
-INVENTORY_CONSUMER = "splitter.inventory"
 log = structlog.get_logger(__name__)
 
 

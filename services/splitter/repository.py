@@ -14,7 +14,7 @@ from shared.contracts.envelope import Envelope
 from shared.contracts.orders import OrderReceivedData
 from shared.contracts.vendor_orders import VendorOrderCreatedData
 from shared.db import Connection, dumps
-from shared.messaging.outbox import outbox_row
+from shared.messaging.outbox import insert_events_sql, outbox_rows
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ async def routed_order_state(connection: Connection, order_id: str, *, lock: boo
     return state
 
 
-SAVE_ROUTING_SQL = """
+SAVE_ROUTING_SQL = f"""
 WITH routed AS (
     INSERT INTO routed_orders (order_id, order_number, state, hold_reason, payload) VALUES ($1, $2, $3, $4, $5)
     ON CONFLICT (order_id) DO UPDATE SET state = excluded.state, hold_reason = excluded.hold_reason,
@@ -116,12 +116,9 @@ WITH routed AS (
     INSERT INTO vendor_orders (id, order_id, vendor, number, payload)
     SELECT v.id, $1, v.vendor, v.number, v.payload::jsonb
     FROM unnest($11::text[], $12::text[], $13::text[], $14::text[]) AS v(id, vendor, number, payload)
-), announced AS (
-    INSERT INTO outbox (message_id, routing_key, message_type, correlation_id, body)
-    SELECT * FROM unnest($15::text[], $16::text[], $17::text[], $18::text[], $19::bytea[])
-)
+), announced AS ({insert_events_sql(15)})
 SELECT 1
-"""
+"""  # noqa: S608 - composed of constant SQL only
 
 
 async def save_routing(
@@ -141,7 +138,6 @@ async def save_routing(
     """
     if replace:
         await connection.execute("DELETE FROM routing_decisions WHERE order_id = $1", order.order_id)
-    rows = [outbox_row(event) for event in events]
     await connection.execute(
         SAVE_ROUTING_SQL,
         order.order_id,
@@ -158,7 +154,7 @@ async def save_routing(
         [v.vendor for v in vendor_orders],
         [v.vendor_order_number for v in vendor_orders],
         [dumps(v.model_dump(mode="json")) for v in vendor_orders],
-        *([row[i] for row in rows] for i in range(5)),
+        *outbox_rows(events),
     )
 
 

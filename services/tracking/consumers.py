@@ -15,9 +15,6 @@ from shared.contracts.shipments import ShipmentReported, ShipmentReportedData
 from shared.db import Connection
 from shared.messaging.outbox import enqueue_many
 
-ORDERS_CONSUMER = "tracking.orders"
-SHIPMENTS_CONSUMER = "tracking.shipments"
-
 
 def _summary(shipment: ShipmentReportedData, applied: dict[str, int]) -> ShipmentSummary:
     skus = {line.line_id: line.sku for line in shipment.lines}

@@ -13,7 +13,7 @@ from shared.contracts.envelope import Envelope
 from shared.contracts.orders import OrderReceivedData
 from shared.contracts.shipments import ShipmentReportedData
 from shared.db import Connection, Queryable
-from shared.messaging.outbox import outbox_row
+from shared.messaging.outbox import insert_event_sql, outbox_row
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,19 @@ async def lines(connection: Queryable, order_id: str) -> list[LineProgress]:
     return [LineProgress(r["line_id"], r["ordered"], r["shipped"]) for r in rows]
 
 
+APPLY_SHIPMENT_SQL = (
+    "WITH shipped AS ("  # noqa: S608 - composed of constant SQL only
+    "  UPDATE order_lines l SET shipped = p.shipped"
+    "  FROM unnest($2::text[], $3::int[]) AS p(line_id, shipped)"
+    "  WHERE l.order_id = $1 AND l.line_id = p.line_id"
+    "), applied AS ("
+    "  UPDATE shipments SET applied = true WHERE shipment_id = $4"
+    "), status AS ("
+    "  UPDATE orders SET status = $5, cancelled = $6, updated_at = now() WHERE order_id = $1"
+    f") {insert_event_sql(7)}"
+)
+
+
 async def record_progress(
     connection: Connection,
     order_id: str,
@@ -89,16 +102,7 @@ async def record_progress(
     """Store the lines' shipped quantities, mark the shipment applied, set the order's status and
     queue the event announcing it: one statement."""
     await connection.execute(
-        "WITH shipped AS ("
-        "  UPDATE order_lines l SET shipped = p.shipped"
-        "  FROM unnest($2::text[], $3::int[]) AS p(line_id, shipped)"
-        "  WHERE l.order_id = $1 AND l.line_id = p.line_id"
-        "), applied AS ("
-        "  UPDATE shipments SET applied = true WHERE shipment_id = $4"
-        "), status AS ("
-        "  UPDATE orders SET status = $5, cancelled = $6, updated_at = now() WHERE order_id = $1"
-        ") INSERT INTO outbox (message_id, routing_key, message_type, correlation_id, body)"
-        " VALUES ($7, $8, $9, $10, $11)",
+        APPLY_SHIPMENT_SQL,
         order_id,
         [line.line_id for line in progress],
         [line.shipped for line in progress],

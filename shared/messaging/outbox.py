@@ -1,6 +1,9 @@
 """The outbox: events are written in the transaction that makes the state change, and a relay
 publishes them with publisher confirms, persistent and mandatory.
 
+This module is the only writer of the outbox table: a service either calls :func:`enqueue` or puts
+:func:`insert_event_sql` / :func:`insert_events_sql` into its own statement.
+
 The relay wakes on ``LISTEN outbox_<schema>`` rather than polling, claims a batch of rows for a short
 lease (``FOR UPDATE SKIP LOCKED``, so several relays can share a table), and marks rows published only
 after the broker confirmed them. A crash between publish and mark publishes those rows again when the
@@ -28,14 +31,40 @@ from shared.messaging.topology import Topology
 log = get_logger(__name__)
 
 
+OUTBOX_COLUMNS = "message_id, routing_key, message_type, correlation_id, body"
+OUTBOX_ARRAY_TYPES = ("text", "text", "text", "text", "bytea")
+
+
 def outbox_row(event: Envelope) -> tuple[str, str, str, str | None, bytes]:
-    """The outbox columns of ``event``: message_id, routing_key, message_type, correlation_id, body."""
+    """The outbox columns of ``event``, in :data:`OUTBOX_COLUMNS` order: five statement parameters."""
     return event.message_id, event.routing_key(), event.type, event.correlation_id, event.model_dump_json().encode()
 
 
-INSERT_SQL = (
-    "INSERT INTO outbox (message_id, routing_key, message_type, correlation_id, body) VALUES ($1, $2, $3, $4, $5)"
-)
+def outbox_rows(events: Sequence[Envelope]) -> tuple[list[Any], ...]:
+    """The outbox columns of ``events`` as five arrays, for :func:`insert_events_sql`."""
+    rows = [outbox_row(event) for event in events]
+    return tuple([row[column] for row in rows] for column in range(len(OUTBOX_ARRAY_TYPES)))
+
+
+def insert_event_sql(first_parameter: int, *, for_each_row_of: str | None = None) -> str:
+    """The outbox's INSERT of one event whose :func:`outbox_row` is bound from ``$first_parameter`` on.
+
+    Services put it in a data-modifying CTE of their own statement, so a state change and its event
+    cost one round trip; ``for_each_row_of`` names a CTE of that statement: the event is written only
+    when (and as often as) that CTE yields a row, e.g. only when the order was new.
+    """
+    parameters = ", ".join(f"${first_parameter + i}" for i in range(len(OUTBOX_ARRAY_TYPES)))
+    source = f" FROM {for_each_row_of}" if for_each_row_of else ""
+    return f"INSERT INTO outbox ({OUTBOX_COLUMNS}) SELECT {parameters}{source}"
+
+
+def insert_events_sql(first_parameter: int) -> str:
+    """The outbox's INSERT of any number of events bound as the five arrays of :func:`outbox_rows`."""
+    arrays = ", ".join(f"${first_parameter + i}::{kind}[]" for i, kind in enumerate(OUTBOX_ARRAY_TYPES))
+    return f"INSERT INTO outbox ({OUTBOX_COLUMNS}) SELECT * FROM unnest({arrays})"  # noqa: S608 - constant SQL
+
+
+INSERT_SQL = insert_event_sql(1)
 
 
 async def enqueue(connection: Connection, event: Envelope) -> None:
@@ -45,7 +74,7 @@ async def enqueue(connection: Connection, event: Envelope) -> None:
 
 async def enqueue_many(connection: Connection, events: Sequence[Envelope]) -> None:
     if events:
-        await connection.executemany(INSERT_SQL, [outbox_row(e) for e in events])
+        await connection.execute(insert_events_sql(1), *outbox_rows(events))
 
 
 CLAIM_SQL = (

@@ -1,4 +1,5 @@
-"""The one map of exchanges, queues and bindings (ARCHITECTURE §3).
+"""The broker side of the subscription map (:mod:`shared.messaging.subscriptions`): names, queue
+arguments and declarations.
 
 One durable topic exchange carries every event; routing key = event type, with the vendor code as
 the last word for vendor-addressed events. Every queue is a quorum queue with a delivery limit and a
@@ -8,51 +9,45 @@ installs (and test runs) sharing one broker apart.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange
 
-EVENTS_EXCHANGE = "dropship.events"
-PARKED_EXCHANGE = "dropship.parked"
-VENDOR_CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
-RETRY_DELAYS_SECONDS = (1, 5, 30, 120, 300)
-"""Delay queues for transient failures: growing waits, each a queue whose TTL sends the message back."""
-
-
-@dataclass(frozen=True)
-class QueueSpec:
-    name: str
-    bindings: tuple[str, ...]
-    consumer: str
-
-
-SPLITTER_ORDERS = QueueSpec("splitter.orders", ("order.received", "order.cancelled"), "splitter")
-SPLITTER_INVENTORY = QueueSpec("splitter.inventory", ("inventory.updated",), "splitter")
-TRACKING_SHIPMENTS = QueueSpec("tracking.shipments", ("shipment.reported",), "tracking")
-TRACKING_ORDERS = QueueSpec("tracking.orders", ("order.received", "order.cancelled"), "tracking")
-INTAKE_STATUS = QueueSpec("intake.status", ("order.status_changed",), "intake")
-
-SERVICE_QUEUES: tuple[QueueSpec, ...] = (
-    SPLITTER_ORDERS,
-    SPLITTER_INVENTORY,
-    TRACKING_SHIPMENTS,
-    TRACKING_ORDERS,
+from shared.messaging.subscriptions import (
     INTAKE_STATUS,
+    SERVICE_QUEUES,
+    SPLITTER_INVENTORY,
+    SPLITTER_ORDERS,
+    TRACKING_ORDERS,
+    TRACKING_SHIPMENTS,
+    QueueSpec,
+    is_valid_vendor_code,
+    vendor_queue,
 )
 
+__all__ = [  # the subscription map's names, re-exported for the modules that declare and consume queues
+    "INTAKE_STATUS",
+    "SERVICE_QUEUES",
+    "SPLITTER_INVENTORY",
+    "SPLITTER_ORDERS",
+    "TRACKING_ORDERS",
+    "TRACKING_SHIPMENTS",
+    "QueueSpec",
+    "Topology",
+    "declare_exchanges",
+    "declare_queue",
+    "declare_topology",
+    "delete_namespace",
+    "is_valid_vendor_code",
+    "vendor_queue",
+]
 
-def is_valid_vendor_code(code: str) -> bool:
-    return bool(VENDOR_CODE_PATTERN.match(code))
-
-
-def vendor_queue(vendor_code: str) -> QueueSpec:
-    """``vendor.<code>``: every vendor-addressed event for that vendor. A public API."""
-    if not is_valid_vendor_code(vendor_code):
-        raise ValueError(f"invalid vendor code {vendor_code!r}")
-    return QueueSpec(f"vendor.{vendor_code}", (f"vendor_order.*.{vendor_code}",), "vendor adapter")
+EVENTS_EXCHANGE = "dropship.events"
+PARKED_EXCHANGE = "dropship.parked"
+RETRY_DELAYS_SECONDS = (1, 5, 30, 120, 300)
+"""Delay queues for transient failures: growing waits, each a queue whose TTL sends the message back."""
 
 
 @dataclass(frozen=True)

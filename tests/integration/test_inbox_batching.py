@@ -134,7 +134,7 @@ async def test_through_the_real_broker_every_message_is_applied_once_and_the_poi
 ) -> None:
     topology = Topology(test_env.namespace, delivery_limit=3)
     routing_key = unique("test.batch.")
-    spec = QueueSpec(unique("test.q"), (routing_key,), "tests")
+    spec = QueueSpec(unique("test.q"), (), "tests", (routing_key,))
     amqp = await connect(AMQP_URL, name="dropship-tests")
     channel = await amqp.channel(publisher_confirms=True, on_return_raises=True)
     try:

@@ -44,7 +44,7 @@ async def amqp() -> AsyncIterator[aio_pika.abc.AbstractRobustConnection]:
 
 
 async def _bound_queue(amqp: Any, topology: Topology, routing_key: str) -> tuple[QueueSpec, Any]:
-    spec = QueueSpec(unique("test.q"), (routing_key,), "tests")
+    spec = QueueSpec(unique("test.q"), (), "tests", (routing_key,))
     channel = await amqp.channel()
     await declare_queue(channel, topology, spec)
     return spec, await channel.get_queue(topology.queue(spec))
@@ -172,7 +172,7 @@ async def test_unroutable_event_stays_in_outbox_with_the_error(
     schema, pool = schema_pool
     topology = Topology(test_env.namespace)
     channel = await amqp.channel()
-    await declare_queue(channel, topology, QueueSpec(unique("test.q"), ("bound.elsewhere",), "tests"))
+    await declare_queue(channel, topology, QueueSpec(unique("test.q"), (), "tests", ("bound.elsewhere",)))
     async with pool.acquire() as connection, connection.transaction():
         await enqueue(connection, _ping_to("nobody.listens.here", 1))
     relay = _relay(pool, schema, amqp, topology, test_env)

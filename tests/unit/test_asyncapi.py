@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from shared.asyncapi import build_document
-from shared.contracts.catalog import PUBLICATIONS, SUBSCRIPTIONS
+from shared.asyncapi import DOCUMENTED_QUEUES, build_document
+from shared.messaging.subscriptions import PUBLICATIONS
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "asyncapi.json"
 
@@ -20,7 +20,7 @@ def test_document_names_every_event_and_queue() -> None:
     document = build_document()
     channels = set(document["channels"])
     assert {p.event.event_type for p in PUBLICATIONS} <= channels
-    assert {s.queue.name for s in SUBSCRIPTIONS} <= channels
+    assert {spec.name for spec in DOCUMENTED_QUEUES} <= channels
     schemas = document["components"]["schemas"]
     for publication in PUBLICATIONS:
         envelope = schemas[publication.event.__name__]

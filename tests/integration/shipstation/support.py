@@ -12,8 +12,8 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from services.shipstation import app as adapter
 from services.shipstation import repository
-from services.shipstation.app import apply_vendor_event
 from shared.contracts.vendor_orders import (
     VendorOrderCancelled,
     VendorOrderCancelledData,
@@ -146,7 +146,7 @@ async def deliver_vendor_orders(
     pool = system.shipstation.pool
     async with pool.acquire() as connection, connection.transaction():
         for data in orders:
-            await apply_vendor_event(connection, VendorOrderCreated(correlation_id=data.order_id, data=data))
+            await adapter.store_vendor_order(connection, VendorOrderCreated(correlation_id=data.order_id, data=data))
         if last_modified is not None:
             await connection.execute(
                 "UPDATE vendor_orders SET last_modified = $2 WHERE id = ANY($1::text[])",
@@ -167,7 +167,7 @@ async def cancel_vendor_order(system: RunningSystem, data: VendorOrderCreatedDat
             cancelled_at=datetime.now().astimezone(),
         ),
     )
-    await apply_once(system.shipstation.pool, "tests", event, lambda c: apply_vendor_event(c, event))
+    await apply_once(system.shipstation.pool, "tests", event, lambda c: adapter.cancel_vendor_order(c, event))
 
 
 async def metric(system: RunningSystem, name: str, **labels: str) -> float:
