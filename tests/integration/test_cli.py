@@ -19,7 +19,8 @@ import pytest
 from aiohttp import web
 from click.testing import CliRunner, Result
 
-from shared.cli import cli, parse_source
+from shared.cli import cli
+from shared.cli.catalog import parse_source
 
 TOKEN = "test-admin-token"
 SERVICES = ("intake", "splitter", "shipstation")

@@ -1,0 +1,5 @@
+"""``python -m shared.cli``: the same as the ``dropship`` command."""
+
+from shared.cli import main
+
+main()
