@@ -4,16 +4,16 @@ publishes them with publisher confirms, persistent and mandatory.
 This module is the only writer of the outbox table: a service either calls :func:`enqueue` or puts
 :func:`insert_event_sql` / :func:`insert_events_sql` into its own statement.
 
-The relay wakes on ``LISTEN outbox_<schema>`` rather than polling, claims a batch of rows for a short
-lease (``FOR UPDATE SKIP LOCKED``, so several relays can share a table), and marks rows published only
-after the broker confirmed them. A crash between publish and mark publishes those rows again when the
-lease ends: consumers deduplicate on ``message_id`` (the inbox), so at-least-once is enough.
+The relay runs in a :class:`shared.messaging.relay.RelayLoop`: it wakes on ``LISTEN outbox_<schema>``
+rather than polling, claims a batch of rows for a short lease (``FOR UPDATE SKIP LOCKED``, so several
+relays can share a table), and marks rows published only after the broker confirmed them. A crash
+between publish and mark publishes those rows again when the lease ends: consumers deduplicate on
+``message_id`` (the inbox), so at-least-once is enough.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -23,9 +23,11 @@ import aio_pika
 import asyncpg
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
 
+from shared.backoff import backoff_seconds
 from shared.contracts.envelope import Envelope
-from shared.db import Connection, listen_forever
+from shared.db import Connection
 from shared.logging import get_logger
+from shared.messaging.relay import RelayLoop
 from shared.messaging.topology import Topology
 
 log = get_logger(__name__)
@@ -81,14 +83,15 @@ CLAIM_SQL = (
     "UPDATE outbox SET next_attempt_at = now() + make_interval(secs => $2)"
     " WHERE id IN (SELECT id FROM outbox WHERE published_at IS NULL AND next_attempt_at <= now()"
     "              ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)"
-    " RETURNING id, message_id, routing_key, message_type, correlation_id, body, created_at"
+    " RETURNING id, message_id, routing_key, message_type, correlation_id, body, created_at, attempts"
 )
 MARK_PUBLISHED_SQL = "UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])"
 MARK_FAILED_SQL = (
-    "UPDATE outbox SET attempts = attempts + 1, last_error = $2,"
-    " next_attempt_at = now() + make_interval(secs => least(300, power(2, attempts)))"
+    "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = now() + make_interval(secs => $3)"
     " WHERE id = $1"
 )
+REFUSED_ROW_FIRST_RETRY_SECONDS = 1.0
+REFUSED_ROW_MAX_RETRY_SECONDS = 300.0
 
 
 class OutboxRelay:
@@ -114,10 +117,15 @@ class OutboxRelay:
         self._topology = topology
         self._app_id = app_id
         self._batch_size = batch_size
-        self._idle_poll_seconds = idle_poll_seconds
         self._lease_seconds = lease_seconds
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
+        self._loop = RelayLoop(
+            name=f"outbox-{schema}",
+            dsn=dsn,
+            channel=f"outbox_{schema}",
+            run_round=self._round,
+            batch_size=batch_size,
+            idle_seconds=idle_poll_seconds,
+        )
         self._channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
         self.published = 0
@@ -154,7 +162,20 @@ class OutboxRelay:
             await self._pool.execute(MARK_PUBLISHED_SQL, published)
         if failed:
             await self._pool.executemany(
-                MARK_FAILED_SQL, [(row["id"], f"{type(error).__name__}: {error}"[:500]) for row, error in failed]
+                MARK_FAILED_SQL,
+                [
+                    (
+                        row["id"],
+                        f"{type(error).__name__}: {error}"[:500],
+                        backoff_seconds(
+                            row["attempts"] + 1,
+                            first=REFUSED_ROW_FIRST_RETRY_SECONDS,
+                            cap=REFUSED_ROW_MAX_RETRY_SECONDS,
+                            jitter=random.random(),  # noqa: S311 - spreading retries, not a secret
+                        ),
+                    )
+                    for row, error in failed
+                ],
             )
         self.published += len(published)
         if failed:
@@ -184,47 +205,22 @@ class OutboxRelay:
         # mandatory + on_return_raises: an unroutable event is an error here, never a silent drop.
         await exchange.publish(message, routing_key=row["routing_key"], mandatory=True, timeout=30)
 
+    async def _round(self) -> int:
+        try:
+            return await self.publish_batch()
+        except Exception:
+            self._channel = None  # reopen the channel on the next round
+            raise
+
     def wake(self) -> None:
-        self._wake.set()
+        self._loop.wake()
 
     async def run(self) -> None:
-        listener = asyncio.create_task(self._listen(), name=f"outbox-listen-{self._schema}")
-        backoff = 0.2
-        try:
-            while not self._stopping.is_set():
-                # Cleared before the batch, not after: a wake-up (a NOTIFY, a new row, stop()) that
-                # arrives while the batch is being published must not be lost to a full idle wait.
-                self._wake.clear()
-                try:
-                    published = await self.publish_batch()
-                    backoff = 0.2
-                except asyncio.CancelledError:
-                    raise
-                except Exception as error:
-                    log.warning("outbox publish failed, will retry", schema=self._schema, error=str(error))
-                    self._channel = None
-                    # Only stop() cuts a backoff short; new rows arriving while the broker is away do not.
-                    await self._sleep(backoff * (1 + random.random()), self._stopping)  # noqa: S311 - jitter
-                    backoff = min(backoff * 2, 5.0)
-                    continue
-                if published < self._batch_size:
-                    await self._sleep(self._idle_poll_seconds, self._wake)
-        finally:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
-
-    async def _sleep(self, seconds: float, until: asyncio.Event) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(until.wait(), timeout=seconds)
+        await self._loop.run()
 
     async def stop(self) -> None:
         """Finish the batch under way, then stop."""
-        self._stopping.set()
-        self._wake.set()
-
-    async def _listen(self) -> None:
-        await listen_forever(self._dsn, f"outbox_{self._schema}", self._wake.set, self._stopping)
+        await self._loop.stop()
 
 
 async def purge_published(pool: asyncpg.Pool, older_than_hours: int = 24) -> int:
