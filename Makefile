@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-chaos lint fmt bench asyncapi openapi install clean
+.PHONY: run test test-unit test-reference test-chaos lint fmt bench asyncapi openapi install clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,10 +18,21 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m shared.runner up
 
-## test: the whole suite against the local RabbitMQ and PostgreSQL (isolated database and namespace)
+## test: the whole suite (unit, integration, e2e) against the local RabbitMQ and PostgreSQL (isolated
+##       database and namespace); chaos and reference have their own targets
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not chaos" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not chaos and not reference" $(PYTEST_ARGS)
 
+## test-unit: pure logic only, no broker or database (the fast loop)
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest -m unit $(PYTEST_ARGS)
+
+## test-reference: cross-checks against the reference folder; DROPSHIP_REFERENCE_DIR must name it
+test-reference: $(STAMP)
+	@test -n "$$DROPSHIP_REFERENCE_DIR" || { echo "make test-reference: set DROPSHIP_REFERENCE_DIR to the reference folder" >&2; exit 2; }
+	$(BIN)/python -m pytest -m reference $(PYTEST_ARGS)
+
+## test-chaos: fault injection (restarts RabbitMQ and PostgreSQL under the running services)
 test-chaos: $(STAMP)
 	$(BIN)/python -m pytest -m chaos $(PYTEST_ARGS)
 

@@ -1,5 +1,12 @@
 """Test infrastructure: every run gets its own PostgreSQL database and RabbitMQ namespace, so a
-running install (or another test run) is never touched, and removes both when it ends."""
+running install (or another test run) is never touched, and removes both when it ends.
+
+Tiers (markers registered in pyproject.toml, ``--strict-markers``): ``unit``, ``integration`` and
+``e2e`` are given by folder here; ``chaos`` and ``reference`` tests mark themselves. Reference tests
+cross-check against the reference folder, which is not part of the project: without
+``DROPSHIP_REFERENCE_DIR`` they are deselected (not skipped), so a fresh clone runs everything it
+collects.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -24,6 +32,33 @@ from shared.processes import free_port
 from shared.service import Runtime, running_service
 from shared.settings import Settings
 from tests.support import AMQP_URL, Api
+
+TESTS_ROOT = Path(__file__).resolve().parent
+TIER_BY_FOLDER = {"unit": "unit", "integration": "integration", "e2e": "e2e", "reference": "reference"}
+REFERENCE_ENV = "DROPSHIP_REFERENCE_DIR"
+
+
+def _tier_folder(item: pytest.Item) -> str | None:
+    try:
+        relative = item.path.resolve().relative_to(TESTS_ROOT)
+    except ValueError:
+        return None
+    return relative.parts[0] if len(relative.parts) > 1 else None
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` selects by marker
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        tier = TIER_BY_FOLDER.get(_tier_folder(item) or "")
+        if tier is not None and item.get_closest_marker(tier) is None:
+            item.add_marker(tier)
+    if os.environ.get(REFERENCE_ENV):
+        return
+    deselected = [item for item in items if item.get_closest_marker("reference") is not None]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if item.get_closest_marker("reference") is None]
+
 
 RUN_ID = uuid.uuid4().hex[:8]
 BASE_DATABASE_URL = os.environ.get("DROPSHIP_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432")

@@ -1,33 +1,61 @@
-"""Helpers shared by the ShipStation unit tests: where the reference material lives, schema checks,
-and vendor orders to render (a minimal one and one with every optional field set)."""
+"""Helpers shared by the ShipStation tests: the project's export schema and example documents, the
+reference folder (for the ``reference`` tier only), schema checks, and vendor orders to render (a
+minimal one and one with every optional field set)."""
 
 from __future__ import annotations
 
 import copy
+import functools
 import os
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from lxml import etree
 
-from services.shipstation.xml_export import ExportableOrder, VendorOrderState
+from services.shipstation.xml_export import (
+    DEFAULT_STATUS_NAMES,
+    ExportableOrder,
+    VendorOrderState,
+    render_export_page,
+)
 from shared.contracts.vendor_orders import VendorOrderCreatedData
 
-# Elements ShipStation documents but its published XSD does not know yet (see PROTOCOL.md).
+REPO_ROOT = Path(__file__).resolve().parents[3]
+EXPORT_SCHEMA = REPO_ROOT / "services" / "shipstation" / "schema" / "custom-store.xsd"
+"""The project's strict schema: every export document must validate against it."""
+EXAMPLES_DIR = REPO_ROOT / "tests" / "fixtures" / "shipstation"
+"""The project's example documents: ``export-page.xml`` and ``shipnotice-partial.xml``."""
+
+REFERENCE_ENV = "DROPSHIP_REFERENCE_DIR"
+
+# Elements ShipStation documents but its published XSD does not know yet.
 UNDOCUMENTED_IN_PUBLISHED_XSD = ("CurrencyCode", "UPC", "Dimensions")
 
+CHICAGO = ZoneInfo("America/Chicago")
 ORDERED_AT = datetime(2026, 11, 27, 5, 41, 17, tzinfo=UTC)
 LAST_MODIFIED = datetime(2026, 11, 27, 5, 42, 59, tzinfo=UTC)
 
 
+@functools.cache
+def export_schema() -> etree.XMLSchema:
+    """The project's own strict export schema (``services/shipstation/schema/custom-store.xsd``)."""
+    return etree.XMLSchema(etree.parse(str(EXPORT_SCHEMA)))
+
+
 def reference_dir() -> Path:
-    """``shared`` beside the repository root, or ``$DROPSHIP_REFERENCE_DIR``."""
-    override = os.environ.get("DROPSHIP_REFERENCE_DIR")
+    """The reference folder: ``$DROPSHIP_REFERENCE_DIR``, else ``shared`` beside the repository root.
+
+    Not part of the project, and a clone need not have it: the ``reference`` tier (tests/reference)
+    reads it, and only when ``DROPSHIP_REFERENCE_DIR`` is set.
+    """
+    override = os.environ.get(REFERENCE_ENV)
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[3].parent / "shared"
+    return REPO_ROOT.parent / "shared"
 
 
 def without_undocumented_elements(document: bytes) -> etree._ElementTree:
@@ -175,3 +203,122 @@ def exportable(
     last_modified: datetime = LAST_MODIFIED,
 ) -> ExportableOrder:
     return ExportableOrder(vendor_order=order, state=state, last_modified=last_modified)
+
+
+# --- documents to hold an export schema to ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SchemaCase:
+    """A document and whether a strict export schema must accept it."""
+
+    name: str
+    document: bytes
+    valid: bool
+
+
+def _first_order_edit(
+    name: str,
+    path: str,
+    valid: bool,
+    *,
+    text: str | None = None,
+    remove: bool = False,
+    times: int = 0,
+    child: str | None = None,
+) -> SchemaCase:
+    """The example page with one change at ``path`` (below its first ``Order``; ``.`` is the order).
+
+    ``text`` sets the element's text, ``remove`` deletes it, ``times`` makes that many copies of it side
+    by side, ``child`` appends an element given as XML.
+    """
+    root = etree.fromstring((EXAMPLES_DIR / "export-page.xml").read_bytes())
+    order = root.find("Order")
+    assert order is not None
+    target = order if path == "." else order.find(path)
+    assert target is not None, path
+    if text is not None:
+        target.text = text
+    if remove:
+        parent = target.getparent()
+        assert parent is not None
+        parent.remove(target)
+    for _ in range(times):
+        target.addnext(copy.deepcopy(target))
+    if child is not None:
+        target.append(etree.fromstring(child))
+    return SchemaCase(name, etree.tostring(root, xml_declaration=True, encoding="utf-8"), valid)
+
+
+REQUIRED_IN_ORDER = (
+    "OrderID", "OrderNumber", "OrderDate", "OrderStatus", "LastModified", "OrderTotal", "ShippingAmount",
+    "Customer", "Items", "Customer/CustomerCode", "Customer/BillTo", "Customer/ShipTo", "Customer/BillTo/Name",
+    "Customer/ShipTo/Name", "Customer/ShipTo/Address1", "Customer/ShipTo/City", "Customer/ShipTo/PostalCode",
+    "Customer/ShipTo/Country", "Items/Item/SKU", "Items/Item/Name", "Items/Item/Quantity", "Items/Item/UnitPrice",
+    "Items/Item/Options/Option/Name", "Items/Item/Options/Option/Value",
+)  # fmt: skip
+OPTIONAL_IN_ORDER = (
+    "ShippingMethod", "PaymentMethod", "CurrencyCode", "TaxAmount", "CustomerNotes", "InternalNotes", "Gift",
+    "GiftMessage", "CustomField1", "CustomField2", "Source", "Customer/BillTo/Company", "Customer/BillTo/Phone",
+    "Customer/BillTo/Email", "Customer/ShipTo/Address2", "Customer/ShipTo/State", "Customer/ShipTo/Phone",
+    "Items/Item", "Items/Item/LineItemID", "Items/Item/ImageUrl", "Items/Item/Weight", "Items/Item/WeightUnits",
+    "Items/Item/UPC", "Items/Item/Location", "Items/Item/Options", "Items/Item/Options/Option",
+)  # fmt: skip
+TEXT_LIMITS = {
+    "OrderID": 50, "OrderNumber": 50, "OrderStatus": 50, "ShippingMethod": 100, "PaymentMethod": 50,
+    "CustomerNotes": 1000, "InternalNotes": 1000, "GiftMessage": 1000, "CustomField1": 100, "Source": 50,
+    "Customer/CustomerCode": 50, "Customer/BillTo/Name": 100, "Customer/BillTo/Email": 100,
+    "Customer/ShipTo/Name": 100, "Customer/ShipTo/Address1": 200, "Customer/ShipTo/City": 100,
+    "Customer/ShipTo/State": 100, "Customer/ShipTo/PostalCode": 50, "Items/Item/SKU": 100,
+    "Items/Item/Name": 200, "Items/Item/ImageUrl": 500, "Items/Item/UPC": 12, "Items/Item/Location": 100,
+    "Items/Item/Options/Option/Value": 100,
+}  # fmt: skip
+BAD_VALUES = (
+    ("OrderDate", "3/14/2026 09:05"), ("OrderDate", "03/14/2026 9:05"), ("OrderDate", "03/14/2026 24:00"),
+    ("OrderDate", "13/14/2026 09:05"), ("OrderDate", "03/14/2026 09:05:00"), ("LastModified", "2026-03-14T09:06"),
+    ("OrderTotal", "56.045"), ("OrderTotal", "1234567890.00"), ("OrderTotal", "56,04"), ("OrderTotal", ""),
+    ("TaxAmount", "-0.01"), ("ShippingAmount", "-6.95"), ("CurrencyCode", "usd"), ("CurrencyCode", "US"),
+    ("Gift", "1"), ("Gift", "True"), ("Customer/ShipTo/Country", "USA"), ("Customer/ShipTo/Country", "U"),
+    ("Items/Item/Quantity", "0"), ("Items/Item/Quantity", "100000"), ("Items/Item/Quantity", "1.5"),
+    ("Items/Item/UnitPrice", "14.001"), ("Items/Item/Weight", "-1.00"), ("Items/Item/WeightUnits", "Kilograms"),
+    ("OrderID", ""), ("Customer/ShipTo/Address1", ""), ("Items/Item/Name", ""),
+)  # fmt: skip
+GOOD_VALUES = (
+    ("OrderTotal", "-3.00"), ("OrderTotal", "9999999.99"), ("OrderTotal", "56"), ("Items/Item/Quantity", "99999"),
+    ("Gift", "false"), ("Customer/ShipTo/PostalCode", ""), ("Items/Item/SKU", ""), ("OrderDate", "12/31/2099 23:59"),
+    ("Customer/ShipTo/Country", "GB"),
+)  # fmt: skip
+
+
+def schema_cases() -> list[SchemaCase]:
+    """Valid and invalid export documents that pin down what a strict export schema requires: every
+    required element, every length limit, every value format, and what may be left out."""
+    cases = [SchemaCase("example page", (EXAMPLES_DIR / "export-page.xml").read_bytes(), True)]
+    for label, fields in (("rich", rich_order_fields()), ("minimal", minimal_order_fields())):
+        body, _ = render_export_page(
+            [exportable(vendor_order(fields))], pages=1, zone=CHICAGO, status_names=DEFAULT_STATUS_NAMES
+        )
+        cases.append(SchemaCase(f"rendered {label} page", body, True))
+    cases.append(SchemaCase("empty page", b'<?xml version="1.0" encoding="utf-8"?>\n<Orders pages="0"/>', True))
+    cases.append(SchemaCase("no page count", b"<Orders/>", False))
+    cases.append(SchemaCase("page count past xs:short", b'<Orders pages="40000"/>', False))
+    cases.append(SchemaCase("another root", b'<Order pages="1"/>', False))
+    for path in REQUIRED_IN_ORDER:
+        cases.append(_first_order_edit(f"without {path}", path, False, remove=True))
+    for path in OPTIONAL_IN_ORDER:
+        cases.append(_first_order_edit(f"without {path}", path, True, remove=True))
+    for path, limit in TEXT_LIMITS.items():
+        cases.append(_first_order_edit(f"{path} at {limit} characters", path, True, text="é" * limit))
+        cases.append(_first_order_edit(f"{path} at {limit + 1} characters", path, False, text="é" * (limit + 1)))
+    for path, value in BAD_VALUES:
+        cases.append(_first_order_edit(f"{path} = {value!r}", path, False, text=value))
+    for path, value in GOOD_VALUES:
+        cases.append(_first_order_edit(f"{path} = {value!r}", path, True, text=value))
+    cases += [
+        _first_order_edit("ten options", "Items/Item/Options/Option", True, times=9),
+        _first_order_edit("eleven options", "Items/Item/Options/Option", False, times=10),
+        _first_order_edit("OrderID twice", "OrderID", False, times=1),
+        _first_order_edit("an element the schema does not know", ".", False, child="<Dimensions/>"),
+        _first_order_edit("an e-mail in ShipTo", "Customer/ShipTo", False, child="<Email>a@example.org</Email>"),
+    ]
+    return cases
