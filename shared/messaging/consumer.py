@@ -27,6 +27,20 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from pydantic import TypeAdapter, ValidationError
 
 from shared.db import DATABASE_UNAVAILABLE, database_unavailable
+from shared.messaging.headers import (
+    DELIVERIES,
+    DELIVERY_COUNT,
+    ERROR,
+    ERROR_TYPE,
+    LAST_ERROR,
+    ORIGINAL_EXCHANGE,
+    ORIGINAL_QUEUE,
+    ORIGINAL_ROUTING_KEY,
+    PARKED_AT,
+    RETRIES,
+    message_copy,
+    without_broker_deaths,
+)
 from shared.messaging.topology import QueueSpec, Topology
 
 log = structlog.get_logger(__name__)
@@ -125,7 +139,7 @@ class DeliveryGuard:
                 await self._retry_later(message, error)
                 self._metrics.handled.labels(queue, "retry").inc()
                 return
-            deliveries = header_int(headers, "x-delivery-count") + 1
+            deliveries = header_int(headers, DELIVERY_COUNT) + 1
             if deliveries >= self._topology.delivery_limit:
                 await self._park(message, f"{type(error).__name__}: {error}", type(error).__name__)
                 self._metrics.handled.labels(queue, "parked").inc()
@@ -139,32 +153,21 @@ class DeliveryGuard:
 
     def _copy(self, message: RabbitMessage, extra_headers: dict[str, Any]) -> aio_pika.Message:
         raw = message.raw_message
-        headers = {k: v for k, v in (raw.headers or {}).items() if not k.startswith("x-death")}
-        headers.update(extra_headers)
-        headers.setdefault("x-original-routing-key", raw.routing_key or "")
-        headers.setdefault("x-original-exchange", raw.exchange or "")
-        headers.setdefault("x-original-queue", self._topology.queue(self._spec))
-        return aio_pika.Message(
-            raw.body,
-            headers=headers,
-            content_type=raw.content_type,
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            message_id=raw.message_id,
-            correlation_id=raw.correlation_id,
-            type=raw.type,
-            app_id=raw.app_id,
-            timestamp=raw.timestamp,
-        )
+        headers = {**without_broker_deaths(raw.headers), **extra_headers}
+        headers.setdefault(ORIGINAL_ROUTING_KEY, raw.routing_key or "")
+        headers.setdefault(ORIGINAL_EXCHANGE, raw.exchange or "")
+        headers.setdefault(ORIGINAL_QUEUE, self._topology.queue(self._spec))
+        return message_copy(raw, headers)
 
     async def _park(self, message: RabbitMessage, error: str, error_type: str) -> None:
         log.error("message parked", queue=self._spec.name, error=error[:500])
         copy = self._copy(
             message,
             {
-                "x-error": error[:2000],
-                "x-error-type": error_type,
-                "x-parked-at": datetime.now(UTC).isoformat(),
-                "x-deliveries": header_int(message.raw_message.headers, "x-delivery-count") + 1,
+                ERROR: error[:2000],
+                ERROR_TYPE: error_type,
+                PARKED_AT: datetime.now(UTC).isoformat(),
+                DELIVERIES: header_int(message.raw_message.headers, DELIVERY_COUNT) + 1,
             },
         )
         channel = await self._publish_channel()
@@ -173,7 +176,7 @@ class DeliveryGuard:
         await message.ack()
 
     async def _retry_later(self, message: RabbitMessage, error: BaseException) -> None:
-        retries = header_int(message.raw_message.headers, "x-retries") + 1
+        retries = header_int(message.raw_message.headers, RETRIES) + 1
         if retries > MAX_TRANSIENT_RETRIES:
             await self._park(message, f"gave up after {retries - 1} retries: {error}", type(error).__name__)
             return
@@ -182,7 +185,7 @@ class DeliveryGuard:
         log.info(
             "transient failure, retrying later", queue=self._spec.name, retry=retries, delay=delay, error=str(error)
         )
-        copy = self._copy(message, {"x-retries": retries, "x-last-error": str(error)[:500]})
+        copy = self._copy(message, {RETRIES: retries, LAST_ERROR: str(error)[:500]})
         channel = await self._publish_channel()
         await channel.default_exchange.publish(
             copy, routing_key=self._topology.retry_queue(self._spec, delay), mandatory=True

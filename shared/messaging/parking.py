@@ -1,8 +1,7 @@
 """Parked messages, for people: list the parked queues, show their messages, replay or discard them.
 
 A consumer parks a message (:mod:`shared.messaging.consumer`) by publishing a copy to
-``<queue>.parked`` with headers saying why (``x-error``, ``x-error-type``, ``x-original-routing-key``,
-``x-original-exchange``, ``x-original-queue``, ``x-parked-at``, ``x-deliveries``); when the broker
+``<queue>.parked`` with headers saying why (:mod:`shared.messaging.headers`); when the broker
 dead-letters one itself (delivery limit reached outside the guard) it carries ``x-death`` instead.
 Both kinds are understood here.
 
@@ -37,25 +36,20 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage, AbstractQueue
 from aiormq.exceptions import ChannelClosed
 
+from shared.messaging.headers import (
+    BROKER_DEATH_PREFIXES,
+    DELIVERIES,
+    ERROR,
+    ERROR_TYPE,
+    ORIGINAL_QUEUE,
+    ORIGINAL_ROUTING_KEY,
+    PARKED_AT,
+    message_copy,
+    replay_headers,
+)
 from shared.messaging.topology import SERVICE_QUEUES, QueueSpec, Topology, vendor_queue
 
 PARKED_SUFFIX = ".parked"
-PARKING_HEADERS = frozenset(
-    {
-        "x-error",
-        "x-error-type",
-        "x-original-routing-key",
-        "x-original-exchange",
-        "x-original-queue",
-        "x-parked-at",
-        "x-deliveries",
-        # Redelivery bookkeeping: a replayed message starts over with the whole budget.
-        "x-delivery-count",
-        "x-retries",
-        "x-last-error",
-    }
-)
-_BROKER_DEATH_PREFIXES = ("x-death", "x-first-death-", "x-last-death-")
 GET_TIMEOUT_SECONDS = 10.0
 
 
@@ -149,7 +143,7 @@ def _int(value: Any) -> int | None:
 
 def _oldest_death(headers: dict[str, Any]) -> dict[str, Any]:
     """The broker's record of the first dead-lettering (``x-death`` lists the newest first)."""
-    deaths = headers.get("x-death")
+    deaths = headers.get(BROKER_DEATH_PREFIXES[0])
     if isinstance(deaths, list) and deaths and isinstance(deaths[-1], dict):
         return deaths[-1]
     return {}
@@ -160,31 +154,22 @@ def describe(message: AbstractIncomingMessage) -> ParkedMessage:
     death = _oldest_death(headers)
     routing_keys = death.get("routing-keys")
     death_routing_key = routing_keys[0] if isinstance(routing_keys, list) and routing_keys else None
-    parked_at = headers.get("x-parked-at")
+    parked_at = headers.get(PARKED_AT)
     if parked_at is None and isinstance(death.get("time"), datetime):
         parked_at = death["time"].isoformat()
     return ParkedMessage(
         message_id=message.message_id,
         type=message.type,
         correlation_id=message.correlation_id,
-        routing_key=_text(headers.get("x-original-routing-key", death_routing_key)),
-        original_queue=_text(headers.get("x-original-queue", death.get("queue"))),
-        error=_text(headers.get("x-error")) or (f"dead-lettered by the broker: {death['reason']}" if death else None),
-        error_type=_text(headers.get("x-error-type", death.get("reason"))),
+        routing_key=_text(headers.get(ORIGINAL_ROUTING_KEY, death_routing_key)),
+        original_queue=_text(headers.get(ORIGINAL_QUEUE, death.get("queue"))),
+        error=_text(headers.get(ERROR)) or (f"dead-lettered by the broker: {death['reason']}" if death else None),
+        error_type=_text(headers.get(ERROR_TYPE, death.get("reason"))),
         parked_at=_text(parked_at),
-        deliveries=_int(headers.get("x-deliveries", death.get("count"))),
+        deliveries=_int(headers.get(DELIVERIES, death.get("count"))),
         body=message.body,
         headers=headers,
     )
-
-
-def replay_headers(headers: dict[str, Any]) -> dict[str, Any]:
-    """The headers a replayed message carries: its own, without the parking and redelivery records."""
-    return {
-        key: value
-        for key, value in headers.items()
-        if key not in PARKING_HEADERS and not key.startswith(_BROKER_DEATH_PREFIXES)
-    }
 
 
 async def list_parked(connection: AbstractConnection, topology: Topology, queues: Sequence[str]) -> list[ParkedQueue]:
@@ -331,18 +316,7 @@ async def discard_parked(
 
 
 def _republished(message: AbstractIncomingMessage) -> aio_pika.Message:
-    return aio_pika.Message(
-        message.body,
-        headers=replay_headers(dict(message.headers or {})),
-        content_type=message.content_type,
-        content_encoding=message.content_encoding,
-        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-        message_id=message.message_id,
-        correlation_id=message.correlation_id,
-        type=message.type,
-        app_id=message.app_id,
-        timestamp=message.timestamp,
-    )
+    return message_copy(message, replay_headers(message.headers))
 
 
 def _so_far(replayed: list[ParkedMessage]) -> str:

@@ -19,12 +19,12 @@ from click.testing import CliRunner, Result
 from shared.cli import cli
 from shared.db import Connection, create_pool, migrate, migration_files
 from shared.messaging.broker import connect
+from shared.messaging.headers import replay_headers
 from shared.messaging.inbox import apply_once
 from shared.messaging.parking import (
     ParkingError,
     discard_parked,
     list_parked,
-    replay_headers,
     replay_parked,
     show_parked,
 )
