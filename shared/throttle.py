@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
 
 from aiohttp import web
+from cachetools import LRUCache
 
 MAX_TRACKED_CLIENTS = 10_000
-"""Addresses remembered at most; the one that failed longest ago is forgotten first, so a flood of
+"""Addresses remembered at most; the one seen least recently is forgotten first, so a flood of
 addresses costs bounded memory."""
 
 
@@ -36,10 +37,9 @@ class FailureLimiter:
     ) -> None:
         self.limit = limit
         self.window_seconds = window_seconds
-        self._max_clients = max_clients
         self._clock = clock
         # Only the latest ``limit`` failures matter: the oldest of them decides whether the window is full.
-        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self._failures: LRUCache[str, deque[float]] = LRUCache(maxsize=max_clients)
 
     @property
     def enabled(self) -> bool:
@@ -64,9 +64,6 @@ class FailureLimiter:
         if failures is None:
             failures = self._failures[client] = deque(maxlen=self.limit)
         failures.append(self._clock())
-        self._failures.move_to_end(client)
-        while len(self._failures) > self._max_clients:
-            self._failures.popitem(last=False)
 
 
 AUTH_LIMITER_KEY = web.AppKey("auth_failure_limiter", FailureLimiter)
