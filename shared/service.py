@@ -13,7 +13,7 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 from aio_pika.abc import AbstractRobustConnection
@@ -36,26 +36,35 @@ from shared.throttle import AUTH_LIMITER_KEY, FailureLimiter
 
 log = get_logger(__name__)
 
-Setup = Callable[["Runtime"], Awaitable[None]]
-MessageHandler = Callable[..., Awaitable[None]]
+ServiceSettings = TypeVar("ServiceSettings", bound=Settings)
 
 
 @dataclass(frozen=True)
-class ServiceDefinition:
+class ServiceDefinition(Generic[ServiceSettings]):
     name: ServiceName
     package_dir: Path
-    setup: Setup
+    setup: Callable[[Runtime], Awaitable[None]]
+    settings_type: type[ServiceSettings]
+    """The service's own settings: the shared ones and what this service alone reads."""
     description: str = ""
     openapi: Callable[[], dict[str, Any]] | None = None
     """Builds the service's OpenAPI document, served at ``GET /openapi.json``."""
+
+    def settings_from(self, settings: Settings | None) -> ServiceSettings:
+        """``settings`` as this service's type: the values given, the rest from the environment."""
+        if isinstance(settings, self.settings_type):
+            return settings
+        given = {} if settings is None else settings.model_dump(exclude_unset=True)
+        return self.settings_type(**given)
 
 
 @dataclass
 class Runtime:
     """What a service's setup receives: the shared parts, already connected."""
 
-    definition: ServiceDefinition
+    definition: ServiceDefinition[Any]
     settings: Settings
+    """Of the service's own ``settings_type``: :meth:`settings_as` gives it that type."""
     topology: Topology
     pool: asyncpg.Pool
     amqp: AbstractRobustConnection
@@ -74,6 +83,12 @@ class Runtime:
     @property
     def name(self) -> str:
         return self.definition.name
+
+    def settings_as(self, settings_type: type[ServiceSettings]) -> ServiceSettings:
+        """The service's own settings, typed (what its ``ServiceDefinition.settings_type`` built)."""
+        if not isinstance(self.settings, settings_type):
+            raise TypeError(f"{self.name} runs with {type(self.settings).__name__}, not {settings_type.__name__}")
+        return self.settings
 
     async def declare(self, spec: QueueSpec) -> None:
         channel = await self.amqp.channel()
@@ -180,10 +195,14 @@ def _health_routes(runtime: Runtime) -> list[web.RouteDef]:
 
 @contextlib.asynccontextmanager
 async def running_service(
-    definition: ServiceDefinition, settings: Settings | None = None, *, port: int | None = None
+    definition: ServiceDefinition[ServiceSettings], given: Settings | None = None, *, port: int | None = None
 ) -> AsyncIterator[Runtime]:
-    """Start ``definition`` and stop it gracefully on exit. ``port=0`` picks a free port."""
-    settings = settings or Settings()
+    """Start ``definition`` and stop it gracefully on exit. ``port=0`` picks a free port.
+
+    ``given`` settings are completed into the service's own type (values given win, the rest comes
+    from the environment), so a test can start every service from one set of overrides.
+    """
+    settings = definition.settings_from(given)
     schema = definition.name
     await ensure_database(settings.database_url)
     applied = await migrate(settings.database_url, schema, migration_files(definition.package_dir))
@@ -270,9 +289,9 @@ def _bound_port(site: web.TCPSite) -> int:
     return int(sockets[0].getsockname()[1]) if sockets else 0
 
 
-def run(definition: ServiceDefinition) -> None:
+def run(definition: ServiceDefinition[ServiceSettings]) -> None:
     """Entry point of ``python -m services.<name>``: run until SIGTERM or SIGINT."""
-    settings = Settings()
+    settings = definition.settings_type()
     configure_logging(definition.name, settings.log_format, settings.log_level)
 
     async def main() -> None:

@@ -7,18 +7,32 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ServiceName = Literal["intake", "splitter", "shipstation", "tracking"]
+Environment = Literal["development", "production"]
+
+DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/dropship"
+MIN_PRODUCTION_TOKEN_LENGTH = 32
+PLACEHOLDER_WORDS = ("change", "replace", "placeholder", "example", "secret", "password")
+"""Words that mark a value someone meant to replace (``change-me``, ``<your token>``, ``secret``)."""
 
 
 class Settings(BaseSettings):
+    """What every service and the CLI read. A service's own settings subclass it
+    (``services/<name>/settings.py``) and are given to that service alone."""
+
     model_config = SettingsConfigDict(env_prefix="DROPSHIP_", extra="ignore")
 
-    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
-    database_url: str = "postgresql://postgres@127.0.0.1:5432/dropship"
+    env: Environment = Field(
+        default="development", description="production: placeholder or default secrets are refused at start."
+    )
+    amqp_url: str = DEFAULT_AMQP_URL
+    database_url: str = DEFAULT_DATABASE_URL
     namespace: str = Field(default="", description="Prefix for exchanges and queues, so installs can share a broker.")
     log_format: Literal["console", "json"] | None = None
     log_level: str = "INFO"
@@ -54,6 +68,28 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = 10.0
     webhook_max_backoff_seconds: float = 600.0
 
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.env == "production" and (problems := self.production_problems()):
+            raise ValueError("DROPSHIP_ENV=production refuses these settings: " + "; ".join(problems))
+        return self
+
+    def production_problems(self) -> list[str]:
+        """Why these settings are not fit for production (never naming a secret's value)."""
+        problems: list[str] = []
+        amqp = urlsplit(self.amqp_url.split(",")[0].strip())
+        if amqp.username in (None, "guest") or amqp.password in (None, "guest"):
+            problems.append("DROPSHIP_AMQP_URL uses RabbitMQ's default guest account")
+        if self.database_url == DEFAULT_DATABASE_URL:
+            problems.append("DROPSHIP_DATABASE_URL is the development default")
+        if self.admin_token is None:
+            problems.append("DROPSHIP_ADMIN_TOKEN is not set (the generated development token file is not used)")
+        elif is_placeholder(self.admin_token.get_secret_value()):
+            problems.append(
+                f"DROPSHIP_ADMIN_TOKEN looks like a placeholder (use {MIN_PRODUCTION_TOKEN_LENGTH}+ random characters)"
+            )
+        return problems
+
     def port(self, service: ServiceName) -> int:
         ports: dict[ServiceName, int] = {
             "intake": self.intake_port,
@@ -83,6 +119,16 @@ class Settings(BaseSettings):
             raise RuntimeError(
                 f"no admin token: set DROPSHIP_ADMIN_TOKEN or create {self.admin_token_file} (make run does)"
             ) from None
+
+
+def is_placeholder(secret: str) -> bool:
+    """Too short, one repeated character, or a word people put where a secret goes."""
+    lowered = secret.lower()
+    return (
+        len(secret) < MIN_PRODUCTION_TOKEN_LENGTH
+        or len(set(secret)) < 8
+        or any(word in lowered for word in PLACEHOLDER_WORDS)
+    )
 
 
 def ensure_admin_token_file(path: Path) -> bool:
