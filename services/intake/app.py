@@ -13,6 +13,7 @@ from services.intake.upstream import UpstreamDeliverer
 from shared.contracts.orders import OrderStatusChanged
 from shared.messaging.topology import INTAKE_STATUS
 from shared.service import Runtime, ServiceDefinition
+from shared.settings import Settings
 
 
 async def setup(runtime: Runtime) -> None:
@@ -38,4 +39,6 @@ async def setup(runtime: Runtime) -> None:
     )
 
 
-SERVICE = ServiceDefinition(name="intake", package_dir=Path(__file__).parent, setup=setup, openapi=openapi.document)
+SERVICE = ServiceDefinition(
+    name="intake", package_dir=Path(__file__).parent, setup=setup, settings_type=Settings, openapi=openapi.document
+)

@@ -17,6 +17,7 @@ from shared.db import Connection
 from shared.messaging.consumer import RetryLater
 from shared.messaging.topology import vendor_queue
 from shared.service import Runtime, ServiceDefinition
+from shared.settings import Settings
 
 CONSUMER = "shipstation.vendor"
 CONNECTION_POLL_SECONDS = 5.0
@@ -87,5 +88,5 @@ async def setup(runtime: Runtime) -> None:
 
 
 SERVICE = ServiceDefinition(
-    name="shipstation", package_dir=Path(__file__).parent, setup=setup, openapi=openapi.document
+    name="shipstation", package_dir=Path(__file__).parent, setup=setup, settings_type=Settings, openapi=openapi.document
 )

@@ -15,6 +15,7 @@ from shared.contracts.inventory import InventoryUpdated
 from shared.contracts.orders import OrderCancelled, OrderReceived
 from shared.messaging.topology import SPLITTER_INVENTORY, SPLITTER_ORDERS, vendor_queue
 from shared.service import Runtime, ServiceDefinition
+from shared.settings import Settings
 
 
 async def setup(runtime: Runtime) -> None:
@@ -31,4 +32,6 @@ async def setup(runtime: Runtime) -> None:
     )
 
 
-SERVICE = ServiceDefinition(name="splitter", package_dir=Path(__file__).parent, setup=setup, openapi=openapi.document)
+SERVICE = ServiceDefinition(
+    name="splitter", package_dir=Path(__file__).parent, setup=setup, settings_type=Settings, openapi=openapi.document
+)

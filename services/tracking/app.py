@@ -17,6 +17,7 @@ from shared.contracts.shipments import ShipmentReported
 from shared.http import ApiError, json_response, require_admin
 from shared.messaging.topology import TRACKING_ORDERS, TRACKING_SHIPMENTS
 from shared.service import Runtime, ServiceDefinition
+from shared.settings import Settings
 
 
 async def setup(runtime: Runtime) -> None:
@@ -41,4 +42,6 @@ async def setup(runtime: Runtime) -> None:
     )
 
 
-SERVICE = ServiceDefinition(name="tracking", package_dir=Path(__file__).parent, setup=setup, openapi=openapi.document)
+SERVICE = ServiceDefinition(
+    name="tracking", package_dir=Path(__file__).parent, setup=setup, settings_type=Settings, openapi=openapi.document
+)
