@@ -1,5 +1,6 @@
-"""The ShipStation adapter's composition root: one consumer per ShipStation vendor queue, added at
-start for known connections and when credentials are first issued."""
+"""The ShipStation adapter's composition root: builds the ports once (database, metrics, caches, the
+splitter client), adds the Custom Store endpoint and the admin API, and one consumer per ShipStation
+vendor queue, added at start for known connections and when credentials are first issued."""
 
 from __future__ import annotations
 
@@ -11,32 +12,27 @@ import aiohttp
 import structlog
 
 from services.shipstation import openapi, repository
-from services.shipstation.http import ShipStationApi
+from services.shipstation.admin_http import AdminApi
+from services.shipstation.credentials import VerifiedCredentials
+from services.shipstation.custom_store import CustomStoreEndpoint
+from services.shipstation.fragment_cache import FragmentCache
+from services.shipstation.metrics import AdapterMetrics
+from services.shipstation.settings import ShipStationSettings
+from services.shipstation.splitter import SplitterVendors
+from services.shipstation.use_cases.ports import StorePorts
+from services.shipstation.use_cases.vendor_orders import cancel_vendor_order, store_vendor_order
 from shared.contracts.vendor_orders import VendorOrderCancelled, VendorOrderCreated
-from shared.db import Connection
-from shared.messaging.consumer import RetryLater
+from shared.http import ADMIN_TOKEN_KEY
 from shared.messaging.topology import vendor_queue
 from shared.service import Runtime, ServiceDefinition
-from shared.settings import Settings
 
 CONSUMER = "shipstation.vendor"
 CONNECTION_POLL_SECONDS = 5.0
 log = structlog.get_logger(__name__)
 
 
-async def store_vendor_order(connection: Connection, event: VendorOrderCreated) -> None:
-    await repository.insert_vendor_order(connection, event.data)
-
-
-async def cancel_vendor_order(connection: Connection, event: VendorOrderCancelled) -> None:
-    previous = await repository.cancel_vendor_order(connection, event.data.vendor_order_id)
-    if previous is None:
-        # Overtook its vendor_order.created (a redelivery can reorder them): try again after the
-        # creation has been applied.
-        raise RetryLater(f"cancellation for unknown vendor order {event.data.vendor_order_id}")
-
-
 async def setup(runtime: Runtime) -> None:
+    settings = runtime.settings_as(ShipStationSettings)
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
     runtime.on_stop(session.close)
     subscribed: set[str] = set()
@@ -77,7 +73,11 @@ async def setup(runtime: Runtime) -> None:
             except Exception as error:  # the database or broker is away: the next round tries again
                 log.warning("could not look for new ShipStation connections", error=str(error))
 
-    runtime.app.router.add_routes(ShipStationApi(runtime, session, subscribe_vendor).routes())
+    ports = StorePorts(runtime.pool, AdapterMetrics(runtime.registry))
+    splitter = SplitterVendors(session, settings.service_url("splitter"), runtime.app[ADMIN_TOKEN_KEY])
+    store = CustomStoreEndpoint(ports, VerifiedCredentials(), FragmentCache(), runtime.relay.wake)
+    admin = AdminApi(ports, splitter.kind, subscribe_vendor, settings.shipstation_public_url)
+    runtime.app.router.add_routes([*store.routes(), *admin.routes()])
     await subscribe_connected_vendors()
     runtime.add_background(follow_new_connections)
 
@@ -88,5 +88,9 @@ async def setup(runtime: Runtime) -> None:
 
 
 SERVICE = ServiceDefinition(
-    name="shipstation", package_dir=Path(__file__).parent, setup=setup, settings_type=Settings, openapi=openapi.document
+    name="shipstation",
+    package_dir=Path(__file__).parent,
+    setup=setup,
+    settings_type=ShipStationSettings,
+    openapi=openapi.document,
 )

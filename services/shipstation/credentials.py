@@ -1,4 +1,5 @@
-"""ShipStation credentials, free of I/O: generation, salted scrypt hashes, constant-time checks."""
+"""ShipStation credentials, free of I/O: generation, salted scrypt hashes, constant-time checks, and
+the memory of checks that passed."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import base64
 import hashlib
 import hmac
 import secrets
+
+from cachetools import LRUCache
 
 # scrypt cost: about 16 MiB and tens of milliseconds per check; verified results are cached by the
 # caller, so ShipStation's polling does not pay it on every request.
@@ -68,3 +71,21 @@ def parse_basic_auth(header: str | None) -> tuple[str, str] | None:
         return None
     username, separator, password = decoded.partition(":")
     return (username, password) if separator else None
+
+
+class VerifiedCredentials:
+    """Remembers credentials that passed the scrypt check, keyed by the stored hash, so polling does
+    not pay scrypt on every request; rotating the password changes the hash and empties the entry."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._entries: LRUCache[tuple[str, str], str] = LRUCache(maxsize=size)
+
+    @staticmethod
+    def _key(vendor: str, username: str, password: str) -> tuple[str, str]:
+        return vendor, hashlib.sha256(f"{username}\x00{password}".encode()).hexdigest()
+
+    def known(self, vendor: str, username: str, password: str, stored_hash: str) -> bool:
+        return self._entries.get(self._key(vendor, username, password)) == stored_hash
+
+    def remember(self, vendor: str, username: str, password: str, stored_hash: str) -> None:
+        self._entries[self._key(vendor, username, password)] = stored_hash

@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from services.shipstation.http import SettingsRequest
-from services.shipstation.xml_export import ShipStationStatus
+from services.shipstation.admin_http import SettingsRequest
+from shared.contracts.vendors import ShipStationStatus
 from shared.openapi import (
     TEXT,
     Body,

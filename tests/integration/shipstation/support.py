@@ -12,8 +12,8 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.shipstation import app as adapter
 from services.shipstation import repository
+from services.shipstation.use_cases import vendor_orders as adapter
 from shared.contracts.vendor_orders import (
     VendorOrderCancelled,
     VendorOrderCancelledData,

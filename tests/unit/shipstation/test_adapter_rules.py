@@ -9,8 +9,11 @@ from typing import get_args
 
 from multidict import MultiDict
 
-from services.shipstation.http import LOGGED_PARAMETERS, VerifiedCredentials, known_action, logged_query
-from services.shipstation.xml_export import SHIPSTATION_STATUSES, VendorOrderState, shipstation_status
+from services.shipstation.credentials import VerifiedCredentials
+from services.shipstation.custom_store import LOGGED_PARAMETERS, logged_query
+from services.shipstation.order_states import VendorOrderState, shipstation_status
+from services.shipstation.use_cases.calls import known_action
+from shared.contracts.vendors import SHIPSTATION_STATUSES
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "services" / "shipstation" / "migrations"
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from services.shipstation.fragment_cache import FragmentCache, fragment_key
 from services.shipstation.xml_export import (
     DEFAULT_STATUS_NAMES,
-    FragmentCache,
     RejectedOrder,
     export_document,
-    fragment_key,
     order_fragment,
     render_export_page,
 )

@@ -17,7 +17,6 @@ from services.shipstation.xml_export import (
     DEFAULT_STATUS_NAMES,
     MAX_OPTIONS,
     ExportableOrder,
-    ShipStationStatus,
     VendorOrderState,
     format_money,
     render_export_page,
@@ -27,6 +26,7 @@ from services.shipstation.xml_export import (
     status_name_problems,
     validate_order,
 )
+from shared.contracts.vendors import ShipStationStatus
 from tests.unit.shipstation.support import (
     assert_valid,
     exportable,

@@ -1,4 +1,4 @@
-"""Text hygiene: entity decoding, normalisation, forbidden characters, truncation, state codes."""
+"""Fitting channel text to a vendor field: entity decoding, normalisation, forbidden characters, truncation."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
-from services.shipstation.text import clean_text, truncate_characters, us_ca_state_code
+from shared.text import clean_text, truncate_characters
 
 
 @pytest.mark.parametrize(
@@ -93,43 +93,3 @@ def test_cleaned_text_is_always_xml_safe_and_within_the_limit(raw: str, limit: i
         element = etree.Element("T")
         element.text = cleaned  # lxml refuses text XML cannot carry
         assert etree.fromstring(etree.tostring(element)).text == cleaned
-
-
-@pytest.mark.parametrize(
-    ("country", "state", "expected"),
-    [
-        ("US", "Illinois", "IL"),
-        ("US", "ILLINOIS", "IL"),
-        ("us", "  new   york ", "NY"),
-        ("US", "District of Columbia", "DC"),
-        ("US", "Washington, D.C.", "DC"),
-        ("US", "Washington", "WA"),
-        ("US", "Puerto Rico", "PR"),
-        ("US", "Armed Forces Europe", "AE"),
-        ("US", "il", "IL"),
-        ("US", "IL", "IL"),
-        ("US", "Ill.", "Ill."),
-        ("US", "Rhode &amp; Island", "Rhode & Island"),
-        ("CA", "Québec", "QC"),
-        ("CA", "QUÉBEC", "QC"),
-        ("CA", "Quebec", "QC"),
-        ("CA", "Que\u0301bec", "QC"),
-        ("CA", "Ontario", "ON"),
-        ("CA", "Newfoundland and Labrador", "NL"),
-        ("CA", "Prince Edward Island", "PE"),
-        ("CA", "Île-du-Prince-Édouard", "PE"),
-        ("CA", "Northwest Territories", "NT"),
-        ("CA", "qc", "QC"),
-        ("CA", "Illinois", "Illinois"),
-        ("US", "Ontario", "Ontario"),
-        ("DE", "Bayern", "Bayern"),
-        ("MX", "Jalisco", "Jalisco"),
-        ("GB", " Greater\x00 London ", "Greater London"),
-        ("AU", "nsw", "nsw"),
-        ("US", None, None),
-        ("US", "   ", None),
-        (None, "Texas", "Texas"),
-    ],
-)
-def test_us_ca_state_code(country: str | None, state: str | None, expected: str | None) -> None:
-    assert us_ca_state_code(country, state) == expected
