@@ -1,6 +1,6 @@
-"""Intake: takes channel orders in and answers for them.
+"""Intake: takes channel orders in, answers for them and tells the channels what became of them.
 
-Owns: orders as received, channels (webhook endpoints, secrets, API keys), upstream webhook deliveries.
-Consumes: ``order.status_changed`` (queue ``intake.status``), to answer with the current status and to
-tell the channel. Publishes: ``order.received``, ``order.cancelled``.
+Owns: orders as received, channels (API keys, webhook URLs and secrets), upstream webhook deliveries.
+Consumes: ``order.status_changed`` (queue ``intake.status``): the order's status and the channel's webhook.
+Publishes: ``order.received``, ``order.cancelled``.
 """

@@ -1,4 +1,5 @@
-"""Intake's composition root: wires the HTTP API, the status consumer and the webhook deliverer."""
+"""Intake's composition root: builds the ports once and wires the HTTP API, the status consumer and
+the webhook deliverer."""
 
 from __future__ import annotations
 
@@ -7,26 +8,40 @@ from pathlib import Path
 import aiohttp
 
 from services.intake import openapi
-from services.intake.consumers import apply_status_changed
 from services.intake.http import IntakeApi
+from services.intake.progress import ServicesProgress
+from services.intake.repository import PostgresDatabase
+from services.intake.settings import IntakeSettings
 from services.intake.upstream import UpstreamDeliverer
+from services.intake.use_cases import apply_status_changed
 from shared.contracts.orders import OrderStatusChanged
+from shared.http import ADMIN_TOKEN_KEY
 from shared.messaging.topology import INTAKE_STATUS
 from shared.service import Runtime, ServiceDefinition
-from shared.settings import Settings
 
 
 async def setup(runtime: Runtime) -> None:
+    settings = runtime.settings_as(IntakeSettings)
+    admin_token = runtime.app[ADMIN_TOKEN_KEY]
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3))
     runtime.on_stop(session.close)
-    runtime.app.router.add_routes(IntakeApi(runtime, session).routes())
+    progress = ServicesProgress(
+        session,
+        splitter_url=settings.service_url("splitter"),
+        tracking_url=settings.service_url("tracking"),
+        admin_token=admin_token,
+    )
+    api = IntakeApi(
+        PostgresDatabase(runtime.pool), progress, admin_token=admin_token, outbox_written=runtime.relay.wake
+    )
+    runtime.app.router.add_routes(api.routes())
 
     deliverer = UpstreamDeliverer(
         runtime.pool,
-        runtime.settings.database_url,
+        settings.database_url,
         runtime.registry,
-        timeout_seconds=runtime.settings.webhook_timeout_seconds,
-        max_backoff_seconds=runtime.settings.webhook_max_backoff_seconds,
+        timeout_seconds=settings.webhook_timeout_seconds,
+        max_backoff_seconds=settings.webhook_max_backoff_seconds,
     )
     runtime.add_background(deliverer.run)
     runtime.on_stop(deliverer.stop)
@@ -40,5 +55,9 @@ async def setup(runtime: Runtime) -> None:
 
 
 SERVICE = ServiceDefinition(
-    name="intake", package_dir=Path(__file__).parent, setup=setup, settings_type=Settings, openapi=openapi.document
+    name="intake",
+    package_dir=Path(__file__).parent,
+    setup=setup,
+    settings_type=IntakeSettings,
+    openapi=openapi.document,
 )

@@ -1,26 +1,33 @@
-"""Intake's rules, free of I/O: what a valid channel order is, and how it becomes ``order.received``.
+"""Intake's rules, free of I/O: what a valid channel order is, how it becomes ``order.received``, who
+may act on it, when it can be cancelled and which status its view shows.
 
-Unknown fields in a request are ignored (documented in the README): channels send more than we use,
+Unknown fields in an order are ignored (documented in the README): channels send more than we use,
 and refusing them would break a channel every time it adds a field.
+
+Text is taken as channels send it (ARCHITECTURE §2 intake): names, addresses, notes, option values and
+method labels up to :data:`FREE_TEXT_MAX_CHARS` characters, control characters, emoji and right-to-left
+scripts included. Each vendor edge fits text to its own format. Identifiers keep tight limits, because
+they become keys, file names and EDI elements. Only U+0000 is refused (PostgreSQL cannot store it;
+``shared.http.validate_model`` names the field).
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import re
 import secrets
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
-    StrictInt,
+    StrictBool,
     StringConstraints,
     WithJsonSchema,
     field_validator,
@@ -39,12 +46,53 @@ from shared.contracts.orders import (
 from shared.countries import COUNTRIES_REQUIRING_STATE, ISO_COUNTRY_CODES
 from shared.money import NonNegativeMoney
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+FREE_TEXT_MAX_CHARS = 10_000
+"""Shopify titles with variant names run past 255 characters; only absurd sizes are refused."""
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=FREE_TEXT_MAX_CHARS)]
+"""Free text that must say something: a person's or product's name, an address line, a city."""
+Note = Annotated[str, StringConstraints(max_length=FREE_TEXT_MAX_CHARS)]
+"""Free text that may be empty: notes, a gift message, a shipping or payment method label."""
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+OrderNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+LineId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,49}$")]
 WeightUnit = Literal["pounds", "ounces", "grams"]
 Weight = Annotated[Decimal, Field(ge=0, le=Decimal("9999999"), decimal_places=2)]
 CHANNEL_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
+MAX_QUANTITY = 99_999
+
+
+def _whole_number(value: Any) -> Any:
+    """JSON Schema's ``integer`` is any number without a fraction: ``2.0`` is 2 (the body's numbers with
+    a fraction arrive as Decimal, see ``shared.http.read_json``). Booleans and strings are not numbers."""
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true or false")
+    if isinstance(value, Decimal | float):
+        # Compared before converting: int() of 1E+999999999 would build a billion-digit number.
+        if not (-MAX_QUANTITY <= value <= MAX_QUANTITY) or value != int(value):
+            raise ValueError(f"must be a whole number from 1 to {MAX_QUANTITY}")
+        return int(value)
+    return value
+
+
+Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY, strict=True), BeforeValidator(_whole_number)]
+
+_ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})$")
+
+
+def _date_time_text(value: Any) -> Any:
+    # pydantic alone also takes a number, or a string of digits, as Unix time: not what the schema says.
+    if not isinstance(value, str) or not _ISO_DATE_TIME.match(value.strip()):
+        raise ValueError("must be an ISO 8601 date and time with its timezone offset, such as 2026-11-26T23:41:00-06:00")
+    return value
+
+
+OrderedAt = Annotated[AwareDatetime, BeforeValidator(_date_time_text)]
 
 
 class _Request(BaseModel):
@@ -52,13 +100,13 @@ class _Request(BaseModel):
 
 
 class AddressIn(_Request):
-    name: ShortText
-    company: ShortText | None = None
-    address1: ShortText
-    address2: ShortText | None = None
-    city: ShortText
+    name: Name
+    company: Name | None = None
+    address1: Name
+    address2: Name | None = None
+    city: Name
     state: ShortText | None = None
-    postal_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+    postal_code: PostalCode
     country: Annotated[
         str,
         StringConstraints(strip_whitespace=True, to_upper=True),
@@ -83,14 +131,14 @@ class AddressIn(_Request):
 
 
 class PartyIn(_Request):
-    name: ShortText
-    company: ShortText | None = None
+    name: Name
+    company: Name | None = None
     phone: Annotated[str, StringConstraints(max_length=50)] | None = None
     email: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
 class CustomerIn(_Request):
-    name: ShortText | None = None
+    name: Name | None = None
     email: Annotated[str, StringConstraints(max_length=200)] | None = None
     phone: Annotated[str, StringConstraints(max_length=50)] | None = None
 
@@ -101,15 +149,15 @@ class DiscountIn(_Request):
 
 
 class OptionIn(_Request):
-    name: ShortText
-    value: ShortText
+    name: Name
+    value: Name
 
 
 class LineIn(_Request):
-    line_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)] | None = None
-    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    name: ShortText
-    quantity: Annotated[StrictInt, Field(ge=1, le=99999)]
+    line_id: LineId | None = None
+    sku: Sku
+    name: Name
+    quantity: Quantity
     unit_price: NonNegativeMoney
     weight: Weight | None = None
     weight_unit: WeightUnit | None = None
@@ -124,23 +172,23 @@ class OrderRequest(_Request):
     """``POST /v1/orders``: a channel order."""
 
     channel: Code
-    external_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    order_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-    ordered_at: AwareDatetime
+    external_id: ExternalId
+    order_number: OrderNumber
+    ordered_at: OrderedAt
     status: Literal["paid", "unpaid", "on_hold"] = "paid"
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
     customer: CustomerIn | None = None
     bill_to: PartyIn | None = None
     ship_to: AddressIn
-    shipping_method: Annotated[str, StringConstraints(max_length=100)] | None = None
-    payment_method: Annotated[str, StringConstraints(max_length=50)] | None = None
+    shipping_method: Note | None = None
+    payment_method: Note | None = None
     tax_amount: NonNegativeMoney = Decimal("0")
     shipping_amount: NonNegativeMoney = Decimal("0")
     discounts: list[DiscountIn] = Field(default_factory=list, max_length=20)
-    gift: bool = False
-    gift_message: Annotated[str, StringConstraints(max_length=1000)] | None = None
-    customer_notes: Annotated[str, StringConstraints(max_length=1000)] | None = None
-    internal_notes: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    gift: StrictBool = False
+    gift_message: Note | None = None
+    customer_notes: Note | None = None
+    internal_notes: Note | None = None
     total_weight: Weight | None = None
     weight_unit: WeightUnit | None = None
     lines: list[LineIn] = Field(min_length=1, max_length=500)
@@ -208,16 +256,22 @@ def to_order_received(order_id: str, request: OrderRequest) -> OrderReceivedData
     )
 
 
+class CancelRequest(BaseModel):
+    """``POST /v1/orders/{id}/cancel``: the body is optional; when sent, it is this object and nothing else."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: Annotated[str, StringConstraints(max_length=500)] | None = Field(
+        default=None, description="Why; kept with the order's cancellation event."
+    )
+
+
 class ChannelRequest(_Request):
     """``PUT /v1/channels/{code}``."""
 
     name: ShortText
     webhook_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)] | None = None
     webhook_secret: Annotated[str, StringConstraints(min_length=16, max_length=200)] | None = None
-
-
-def new_webhook_secret() -> str:
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def new_api_key() -> str:
@@ -229,29 +283,97 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def webhook_key(secret: str) -> bytes:
-    """Standard Webhooks secrets are ``whsec_<base64>``; any other secret is used as its UTF-8 bytes."""
-    if secret.startswith("whsec_"):
-        try:
-            return base64.b64decode(secret.removeprefix("whsec_"), validate=True)
-        except ValueError:
-            pass
-    return secret.encode()
-
-
-def sign_webhook(secret: str, delivery_id: str, timestamp: int, body: bytes) -> str:
-    """``webhook-signature`` per Standard Webhooks: HMAC-SHA256 over ``id.timestamp.body``."""
-    signed = f"{delivery_id}.{timestamp}.".encode() + body
-    digest = hmac.new(webhook_key(secret), signed, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(digest).decode()
-
-
 def webhook_event_type(status_event: dict[str, Any]) -> str:
     return "order.shipment_created" if status_event.get("shipment") else "order.status_changed"
 
 
-def next_backoff_seconds(attempts: int, jitter: float, cap: float) -> float:
-    """Exponential backoff with full jitter: 1 s, 2 s, 4 s … capped; ``jitter`` is uniform in [0, 1)."""
-    # The exponent is bounded: 2.0 ** 1024 overflows, and a channel down for days reaches that many attempts.
-    ceiling: float = min(cap, 2.0 ** min(max(attempts - 1, 0), 64))
-    return max(0.5, ceiling * (0.5 + jitter / 2))
+# ---------------------------------------------------------------------------------------------- access
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who calls the channel API: a channel (by its key) or the admin (``channel is None``)."""
+
+    channel: str | None
+
+    def may_act_for(self, channel: str) -> bool:
+        return self.channel is None or self.channel == channel
+
+
+ADMIN = Caller(None)
+
+
+class IntakeError(Exception):
+    """A request intake refuses for a reason of its own (the HTTP layer picks the status code)."""
+
+
+class OrderNotFound(IntakeError):
+    def __init__(self, order_id: str) -> None:
+        super().__init__(f"no order {order_id!r}")
+        self.order_id = order_id
+
+
+class ForeignChannel(IntakeError):
+    """The caller's key belongs to another channel than the one it names or the order's."""
+
+    def __init__(self, caller: str, channel: str) -> None:
+        super().__init__(f"this key belongs to channel {caller!r}, not {channel!r}")
+        self.caller = caller
+        self.channel = channel
+
+
+class UnknownChannel(IntakeError):
+    """An order names a channel intake does not know."""
+
+    def __init__(self, channel: str) -> None:
+        super().__init__(f"no channel {channel!r}")
+        self.channel = channel
+
+
+class ChannelNotFound(IntakeError):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"no channel {code!r}")
+        self.code = code
+
+
+class NotCancellable(IntakeError):
+    def __init__(self, status: str) -> None:
+        super().__init__(f"the order is {status}")
+        self.status = status
+
+
+# ---------------------------------------------------------------------------------------------- status
+
+
+CANCELLABLE_STATUSES = frozenset({"received", "held", "routed", "partially_shipped"})
+"""Anything not shipped yet in full can still be withdrawn from its vendors."""
+
+CancelDecision = Literal["cancel", "already_cancelled"]
+
+
+def cancel_decision(status: str) -> CancelDecision:
+    """What a cancel request does to an order in ``status``; raises :class:`NotCancellable`."""
+    if status == "cancelled":
+        return "already_cancelled"  # asked twice: the same answer, nothing published again
+    if status not in CANCELLABLE_STATUSES:
+        raise NotCancellable(status)
+    return "cancel"
+
+
+@dataclass(frozen=True)
+class ShownStatus:
+    status: str
+    hold_reason: str | None
+
+
+def shown_status(stored_status: str, routing: Any) -> ShownStatus:
+    """The status an order's view shows: intake stores ``received`` until tracking reports progress, but
+    by then the splitter may already hold the order or have routed it (``routing`` is the splitter's
+    answer, ``None`` before it has seen the order, ``{"unavailable": …}`` when it does not answer)."""
+    state = routing.get("state") if isinstance(routing, dict) else None
+    if state == "held":
+        reason = routing.get("hold_reason")
+        return ShownStatus("held" if stored_status == "received" else stored_status, reason)
+    if state == "routed" and stored_status == "received":
+        return ShownStatus("routed", None)
+    return ShownStatus(stored_status, None)

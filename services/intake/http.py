@@ -1,20 +1,17 @@
-"""Intake's HTTP API: the channel API (orders) and the admin API (channels). Thin: validation is in
-``domain``, storage in ``repository``."""
+"""Intake's HTTP API: the channel API (orders) and the admin API (channels). Each route authenticates,
+parses, calls one use case (:mod:`services.intake.use_cases`) and answers; the use cases' refusals
+become the JSON errors below."""
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import aiohttp
-import asyncpg
-import structlog
 from aiohttp import web
 
-from services.intake import domain, repository
-from shared.contracts.orders import OrderCancelled, OrderCancelledData, OrderReceived
+from services.intake import domain, use_cases
+from services.intake.ports import Database, OrderProgress, OutboxWritten
 from shared.http import (
-    ADMIN_TOKEN_KEY,
     ApiError,
     bearer_token,
     constant_time_equal,
@@ -26,161 +23,89 @@ from shared.http import (
     unauthorized,
     validate_model,
 )
-from shared.messaging.outbox import enqueue
-from shared.service import Runtime
 
-CANCELLABLE = {"received", "held", "routed", "partially_shipped"}
+Route = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def _api_error(error: domain.IntakeError) -> ApiError:
+    if isinstance(error, domain.OrderNotFound):
+        return ApiError(404, "not_found", str(error))
+    if isinstance(error, domain.ChannelNotFound):
+        return ApiError(404, "not_found", "no such channel")
+    if isinstance(error, domain.ForeignChannel):
+        return ApiError(403, "forbidden", f"this key belongs to channel {error.caller!r}")
+    if isinstance(error, domain.NotCancellable):
+        return ApiError(409, "not_cancellable", str(error))
+    if isinstance(error, domain.UnknownChannel):
+        return ApiError(422, "invalid", "unknown channel", {"channel": str(error)})
+    raise error  # pragma: no cover - every IntakeError is mapped above
+
+
+def _answering_errors(route: Route) -> Route:
+    async def answering(request: web.Request) -> web.Response:
+        try:
+            return await route(request)
+        except domain.IntakeError as error:
+            raise _api_error(error) from None
+
+    return answering
 
 
 class IntakeApi:
-    def __init__(self, runtime: Runtime, session: aiohttp.ClientSession) -> None:
-        self.runtime = runtime
-        self.pool = runtime.pool
-        self.session = session
-        self.admin_token = runtime.app[ADMIN_TOKEN_KEY]
+    def __init__(
+        self, db: Database, progress: OrderProgress, *, admin_token: str, outbox_written: OutboxWritten
+    ) -> None:
+        self.db = db
+        self.progress = progress
+        self.admin_token = admin_token
+        self.outbox_written = outbox_written
 
     def routes(self) -> list[web.RouteDef]:
         return [
-            web.post("/v1/orders", self.create_order),
-            web.get("/v1/orders/{order_id}", self.get_order),
-            web.post("/v1/orders/{order_id}/cancel", self.cancel_order),
-            web.put("/v1/channels/{code}", self.put_channel),
-            web.get("/v1/channels/{code}", self.get_channel),
-            web.post("/v1/channels/{code}/key", self.rotate_key),
+            web.post("/v1/orders", _answering_errors(self.create_order)),
+            web.get("/v1/orders/{order_id}", _answering_errors(self.get_order)),
+            web.post("/v1/orders/{order_id}/cancel", _answering_errors(self.cancel_order)),
+            web.put("/v1/channels/{code}", _answering_errors(self.put_channel)),
+            web.get("/v1/channels/{code}", _answering_errors(self.get_channel)),
+            web.post("/v1/channels/{code}/key", _answering_errors(self.rotate_key)),
         ]
 
-    async def _caller_channel(self, request: web.Request) -> str | None:
-        """The channel the caller may act for; ``None`` means the admin, who may act for any."""
+    async def _caller(self, request: web.Request) -> domain.Caller:
+        """Who calls: a channel by its key, or the admin (who may act for any channel)."""
         refuse_if_throttled(request)
         token = bearer_token(request)
         if token is None:
             raise unauthorized(request, "missing or malformed Authorization: Bearer <channel key or admin token>")
         if constant_time_equal(token, self.admin_token):
-            return None
-        channel = await repository.channel_for_key(self.pool, domain.hash_api_key(token))
+            return domain.ADMIN
+        channel = await use_cases.channel_for_key(self.db, token)
         if channel is None:
             raise unauthorized(request, "unknown key")
-        return channel
+        return domain.Caller(channel)
 
     async def create_order(self, request: web.Request) -> web.Response:
-        caller = await self._caller_channel(request)
+        caller = await self._caller(request)
         order_request = await read_model(request, domain.OrderRequest)
-        if caller is not None and caller != order_request.channel:
-            raise ApiError(403, "forbidden", f"this key belongs to channel {caller!r}")
-        order = domain.to_order_received(domain.new_order_id(), order_request)
-        structlog.contextvars.bind_contextvars(order_id=order.order_id)
-        try:
-            received_at = await repository.insert_order_announced(
-                self.pool, order, OrderReceived(correlation_id=order.order_id, data=order)
-            )
-        except asyncpg.ForeignKeyViolationError:
-            raise ApiError(422, "invalid", "unknown channel", {"channel": f"no channel {order.channel!r}"}) from None
-        if received_at is None:
-            existing = await repository.get_order_by_external_id(self.pool, order.channel, order.external_id)
-            assert existing is not None
-            structlog.contextvars.bind_contextvars(order_id=existing.id)
-            return json_response(await self._order_view(existing.id, with_progress=False), status=200)
-        self.runtime.relay.wake()
-        structlog.get_logger().info("order accepted", channel=order.channel, order_number=order.order_number)
-        # The split happens after this answer, so there is nothing to ask the other services yet;
-        # the answer is built from what was just stored rather than read back.
-        payload = order.model_dump(mode="json")
-        body = {
-            **payload,
-            "id": order.order_id,
-            "status": "received",
-            "channel_status": payload.get("status"),
-            "received_at": received_at,
-        }
-        return json_response(body, status=201)
-
-    async def _load_for_caller(self, request: web.Request) -> repository.StoredOrder:
-        caller = await self._caller_channel(request)
-        order_id = request.match_info["order_id"]
-        order = await repository.get_order(self.pool, order_id)
-        if order is None:
-            raise ApiError(404, "not_found", f"no order {order_id!r}")
-        if caller is not None and caller != order.channel:
-            raise ApiError(403, "forbidden", "this order belongs to another channel")
-        structlog.contextvars.bind_contextvars(order_id=order.id)
-        return order
+        answer = await use_cases.create_order(self.db, order_request, caller, outbox_written=self.outbox_written)
+        return json_response(answer.body, status=201 if answer.changed else 200)
 
     async def get_order(self, request: web.Request) -> web.Response:
-        order = await self._load_for_caller(request)
-        return json_response(await self._order_view(order.id))
+        caller = await self._caller(request)
+        view = await use_cases.get_order_view(self.db, self.progress, request.match_info["order_id"], caller)
+        return json_response(view)
 
     async def cancel_order(self, request: web.Request) -> web.Response:
-        await self._load_for_caller(request)
-        reason = None
-        if request.can_read_body and (await request.read()).strip():
-            payload = await read_json(request)
-            reason = str(payload.get("reason"))[:500] if isinstance(payload, dict) and payload.get("reason") else None
-        order_id = request.match_info["order_id"]
-        async with self.pool.acquire() as connection, connection.transaction():
-            order = await repository.get_order(connection, order_id, lock=True)
-            assert order is not None
-            if order.status == "cancelled":
-                return json_response(await self._order_view(order_id))
-            if order.status not in CANCELLABLE:
-                raise ApiError(409, "not_cancellable", f"the order is {order.status}")
-            await repository.set_status(connection, order_id, "cancelled", cause="cancel request")
-            await enqueue(
-                connection,
-                OrderCancelled(correlation_id=order_id, data=OrderCancelledData(order_id=order_id, reason=reason)),
-            )
-        self.runtime.relay.wake()
-        structlog.get_logger().info("order cancelled", reason=reason)
-        return json_response(await self._order_view(order_id), status=202)
-
-    async def _fetch(self, url: str) -> Any:
-        try:
-            async with self.session.get(url, headers={"Authorization": f"Bearer {self.admin_token}"}) as response:
-                if response.status == 404:
-                    return None
-                if response.status != 200:
-                    return {"unavailable": f"HTTP {response.status}"}
-                return await response.json()
-        except (aiohttp.ClientError, TimeoutError) as error:
-            return {"unavailable": type(error).__name__}
-
-    async def _order_view(self, order_id: str, *, with_progress: bool = True) -> dict[str, Any]:
-        """The stored order with its status; with its split, shipments and history when asked."""
-        order = await repository.get_order(self.pool, order_id)
-        assert order is not None
-        if not with_progress:
-            return {**order.payload, **self._status_fields(order, order.status), "received_at": order.received_at}
-        settings = self.runtime.settings
-        routing, shipments, history, deliveries = await asyncio.gather(
-            self._fetch(f"{settings.service_url('splitter')}/v1/orders/{order_id}/routing"),
-            self._fetch(f"{settings.service_url('tracking')}/v1/orders/{order_id}/shipments"),
-            repository.status_history(self.pool, order_id),
-            repository.deliveries_for_order(self.pool, order_id),
+        caller = await self._caller(request)
+        cancel_request = await _read_cancel_request(request)
+        answer = await use_cases.cancel_order(
+            self.db,
+            self.progress,
+            request.match_info["order_id"],
+            caller,
+            cancel_request.reason,
+            outbox_written=self.outbox_written,
         )
-        status = order.status
-        hold_reason = None
-        if isinstance(routing, dict) and routing.get("state") == "held":
-            hold_reason = routing.get("hold_reason")
-            if status == "received":
-                status = "held"
-        elif isinstance(routing, dict) and routing.get("state") == "routed" and status == "received":
-            status = "routed"
-        return {
-            **order.payload,
-            **self._status_fields(order, status),
-            "hold_reason": hold_reason,
-            "received_at": order.received_at,
-            "updated_at": order.updated_at,
-            "cancelled_at": order.cancelled_at,
-            "split": routing,
-            "shipments": shipments.get("shipments", shipments) if isinstance(shipments, dict) else [],
-            "status_history": history,
-            "upstream_deliveries": deliveries,
-        }
-
-    @staticmethod
-    def _status_fields(order: repository.StoredOrder, status: str) -> dict[str, Any]:
-        # The request's "status" is the channel's payment status; the answer's is where the order is.
-        return {"id": order.id, "status": status, "channel_status": order.payload.get("status")}
+        return json_response(answer.body, status=202 if answer.changed else 200)
 
     async def put_channel(self, request: web.Request) -> web.Response:
         require_admin(request)
@@ -188,37 +113,23 @@ class IntakeApi:
         if not domain.CHANNEL_CODE.match(code):
             raise ApiError(400, "invalid_code", "a channel code is 1-50 of a-z, 0-9, '-' and '_'")
         channel_request = validate_model(domain.ChannelRequest, await read_json(request))
-        api_key = domain.new_api_key()
-        generated_secret = domain.new_webhook_secret()
-        async with self.pool.acquire() as connection, connection.transaction():
-            created = await repository.upsert_channel(
-                connection,
-                code,
-                channel_request.name,
-                channel_request.webhook_url,
-                channel_request.webhook_secret,
-                generated_secret,
-                domain.hash_api_key(api_key),
-            )
-        channel = await repository.get_channel(self.pool, code)
-        assert channel is not None
-        body: dict[str, Any] = {"code": code, "name": channel.name, "webhook_url": channel.webhook_url}
-        if created:
-            body["api_key"] = api_key
-        if channel_request.webhook_secret is None and channel.webhook_secret == generated_secret:
-            body["webhook_secret"] = generated_secret
-        return json_response(body, status=201 if created else 200)
+        answer = await use_cases.put_channel(self.db, code, channel_request)
+        return json_response(answer.body, status=201 if answer.changed else 200)
 
     async def get_channel(self, request: web.Request) -> web.Response:
         require_admin(request)
-        channel = await repository.get_channel(self.pool, request.match_info["code"])
-        if channel is None:
-            raise ApiError(404, "not_found", "no such channel")
-        return json_response({"code": channel.code, "name": channel.name, "webhook_url": channel.webhook_url})
+        return json_response(await use_cases.get_channel(self.db, request.match_info["code"]))
 
     async def rotate_key(self, request: web.Request) -> web.Response:
         require_admin(request)
-        api_key = domain.new_api_key()
-        if not await repository.rotate_key(self.pool, request.match_info["code"], domain.hash_api_key(api_key)):
-            raise ApiError(404, "not_found", "no such channel")
-        return json_response({"code": request.match_info["code"], "api_key": api_key})
+        return json_response(await use_cases.rotate_key(self.db, request.match_info["code"]))
+
+
+async def _read_cancel_request(request: web.Request) -> domain.CancelRequest:
+    """No body (or only whitespace) is a cancel without a reason; anything else must be the object."""
+    if not request.can_read_body or not (await request.read()).strip():
+        return domain.CancelRequest()
+    payload: Any = await read_json(request)
+    if not isinstance(payload, dict):
+        raise ApiError(400, "malformed_json", "the body must be a JSON object (or empty)")
+    return validate_model(domain.CancelRequest, payload)

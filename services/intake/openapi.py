@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.intake.domain import ChannelRequest, OrderRequest
+from services.intake.domain import FREE_TEXT_MAX_CHARS, CancelRequest, ChannelRequest, OrderRequest
 from shared.contracts.orders import OrderReceivedData
 from shared.openapi import Body, Operation, build_document, error, json_reply, path_parameter
 
@@ -56,12 +56,6 @@ class ChannelKey(BaseModel):
     api_key: str = Field(description="The new key, shown once; the previous one stops working.")
 
 
-class CancelRequest(BaseModel):
-    """Optional; anything but an object with a ``reason`` is ignored."""
-
-    reason: str | None = Field(default=None, description="Why; kept with the order (at most 500 characters).")
-
-
 ORDER_ID = path_parameter("order_id", "The order id intake answered (ord_…).")
 CHANNEL_CODE = path_parameter("code", "The channel's code.", pattern=CODE_PATTERN)
 FORBIDDEN = error("The key belongs to another channel than the order's.")
@@ -84,8 +78,10 @@ OPERATIONS = [
             403: FORBIDDEN,
         },
         request=Body(OrderRequest),
-        description="Unknown fields are ignored. An unknown channel or an order without a usable ship-to address "
-        "is refused with 422 naming the fields.",
+        description="Unknown fields are ignored. Text is taken as channels send it (control characters, emoji, "
+        f"right-to-left scripts): names, addresses, notes, option values and method labels up to "
+        f"{FREE_TEXT_MAX_CHARS} characters; identifiers keep the limits shown. An unknown channel or an order "
+        "without a usable ship-to address is refused with 422 naming the fields.",
         tag="channel API",
     ),
     Operation(
@@ -107,15 +103,17 @@ OPERATIONS = [
         {
             202: json_reply("Cancelled; `order.cancelled` is published.", OrderView),
             200: json_reply("It was cancelled already.", OrderView),
-            400: error("The body is not JSON."),
+            400: error("The body is not JSON, or not a JSON object."),
             403: FORBIDDEN,
             404: NO_ORDER,
             409: error("The order cannot be cancelled any more (it shipped)."),
             413: error("The body is larger than the service accepts."),
+            422: error("The body has a field other than `reason`, or `reason` is not a string of at most 500."),
         },
         parameters=(ORDER_ID,),
         request=Body(CancelRequest),
         request_required=False,
+        description="The body is optional: none (or only whitespace) cancels without a reason.",
         tag="channel API",
     ),
     Operation(

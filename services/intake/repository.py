@@ -1,8 +1,13 @@
-"""Intake's tables: channels, orders, status history and upstream deliveries."""
+"""Intake's tables: channels, orders, status history and upstream deliveries.
+
+:class:`IntakeRepository` runs each statement on what it is given: the pool (a single statement commits
+by itself) or a connection inside a transaction that a use case opened (:class:`PostgresDatabase`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,7 +16,7 @@ import asyncpg
 
 from shared.contracts.envelope import Envelope
 from shared.contracts.orders import OrderReceivedData
-from shared.db import Connection, Queryable
+from shared.db import Queryable
 from shared.messaging.outbox import insert_event_sql, outbox_row
 
 
@@ -23,83 +28,6 @@ class Channel:
     webhook_secret: str
 
 
-def _channel(row: asyncpg.Record) -> Channel:
-    return Channel(row["code"], row["name"], row["webhook_url"], row["webhook_secret"])
-
-
-async def get_channel(db: Queryable, code: str) -> Channel | None:
-    row = await db.fetchrow("SELECT code, name, webhook_url, webhook_secret FROM channels WHERE code = $1", code)
-    return _channel(row) if row else None
-
-
-async def channel_for_key(db: asyncpg.Pool, key_hash: str) -> str | None:
-    code: str | None = await db.fetchval("SELECT code FROM channels WHERE api_key_hash = $1", key_hash)
-    return code
-
-
-async def upsert_channel(
-    connection: Connection,
-    code: str,
-    name: str,
-    webhook_url: str | None,
-    webhook_secret: str | None,
-    new_secret: str,
-    new_key_hash: str,
-) -> bool:
-    """Create or update a channel. Answers whether it was created (the caller then shows the key)."""
-    created: bool = await connection.fetchval(
-        "INSERT INTO channels (code, name, webhook_url, webhook_secret, api_key_hash)"
-        " VALUES ($1, $2, $3, coalesce($4, $5), $6)"
-        " ON CONFLICT (code) DO UPDATE SET name = excluded.name, webhook_url = excluded.webhook_url,"
-        "   webhook_secret = coalesce($4, channels.webhook_secret), updated_at = now()"
-        " RETURNING (xmax = 0)",
-        code,
-        name,
-        webhook_url,
-        webhook_secret,
-        new_secret,
-        new_key_hash,
-    )
-    return created
-
-
-async def rotate_key(db: asyncpg.Pool, code: str, key_hash: str) -> bool:
-    result: str = await db.execute(
-        "UPDATE channels SET api_key_hash = $2, updated_at = now() WHERE code = $1", code, key_hash
-    )
-    return result.endswith(" 1")
-
-
-INSERT_ORDER_SQL = (
-    "WITH new_order AS ("  # noqa: S608 - composed of constant SQL only
-    "  INSERT INTO orders (id, channel, external_id, order_number, payload) VALUES ($1, $2, $3, $4, $5)"
-    "  ON CONFLICT (channel, external_id) DO NOTHING RETURNING id, received_at"
-    "), history AS ("
-    "  INSERT INTO order_status_history (order_id, status, cause) SELECT id, 'received', 'intake' FROM new_order"
-    f"), announced AS ({insert_event_sql(6, for_each_row_of='new_order')})"
-    " SELECT received_at FROM new_order"
-)
-
-
-async def insert_order_announced(db: Queryable, order: OrderReceivedData, event: Envelope) -> datetime | None:
-    """Store a new order, its first status and its ``order.received`` event in one statement (a
-    single statement commits atomically without a transaction block: one round trip per order).
-
-    Answers when it was received, or ``None`` when the channel sent this order before. An unknown
-    channel raises :class:`asyncpg.ForeignKeyViolationError`.
-    """
-    received_at: datetime | None = await db.fetchval(
-        INSERT_ORDER_SQL,
-        order.order_id,
-        order.channel,
-        order.external_id,
-        order.order_number,
-        order.model_dump(mode="json"),
-        *outbox_row(event),
-    )
-    return received_at
-
-
 @dataclass(frozen=True)
 class StoredOrder:
     id: str
@@ -109,86 +37,6 @@ class StoredOrder:
     received_at: datetime
     updated_at: datetime
     cancelled_at: datetime | None
-
-
-_ORDER_COLUMNS = "id, channel, status, payload, received_at, updated_at, cancelled_at"
-
-
-def _order(row: asyncpg.Record) -> StoredOrder:
-    return StoredOrder(
-        row["id"],
-        row["channel"],
-        row["status"],
-        row["payload"],
-        row["received_at"],
-        row["updated_at"],
-        row["cancelled_at"],
-    )
-
-
-async def get_order(db: Queryable, order_id: str, *, lock: bool = False) -> StoredOrder | None:
-    suffix = " FOR UPDATE" if lock else ""
-    row = await db.fetchrow(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = $1{suffix}", order_id)  # noqa: S608
-    return _order(row) if row else None
-
-
-async def get_order_by_external_id(db: Queryable, channel: str, external_id: str) -> StoredOrder | None:
-    row = await db.fetchrow(
-        f"SELECT {_ORDER_COLUMNS} FROM orders WHERE channel = $1 AND external_id = $2",  # noqa: S608
-        channel,
-        external_id,
-    )
-    return _order(row) if row else None
-
-
-async def set_status(connection: Connection, order_id: str, status: str, cause: str) -> None:
-    await connection.execute(
-        "UPDATE orders SET status = $2, updated_at = now(),"
-        " cancelled_at = CASE WHEN $2 = 'cancelled' THEN coalesce(cancelled_at, now()) ELSE cancelled_at END"
-        " WHERE id = $1",
-        order_id,
-        status,
-    )
-    await connection.execute(
-        "INSERT INTO order_status_history (order_id, status, cause) VALUES ($1, $2, $3)", order_id, status, cause
-    )
-
-
-async def record_status_change(
-    connection: Connection,
-    order_id: str,
-    status: str,
-    cause: str,
-    delivery_id: str,
-    channel: str,
-    event_type: str,
-    body: dict[str, Any],
-) -> None:
-    """Set the order's status, add it to the history and queue the channel's webhook, in one statement."""
-    await connection.execute(
-        "WITH changed AS ("
-        "  UPDATE orders SET status = $2, updated_at = now(),"
-        "  cancelled_at = CASE WHEN $2 = 'cancelled' THEN coalesce(cancelled_at, now()) ELSE cancelled_at END"
-        "  WHERE id = $1"
-        "), history AS ("
-        "  INSERT INTO order_status_history (order_id, status, cause) VALUES ($1, $2, $3)"
-        ") INSERT INTO upstream_deliveries (delivery_id, order_id, channel, event_type, body)"
-        " VALUES ($4, $1, $5, $6, $7) ON CONFLICT (delivery_id) DO NOTHING",
-        order_id,
-        status,
-        cause,
-        delivery_id,
-        channel,
-        event_type,
-        body,
-    )
-
-
-async def status_history(db: asyncpg.Pool, order_id: str) -> list[dict[str, Any]]:
-    rows = await db.fetch(
-        "SELECT status, cause, changed_at FROM order_status_history WHERE order_id = $1 ORDER BY id", order_id
-    )
-    return [dict(row) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -203,69 +51,242 @@ class DueDelivery:
     webhook_secret: str
 
 
-async def claim_due_deliveries(connection: Connection, limit: int) -> list[DueDelivery]:
-    """Lock the due deliveries that are first in line for their order (per-order order is kept)."""
-    rows = await connection.fetch(
-        "SELECT d.seq, d.delivery_id, d.order_id, d.event_type, d.body, d.attempts,"
-        "       c.webhook_url, c.webhook_secret"
-        " FROM upstream_deliveries d JOIN channels c ON c.code = d.channel"
-        " WHERE d.delivered_at IS NULL AND d.next_attempt_at <= now()"
-        "   AND NOT EXISTS (SELECT 1 FROM upstream_deliveries e"
-        "                   WHERE e.order_id = d.order_id AND e.delivered_at IS NULL AND e.seq < d.seq)"
-        " ORDER BY d.seq LIMIT $1 FOR UPDATE OF d SKIP LOCKED",
-        limit,
+@dataclass(frozen=True)
+class FailedDelivery:
+    seq: int
+    status: int | None
+    error: str
+    retry_in_seconds: float
+
+
+_ORDER_COLUMNS = "id, channel, status, payload, received_at, updated_at, cancelled_at"
+_SET_STATUS = (
+    "UPDATE orders SET status = $2, updated_at = now(),"
+    " cancelled_at = CASE WHEN $2 = 'cancelled' THEN coalesce(cancelled_at, now()) ELSE cancelled_at END"
+    " WHERE id = $1"
+)
+INSERT_ORDER_SQL = (
+    "WITH new_order AS ("  # noqa: S608 - composed of constant SQL only
+    "  INSERT INTO orders (id, channel, external_id, order_number, payload) VALUES ($1, $2, $3, $4, $5)"
+    "  ON CONFLICT (channel, external_id) DO NOTHING RETURNING id, received_at"
+    "), history AS ("
+    "  INSERT INTO order_status_history (order_id, status, cause) SELECT id, 'received', 'intake' FROM new_order"
+    f"), announced AS ({insert_event_sql(6, for_each_row_of='new_order')})"
+    " SELECT received_at FROM new_order"
+)
+SET_STATUS_ANNOUNCED_SQL = (
+    f"WITH changed AS ({_SET_STATUS} RETURNING id),"  # noqa: S608 - composed of constant SQL only
+    " history AS (INSERT INTO order_status_history (order_id, status, cause) SELECT id, $2, $3 FROM changed)"
+    f" {insert_event_sql(4, for_each_row_of='changed')}"
+)
+RECORD_STATUS_CHANGE_SQL = (
+    f"WITH changed AS ({_SET_STATUS}),"  # noqa: S608 - composed of constant SQL only
+    " history AS (INSERT INTO order_status_history (order_id, status, cause) VALUES ($1, $2, $3))"
+    " INSERT INTO upstream_deliveries (delivery_id, order_id, channel, event_type, body)"
+    " VALUES ($4, $1, $5, $6, $7) ON CONFLICT (delivery_id) DO NOTHING"
+)
+# Leases the due deliveries that are first in line for their order: pushing ``next_attempt_at`` one
+# lease ahead takes them out of every other deliverer's claim (SKIP LOCKED while this statement runs,
+# the WHERE clause re-checked on the updated row after), without a transaction held open while sending.
+# A later delivery of an order is never due while an earlier one is undelivered, leased or not.
+CLAIM_DELIVERIES_SQL = (
+    "UPDATE upstream_deliveries d SET next_attempt_at = now() + make_interval(secs => $2)"
+    " FROM channels c"
+    " WHERE c.code = d.channel AND d.seq IN ("
+    "   SELECT f.seq FROM upstream_deliveries f"
+    "   WHERE f.delivered_at IS NULL AND f.next_attempt_at <= now()"
+    "     AND NOT EXISTS (SELECT 1 FROM upstream_deliveries e"
+    "                     WHERE e.order_id = f.order_id AND e.delivered_at IS NULL AND e.seq < f.seq)"
+    "   ORDER BY f.seq LIMIT $1 FOR UPDATE SKIP LOCKED)"
+    " RETURNING d.seq, d.delivery_id, d.order_id, d.event_type, d.body, d.attempts, c.webhook_url, c.webhook_secret"
+)
+# ``delivered_at IS NULL``: a round that outlived its lease does not count twice what another sent.
+MARK_DELIVERED_SQL = (
+    "UPDATE upstream_deliveries d SET delivered_at = now(), attempts = d.attempts + 1,"
+    " last_status = s.status, last_error = NULL"
+    " FROM unnest($1::bigint[], $2::int[]) AS s(seq, status) WHERE d.seq = s.seq AND d.delivered_at IS NULL"
+)
+RESCHEDULE_SQL = (
+    "UPDATE upstream_deliveries SET attempts = attempts + 1, last_status = $2, last_error = $3,"
+    " next_attempt_at = now() + make_interval(secs => $4) WHERE seq = $1 AND delivered_at IS NULL"
+)
+
+
+def _order(row: asyncpg.Record) -> StoredOrder:
+    return StoredOrder(
+        row["id"],
+        row["channel"],
+        row["status"],
+        row["payload"],
+        row["received_at"],
+        row["updated_at"],
+        row["cancelled_at"],
     )
-    return [
-        DueDelivery(
-            r["seq"],
-            r["delivery_id"],
-            r["order_id"],
-            r["event_type"],
-            r["body"],
-            r["attempts"],
-            r["webhook_url"],
-            r["webhook_secret"],
+
+
+class IntakeRepository:
+    def __init__(self, db: Queryable) -> None:
+        self._db = db
+
+    # ------------------------------------------------------------------------------------------ channels
+
+    async def get_channel(self, code: str) -> Channel | None:
+        row = await self._db.fetchrow(
+            "SELECT code, name, webhook_url, webhook_secret FROM channels WHERE code = $1", code
         )
-        for r in rows
-    ]
+        return Channel(row["code"], row["name"], row["webhook_url"], row["webhook_secret"]) if row else None
 
+    async def channel_for_key(self, key_hash: str) -> str | None:
+        code: str | None = await self._db.fetchval("SELECT code FROM channels WHERE api_key_hash = $1", key_hash)
+        return code
 
-async def mark_delivered(connection: Connection, delivered: Sequence[tuple[int, int]]) -> None:
-    """Stamp deliveries (seq, HTTP status) delivered: one statement for the whole round."""
-    if delivered:
-        await connection.execute(
-            "UPDATE upstream_deliveries d SET delivered_at = now(), attempts = d.attempts + 1,"
-            " last_status = s.status, last_error = NULL"
-            " FROM unnest($1::bigint[], $2::int[]) AS s(seq, status) WHERE d.seq = s.seq",
-            [seq for seq, _ in delivered],
-            [status for _, status in delivered],
+    async def upsert_channel(
+        self,
+        code: str,
+        name: str,
+        webhook_url: str | None,
+        webhook_secret: str | None,
+        new_secret: str,
+        new_key_hash: str,
+    ) -> bool:
+        """Create or update a channel. Answers whether it was created (the caller then shows the key)."""
+        created: bool = await self._db.fetchval(
+            "INSERT INTO channels (code, name, webhook_url, webhook_secret, api_key_hash)"
+            " VALUES ($1, $2, $3, coalesce($4, $5), $6)"
+            " ON CONFLICT (code) DO UPDATE SET name = excluded.name, webhook_url = excluded.webhook_url,"
+            "   webhook_secret = coalesce($4, channels.webhook_secret), updated_at = now()"
+            " RETURNING (xmax = 0)",
+            code,
+            name,
+            webhook_url,
+            webhook_secret,
+            new_secret,
+            new_key_hash,
+        )
+        return created
+
+    async def rotate_key(self, code: str, key_hash: str) -> bool:
+        result: str = await self._db.execute(
+            "UPDATE channels SET api_key_hash = $2, updated_at = now() WHERE code = $1", code, key_hash
+        )
+        return result.endswith(" 1")
+
+    # ------------------------------------------------------------------------------------------ orders
+
+    async def insert_order_announced(self, order: OrderReceivedData, event: Envelope) -> datetime | None:
+        """Store a new order, its first status and its ``order.received`` event in one statement (a
+        single statement commits atomically without a transaction block: one round trip per order).
+
+        Answers when it was received, or ``None`` when the channel sent this order before. An unknown
+        channel raises :class:`asyncpg.ForeignKeyViolationError`.
+        """
+        received_at: datetime | None = await self._db.fetchval(
+            INSERT_ORDER_SQL,
+            order.order_id,
+            order.channel,
+            order.external_id,
+            order.order_number,
+            order.model_dump(mode="json"),
+            *outbox_row(event),
+        )
+        return received_at
+
+    async def get_order(self, order_id: str, *, lock: bool = False) -> StoredOrder | None:
+        suffix = " FOR UPDATE" if lock else ""
+        row = await self._db.fetchrow(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = $1{suffix}", order_id)  # noqa: S608
+        return _order(row) if row else None
+
+    async def get_order_by_external_id(self, channel: str, external_id: str) -> StoredOrder | None:
+        row = await self._db.fetchrow(
+            f"SELECT {_ORDER_COLUMNS} FROM orders WHERE channel = $1 AND external_id = $2",  # noqa: S608
+            channel,
+            external_id,
+        )
+        return _order(row) if row else None
+
+    async def set_status_announced(self, order_id: str, status: str, cause: str, event: Envelope) -> None:
+        """Set the order's status, add it to the history and write ``event`` to the outbox: one statement."""
+        await self._db.execute(SET_STATUS_ANNOUNCED_SQL, order_id, status, cause, *outbox_row(event))
+
+    async def record_status_change(
+        self,
+        order_id: str,
+        status: str,
+        cause: str,
+        delivery_id: str,
+        channel: str,
+        event_type: str,
+        body: dict[str, Any],
+    ) -> None:
+        """Set the order's status, add it to the history and queue the channel's webhook, in one statement."""
+        await self._db.execute(
+            RECORD_STATUS_CHANGE_SQL, order_id, status, cause, delivery_id, channel, event_type, body
         )
 
+    async def status_history(self, order_id: str) -> list[dict[str, Any]]:
+        rows = await self._db.fetch(
+            "SELECT status, cause, changed_at FROM order_status_history WHERE order_id = $1 ORDER BY id", order_id
+        )
+        return [dict(row) for row in rows]
 
-async def mark_failed(
-    connection: Connection, seq: int, status: int | None, error: str, retry_in_seconds: float
-) -> None:
-    await connection.execute(
-        "UPDATE upstream_deliveries SET attempts = attempts + 1, last_status = $2, last_error = $3,"
-        " next_attempt_at = now() + make_interval(secs => $4) WHERE seq = $1",
-        seq,
-        status,
-        error[:500],
-        retry_in_seconds,
-    )
+    # ------------------------------------------------------------------------------------------ webhooks
+
+    async def deliveries_for_order(self, order_id: str) -> list[dict[str, Any]]:
+        rows = await self._db.fetch(
+            "SELECT delivery_id, event_type, created_at, attempts, delivered_at, last_status, last_error"
+            " FROM upstream_deliveries WHERE order_id = $1 ORDER BY seq",
+            order_id,
+        )
+        return [dict(row) for row in rows]
+
+    async def claim_due_deliveries(self, limit: int, lease_seconds: float) -> list[DueDelivery]:
+        """Lease up to ``limit`` due deliveries, each first in line for its order, in ``seq`` order."""
+        rows = await self._db.fetch(CLAIM_DELIVERIES_SQL, limit, lease_seconds)
+        deliveries = [
+            DueDelivery(
+                r["seq"],
+                r["delivery_id"],
+                r["order_id"],
+                r["event_type"],
+                r["body"],
+                r["attempts"],
+                r["webhook_url"],
+                r["webhook_secret"],
+            )
+            for r in rows
+        ]
+        # UPDATE ... RETURNING answers in no particular order.
+        return sorted(deliveries, key=lambda delivery: delivery.seq)
+
+    async def mark_delivered(self, delivered: Sequence[tuple[int, int]]) -> None:
+        """Stamp deliveries (seq, HTTP status) delivered: one statement for the whole round."""
+        if delivered:
+            await self._db.execute(
+                MARK_DELIVERED_SQL, [seq for seq, _ in delivered], [status for _, status in delivered]
+            )
+
+    async def reschedule_failed(self, failed: Sequence[FailedDelivery]) -> None:
+        """Count the failed attempts and set when each is due again: one round trip for the whole round."""
+        if failed:
+            await self._db.executemany(
+                RESCHEDULE_SQL, [(f.seq, f.status, f.error[:500], f.retry_in_seconds) for f in failed]
+            )
+
+    async def oldest_undelivered_age_seconds(self) -> float:
+        age = await self._db.fetchval(
+            "SELECT extract(epoch FROM now() - min(created_at)) FROM upstream_deliveries WHERE delivered_at IS NULL"
+        )
+        return float(age or 0.0)
 
 
-async def oldest_undelivered_age_seconds(db: asyncpg.Pool) -> float:
-    age = await db.fetchval(
-        "SELECT extract(epoch FROM now() - min(created_at)) FROM upstream_deliveries WHERE delivered_at IS NULL"
-    )
-    return float(age or 0.0)
+class PostgresDatabase:
+    """The database port of the use cases: single statements on the pool, or one transaction."""
 
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.tables = IntakeRepository(pool)
 
-async def deliveries_for_order(db: asyncpg.Pool, order_id: str) -> list[dict[str, Any]]:
-    rows = await db.fetch(
-        "SELECT delivery_id, event_type, created_at, attempts, delivered_at, last_status, last_error"
-        " FROM upstream_deliveries WHERE order_id = $1 ORDER BY seq",
-        order_id,
-    )
-    return [dict(row) for row in rows]
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[IntakeRepository]:
+        async with self.pool.acquire() as connection, connection.transaction():
+            yield IntakeRepository(connection)

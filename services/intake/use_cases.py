@@ -1,0 +1,233 @@
+"""Intake's use cases: one function per command of its API and per event it consumes.
+
+Each takes plain data (a validated request, ids, the :class:`~services.intake.domain.Caller`) and its
+ports (:mod:`services.intake.ports`), owns its unit of work (one statement, or one transaction), and
+raises :class:`~services.intake.domain.IntakeError` subclasses for the HTTP layer to answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import structlog
+
+from services.intake import domain
+from services.intake.domain import Caller
+from services.intake.ports import Database, OrderProgress, OutboxWritten, Tables
+from services.intake.repository import IntakeRepository, StoredOrder
+from shared.contracts.orders import OrderCancelled, OrderCancelledData, OrderReceived, OrderStatusChanged
+from shared.db import Connection
+from shared.messaging.consumer import RetryLater
+from shared.webhooks import new_webhook_secret
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a command answers: the body, and whether it changed anything (201/202 rather than 200)."""
+
+    body: dict[str, Any]
+    changed: bool
+
+
+# ---------------------------------------------------------------------------------------------- orders
+
+
+async def create_order(
+    db: Database, request: domain.OrderRequest, caller: Caller, *, outbox_written: OutboxWritten
+) -> Answer:
+    """Store a channel order and announce it; the same ``(channel, external_id)`` again answers the
+    stored order and announces nothing. One statement for a new order (see the repository)."""
+    if not caller.may_act_for(request.channel):
+        raise domain.ForeignChannel(caller.channel or "", request.channel)
+    order = domain.to_order_received(domain.new_order_id(), request)
+    structlog.contextvars.bind_contextvars(order_id=order.order_id)
+    try:
+        received_at = await db.tables.insert_order_announced(
+            order, OrderReceived(correlation_id=order.order_id, data=order)
+        )
+    except asyncpg.ForeignKeyViolationError:
+        raise domain.UnknownChannel(order.channel) from None
+    if received_at is None:
+        existing = await db.tables.get_order_by_external_id(order.channel, order.external_id)
+        if existing is None:  # pragma: no cover - orders are never deleted
+            raise domain.OrderNotFound(order.external_id)
+        structlog.contextvars.bind_contextvars(order_id=existing.id)
+        return Answer(_stored_view(existing, existing.status), changed=False)
+    outbox_written()
+    log.info("order accepted", channel=order.channel, order_number=order.order_number)
+    # The split happens after this answer, so there is nothing to ask the other services yet; the
+    # answer is built from what was just stored rather than read back.
+    payload = order.model_dump(mode="json")
+    body = {
+        **payload,
+        "id": order.order_id,
+        "status": "received",
+        "channel_status": payload.get("status"),
+        "received_at": received_at,
+    }
+    return Answer(body, changed=True)
+
+
+async def get_order_view(db: Database, progress: OrderProgress, order_id: str, caller: Caller) -> dict[str, Any]:
+    order = await _order_for(db.tables, order_id, caller)
+    return await _order_view(db, progress, order)
+
+
+async def cancel_order(
+    db: Database,
+    progress: OrderProgress,
+    order_id: str,
+    caller: Caller,
+    reason: str | None,
+    *,
+    outbox_written: OutboxWritten,
+) -> Answer:
+    """Cancel the order (the splitter withdraws every vendor order not yet shipped); asked again, the
+    same view and nothing published."""
+    await _order_for(db.tables, order_id, caller)
+    async with db.transaction() as tables:
+        order = await tables.get_order(order_id, lock=True)
+        if order is None:  # pragma: no cover - orders are never deleted
+            raise domain.OrderNotFound(order_id)
+        decision = domain.cancel_decision(order.status)
+        if decision == "cancel":
+            event = OrderCancelled(correlation_id=order_id, data=OrderCancelledData(order_id=order_id, reason=reason))
+            await tables.set_status_announced(order_id, "cancelled", "cancel request", event)
+    if decision == "cancel":
+        outbox_written()
+        log.info("order cancelled", reason=reason)
+    current = await db.tables.get_order(order_id)
+    assert current is not None
+    return Answer(await _order_view(db, progress, current), changed=decision == "cancel")
+
+
+async def _order_for(tables: Tables, order_id: str, caller: Caller) -> StoredOrder:
+    order = await tables.get_order(order_id)
+    if order is None:
+        raise domain.OrderNotFound(order_id)
+    if not caller.may_act_for(order.channel):
+        raise domain.ForeignChannel(caller.channel or "", order.channel)
+    structlog.contextvars.bind_contextvars(order_id=order.id)
+    return order
+
+
+def _stored_view(order: StoredOrder, status: str) -> dict[str, Any]:
+    # The request's "status" is the channel's payment status; the answer's is where the order is.
+    return {
+        **order.payload,
+        "id": order.id,
+        "status": status,
+        "channel_status": order.payload.get("status"),
+        "received_at": order.received_at,
+    }
+
+
+async def _order_view(db: Database, progress: OrderProgress, order: StoredOrder) -> dict[str, Any]:
+    """The stored order with its status, split, shipments, history and webhooks to the channel."""
+    routing, shipments, history, deliveries = await asyncio.gather(
+        progress.routing(order.id),
+        progress.shipments(order.id),
+        db.tables.status_history(order.id),
+        db.tables.deliveries_for_order(order.id),
+    )
+    shown = domain.shown_status(order.status, routing)
+    return {
+        **_stored_view(order, shown.status),
+        "hold_reason": shown.hold_reason,
+        "updated_at": order.updated_at,
+        "cancelled_at": order.cancelled_at,
+        "split": routing,
+        "shipments": shipments.get("shipments", shipments) if isinstance(shipments, dict) else [],
+        "status_history": history,
+        "upstream_deliveries": deliveries,
+    }
+
+
+# ---------------------------------------------------------------------------------------------- channels
+
+
+async def channel_for_key(db: Database, api_key: str) -> str | None:
+    """The channel a key belongs to, if any."""
+    return await db.tables.channel_for_key(domain.hash_api_key(api_key))
+
+
+async def put_channel(db: Database, code: str, request: domain.ChannelRequest) -> Answer:
+    """Create or update a channel. A new channel's key, and a secret intake generated, are answered
+    this once and never again."""
+    api_key = domain.new_api_key()
+    generated_secret = new_webhook_secret()
+    async with db.transaction() as tables:
+        created = await tables.upsert_channel(
+            code,
+            request.name,
+            request.webhook_url,
+            request.webhook_secret,
+            generated_secret,
+            domain.hash_api_key(api_key),
+        )
+        channel = await tables.get_channel(code)
+    assert channel is not None
+    body: dict[str, Any] = {"code": code, "name": channel.name, "webhook_url": channel.webhook_url}
+    if created:
+        body["api_key"] = api_key
+    if request.webhook_secret is None and channel.webhook_secret == generated_secret:
+        body["webhook_secret"] = generated_secret
+    return Answer(body, changed=created)
+
+
+async def get_channel(db: Database, code: str) -> dict[str, Any]:
+    channel = await db.tables.get_channel(code)
+    if channel is None:
+        raise domain.ChannelNotFound(code)
+    return {"code": channel.code, "name": channel.name, "webhook_url": channel.webhook_url}
+
+
+async def rotate_key(db: Database, code: str) -> dict[str, Any]:
+    """A new key for the channel; the previous one stops working at once."""
+    api_key = domain.new_api_key()
+    if not await db.tables.rotate_key(code, domain.hash_api_key(api_key)):
+        raise domain.ChannelNotFound(code)
+    return {"code": code, "api_key": api_key}
+
+
+# ---------------------------------------------------------------------------------------------- events
+
+
+async def record_status_changed(tables: Tables, event: OrderStatusChanged) -> None:
+    """``order.status_changed``: the order's new status, its history and the channel's signed webhook."""
+    data = event.data
+    order = await tables.get_order(data.order_id, lock=True)
+    if order is None:
+        raise RetryLater(f"status change for unknown order {data.order_id}")
+    body: dict[str, Any] = {
+        "type": "",
+        "order_id": data.order_id,
+        "channel": data.channel,
+        "external_id": data.external_id,
+        "order_number": data.order_number,
+        "status": data.status,
+        "previous_status": data.previous_status,
+        "occurred_at": event.occurred_at.isoformat(),
+        "shipment": data.shipment.model_dump(mode="json") if data.shipment else None,
+    }
+    body["type"] = domain.webhook_event_type(body)
+    # The delivery id derives from the message id, so a redelivered event cannot queue a second webhook.
+    await tables.record_status_change(
+        data.order_id,
+        data.status,
+        event.message_id,
+        f"whd_{event.message_id.removeprefix('msg_')}",
+        order.channel,
+        body["type"],
+        body,
+    )
+
+
+async def apply_status_changed(connection: Connection, event: OrderStatusChanged) -> None:
+    """The consumer of ``intake.status``: the inbox's transaction is this event's unit of work."""
+    await record_status_changed(IntakeRepository(connection), event)
