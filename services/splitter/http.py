@@ -1,62 +1,32 @@
-"""The splitter's admin API: vendors, catalog and routing explanations."""
+"""The splitter's admin API: vendors, catalog and routing explanations. Each route checks access,
+parses, calls one use case and answers; :mod:`services.splitter.use_cases` does the work."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from services.splitter import repository
-from services.splitter.consumers import release_held_orders
-from services.splitter.routing import Source
+from services.splitter import use_cases
+from services.splitter.commands import CatalogRequest, VendorRequest
+from services.splitter.use_cases import DuplicateSource, NotFound, SplitterPorts, UnknownVendor
 from shared.http import ApiError, json_response, read_model, require_admin
-from shared.messaging.topology import is_valid_vendor_code, vendor_queue
-from shared.money import NonNegativeMoney
-from shared.service import Runtime
-
-VendorKind = Literal["shipstation", "webhook", "csv_sftp", "edi_x12"]
-
-
-class VendorRequest(BaseModel):
-    """``PUT /v1/vendors/{code}``: kind-specific settings go in ``settings``."""
-
-    model_config = ConfigDict(extra="ignore")
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    kind: VendorKind
-    settings: dict[str, Any] = Field(default_factory=dict)
-
-
-class SourceRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    vendor: str
-    vendor_sku: Annotated[str, StringConstraints(max_length=100)] | None = None
-    cost: NonNegativeMoney | None = None
-    stock: Annotated[int, Field(ge=0, strict=True)] | None = None
-    priority: Annotated[int, Field(ge=0, le=1_000_000, strict=True)] = 100
-
-
-class CatalogRequest(BaseModel):
-    """``PUT /v1/catalog/{sku}``."""
-
-    model_config = ConfigDict(extra="ignore")
-    name: Annotated[str, StringConstraints(max_length=200)] | None = None
-    sources: list[SourceRequest] = Field(default_factory=list, max_length=50)
+from shared.messaging.topology import is_valid_vendor_code
 
 
 class SplitterApi:
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        self.pool = runtime.pool
+    def __init__(self, ports: SplitterPorts, queue_name: Callable[[str], str]) -> None:
+        self.ports = ports
+        self.queue_name = queue_name
+        """The broker name of ``vendor.<code>`` (with the namespace), shown with a vendor."""
 
     def routes(self) -> list[web.RouteDef]:
         return [
             web.put("/v1/vendors/{code}", self.put_vendor),
             web.get("/v1/vendors/{code}", self.get_vendor),
             web.get("/v1/vendors", self.list_vendors),
-            web.put("/v1/catalog/{sku}", self.put_catalog),
-            web.get("/v1/catalog/{sku}", self.get_catalog),
+            web.put("/v1/catalog/{sku}", self.put_catalog_entry),
+            web.get("/v1/catalog/{sku}", self.get_catalog_entry),
             web.get("/v1/orders/{order_id}/routing", self.get_routing),
         ]
 
@@ -66,66 +36,51 @@ class SplitterApi:
         if not is_valid_vendor_code(code):
             raise ApiError(400, "invalid_code", "a vendor code is 1-50 of a-z, 0-9, '-' and '_'")
         body = await read_model(request, VendorRequest)
-        # The queue exists before any vendor order can be published to it: publishes are mandatory.
-        await self.runtime.declare(vendor_queue(code))
-        created = await repository.upsert_vendor(
-            self.pool, repository.Vendor(code, body.name, body.kind, body.settings)
-        )
-        view = {
-            "code": code,
-            "name": body.name,
-            "kind": body.kind,
-            "settings": body.settings,
-            "queue": self.runtime.topology.queue(vendor_queue(code)),
-        }
-        return json_response(view, status=201 if created else 200)
+        put = await use_cases.put_vendor(self.ports, code, body)
+        view = put.vendor.__dict__ | {"queue": self.queue_name(code)}
+        return json_response(view, status=201 if put.created else 200)
 
     async def get_vendor(self, request: web.Request) -> web.Response:
         require_admin(request)
-        vendor = await repository.get_vendor(self.pool, request.match_info["code"])
-        if vendor is None:
-            raise ApiError(404, "not_found", f"no vendor {request.match_info['code']!r}")
-        return json_response(vendor.__dict__ | {"queue": self.runtime.topology.queue(vendor_queue(vendor.code))})
+        try:
+            vendor = await use_cases.get_vendor(self.ports, request.match_info["code"])
+        except NotFound as error:
+            raise ApiError(404, "not_found", str(error)) from None
+        return json_response(vendor.__dict__ | {"queue": self.queue_name(vendor.code)})
 
     async def list_vendors(self, request: web.Request) -> web.Response:
         require_admin(request)
-        return json_response({"vendors": [v.__dict__ for v in await repository.list_vendors(self.pool)]})
+        return json_response({"vendors": [v.__dict__ for v in await use_cases.list_vendors(self.ports)]})
 
-    async def put_catalog(self, request: web.Request) -> web.Response:
+    async def put_catalog_entry(self, request: web.Request) -> web.Response:
         require_admin(request)
         sku = request.match_info["sku"].strip()
         if not sku or len(sku) > 100:
             raise ApiError(400, "invalid_sku", "a SKU is 1-100 characters")
         body = await read_model(request, CatalogRequest)
-        vendors = [s.vendor for s in body.sources]
-        if len(set(vendors)) != len(vendors):
-            raise ApiError(422, "invalid", "a vendor appears twice", {"sources": "one source per vendor"})
-        sources = [
-            Source(s.vendor, s.vendor_sku, Decimal(s.cost) if s.cost is not None else None, s.stock, s.priority)
-            for s in body.sources
-        ]
-        async with self.pool.acquire() as connection, connection.transaction():
-            unknown = set(vendors) - await repository.existing_vendors(connection, vendors)
-            if unknown:
-                fields = {f"sources.{i}.vendor": "unknown vendor" for i, v in enumerate(vendors) if v in unknown}
-                raise ApiError(422, "invalid", f"unknown vendor(s): {', '.join(sorted(unknown))}", fields)
-            await repository.replace_catalog_entry(connection, sku, body.name, sources)
-            released = await release_held_orders(connection, sku)
-        if released:
-            self.runtime.relay.wake()
-        entry = await repository.get_catalog_entry(self.pool, sku)
-        return json_response({**(entry or {}), "released_vendor_orders": released})
+        try:
+            put = await use_cases.put_catalog_entry(self.ports, sku, body)
+        except DuplicateSource as error:
+            raise ApiError(422, "invalid", str(error), {"sources": "one source per vendor"}) from None
+        except UnknownVendor as error:
+            fields = {
+                f"sources.{index}.vendor": "unknown vendor"
+                for index, source in enumerate(body.sources)
+                if source.vendor in error.codes
+            }
+            raise ApiError(422, "invalid", str(error), fields) from None
+        return json_response({**put.entry, "released_vendor_orders": put.released_vendor_orders})
 
-    async def get_catalog(self, request: web.Request) -> web.Response:
+    async def get_catalog_entry(self, request: web.Request) -> web.Response:
         require_admin(request)
-        entry = await repository.get_catalog_entry(self.pool, request.match_info["sku"])
-        if entry is None:
-            raise ApiError(404, "not_found", "no such SKU")
-        return json_response(entry)
+        try:
+            return json_response(await use_cases.get_catalog_entry(self.ports, request.match_info["sku"]))
+        except NotFound as error:
+            raise ApiError(404, "not_found", str(error)) from None
 
     async def get_routing(self, request: web.Request) -> web.Response:
         require_admin(request)
-        view = await repository.routing_view(self.pool, request.match_info["order_id"])
-        if view is None:
-            raise ApiError(404, "not_found", "the splitter has not seen this order (yet)")
-        return json_response(view)
+        try:
+            return json_response(await use_cases.get_routing(self.ports, request.match_info["order_id"]))
+        except NotFound as error:
+            raise ApiError(404, "not_found", str(error)) from None

@@ -6,10 +6,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.splitter.http import CatalogRequest, VendorKind, VendorRequest
+from services.splitter.commands import CatalogRequest, VendorRequest
+from shared.contracts.vendors import VendorKind
+from shared.messaging.subscriptions import VENDOR_CODE_PATTERN
 from shared.openapi import Body, Operation, build_document, error, json_reply, path_parameter
-
-CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,49}$"
 
 
 class VendorView(BaseModel):
@@ -53,8 +53,14 @@ class RoutingView(BaseModel):
     vendor_orders: list[dict[str, Any]]
 
 
-VENDOR_CODE = path_parameter("code", "The vendor's code.", pattern=CODE_PATTERN)
-SKU = path_parameter("sku", "The SKU (1-100 characters).", minLength=1, maxLength=100)
+VENDOR_CODE = path_parameter("code", "The vendor's code.", pattern=VENDOR_CODE_PATTERN.pattern)
+SKU = path_parameter("sku", "The SKU as stored.", minLength=1, maxLength=100)
+SKU_TO_STORE = path_parameter(
+    "sku",
+    "The SKU: leading and trailing whitespace is removed, and what is stored is the 1-100 characters that remain.",
+    minLength=1,
+    maxLength=100,
+)
 
 OPERATIONS = [
     Operation(
@@ -66,7 +72,10 @@ OPERATIONS = [
         {
             201: json_reply("Created.", VendorView),
             200: json_reply("Updated.", VendorView),
-            400: error("The body is not a JSON object, or the code is not 1-50 of a-z, 0-9, '-' and '_'."),
+            400: error(
+                "The body is not a JSON object (malformed_json, empty_body), or the code is not 1-50 of a-z, 0-9, "
+                "'-' and '_' starting with a letter or digit (invalid_code)."
+            ),
         },
         parameters=(VENDOR_CODE,),
         request=Body(VendorRequest),
@@ -99,9 +108,16 @@ OPERATIONS = [
         "admin",
         {
             200: json_reply("The catalog entry as stored.", CatalogView),
-            400: error("The body is not a JSON object, or the SKU is not 1-100 characters."),
+            400: error(
+                "The body is not a JSON object (malformed_json, empty_body), or the SKU is not 1-100 characters "
+                "once trimmed (invalid_sku)."
+            ),
+            422: error(
+                "Fields are missing or invalid, a vendor appears twice in `sources` (`fields.sources`), or a source "
+                "names a vendor that does not exist (`fields.sources.<i>.vendor`); nothing is changed."
+            ),
         },
-        parameters=(SKU,),
+        parameters=(SKU_TO_STORE,),
         request=Body(CatalogRequest),
         tag="admin API",
     ),

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-import asyncpg
-
-from services.splitter.routing import LineDecision, Source
+from services.splitter.routing import LineDecision, RoutedState, Source, VendorOrderRef
 from shared.contracts.envelope import Envelope
 from shared.contracts.orders import OrderReceivedData
 from shared.contracts.vendor_orders import VendorOrderCreatedData
-from shared.db import Connection, dumps
+from shared.contracts.vendors import VendorKind
+from shared.db import Connection, Queryable, dumps
 from shared.messaging.outbox import insert_events_sql, outbox_rows
 
 
@@ -21,11 +19,11 @@ from shared.messaging.outbox import insert_events_sql, outbox_rows
 class Vendor:
     code: str
     name: str
-    kind: str
+    kind: VendorKind
     settings: dict[str, Any]
 
 
-async def upsert_vendor(db: asyncpg.Pool, vendor: Vendor) -> bool:
+async def upsert_vendor(db: Queryable, vendor: Vendor) -> bool:
     created: bool = await db.fetchval(
         "INSERT INTO vendors (code, name, kind, settings) VALUES ($1, $2, $3, $4)"
         " ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind,"
@@ -39,12 +37,12 @@ async def upsert_vendor(db: asyncpg.Pool, vendor: Vendor) -> bool:
     return created
 
 
-async def get_vendor(db: asyncpg.Pool, code: str) -> Vendor | None:
+async def get_vendor(db: Queryable, code: str) -> Vendor | None:
     row = await db.fetchrow("SELECT code, name, kind, settings FROM vendors WHERE code = $1", code)
     return Vendor(row["code"], row["name"], row["kind"], row["settings"]) if row else None
 
 
-async def list_vendors(db: asyncpg.Pool) -> list[Vendor]:
+async def list_vendors(db: Queryable) -> list[Vendor]:
     rows = await db.fetch("SELECT code, name, kind, settings FROM vendors ORDER BY code")
     return [Vendor(r["code"], r["name"], r["kind"], r["settings"]) for r in rows]
 
@@ -68,7 +66,7 @@ async def replace_catalog_entry(connection: Connection, sku: str, name: str | No
     )
 
 
-async def get_catalog_entry(db: asyncpg.Pool, sku: str) -> dict[str, Any] | None:
+async def get_catalog_entry(db: Queryable, sku: str) -> dict[str, Any] | None:
     row = await db.fetchrow("SELECT sku, name, updated_at FROM catalog WHERE sku = $1", sku)
     if row is None:
         return None
@@ -97,9 +95,9 @@ async def set_stock(connection: Connection, vendor: str, levels: Sequence[tuple[
     )
 
 
-async def routed_order_state(connection: Connection, order_id: str, *, lock: bool = False) -> str | None:
+async def routed_order_state(connection: Connection, order_id: str, *, lock: bool = False) -> RoutedState | None:
     sql = "SELECT state FROM routed_orders WHERE order_id = $1" + (" FOR UPDATE" if lock else "")  # noqa: S608
-    state: str | None = await connection.fetchval(sql, order_id)
+    state: RoutedState | None = await connection.fetchval(sql, order_id)
     return state
 
 
@@ -124,7 +122,7 @@ SELECT 1
 async def save_routing(
     connection: Connection,
     order: OrderReceivedData,
-    state: str,
+    state: RoutedState,
     hold_reason: str | None,
     decisions: Sequence[LineDecision],
     vendor_orders: Sequence[VendorOrderCreatedData] = (),
@@ -166,26 +164,29 @@ async def mark_cancelled_before_seen(connection: Connection, order_id: str) -> N
     )
 
 
-async def set_routed_state(connection: Connection, order_id: str, state: str) -> None:
-    await connection.execute(
-        "UPDATE routed_orders SET state = $2, updated_at = now() WHERE order_id = $1", order_id, state
-    )
-
-
-@dataclass(frozen=True)
-class OpenVendorOrder:
-    id: str
-    vendor: str
-    number: str
-
-
-async def cancel_open_vendor_orders(connection: Connection, order_id: str) -> list[OpenVendorOrder]:
+async def vendor_orders_of(connection: Connection, order_id: str) -> list[VendorOrderRef]:
     rows = await connection.fetch(
-        "UPDATE vendor_orders SET status = 'cancelled', cancelled_at = now()"
-        " WHERE order_id = $1 AND status = 'open' RETURNING id, vendor, number",
-        order_id,
+        "SELECT id, vendor, number, status FROM vendor_orders WHERE order_id = $1 ORDER BY number", order_id
     )
-    return [OpenVendorOrder(r["id"], r["vendor"], r["number"]) for r in rows]
+    return [VendorOrderRef(r["id"], r["vendor"], r["number"], r["status"]) for r in rows]
+
+
+RECORD_CANCELLATION_SQL = f"""
+WITH routed AS (
+    UPDATE routed_orders SET state = 'cancelled', updated_at = now() WHERE order_id = $1
+), withdrawn AS (
+    UPDATE vendor_orders SET status = 'cancelled', cancelled_at = now() WHERE id = ANY($2::text[])
+), announced AS ({insert_events_sql(3)})
+SELECT 1
+"""  # noqa: S608 - composed of constant SQL only
+
+
+async def record_cancellation(
+    connection: Connection, order_id: str, vendor_order_ids: Sequence[str], events: Sequence[Envelope]
+) -> None:
+    """Mark the order cancelled, withdraw ``vendor_order_ids`` and queue the events announcing it: one
+    statement. Call with the order's row locked (:func:`routed_order_state` with ``lock``)."""
+    await connection.execute(RECORD_CANCELLATION_SQL, order_id, list(vendor_order_ids), *outbox_rows(events))
 
 
 async def held_orders_with_sku(connection: Connection, sku: str) -> list[OrderReceivedData]:
@@ -197,7 +198,7 @@ async def held_orders_with_sku(connection: Connection, sku: str) -> list[OrderRe
     return [OrderReceivedData.model_validate(row["payload"]) for row in rows]
 
 
-async def routing_view(db: asyncpg.Pool, order_id: str) -> dict[str, Any] | None:
+async def routing_view(db: Queryable, order_id: str) -> dict[str, Any] | None:
     head = await db.fetchrow(
         "SELECT order_id, order_number, state, hold_reason, created_at, updated_at FROM routed_orders"
         " WHERE order_id = $1",
@@ -237,7 +238,3 @@ async def routing_view(db: asyncpg.Pool, order_id: str) -> dict[str, Any] | None
             for v in vendor_orders
         ],
     }
-
-
-def decimal_or_none(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(str(value))

@@ -1,5 +1,6 @@
 """Routing, free of I/O: eligible sources per line → ranked by vendor priority → grouped by vendor →
-split into vendor orders, each decision with a reason a person can read.
+split into vendor orders, each decision with a reason a person can read; and which vendor orders a
+cancellation withdraws.
 
 Strategy (vendor priority): the source with the lowest ``priority`` number that has the quantity in
 stock wins; a source whose stock is not tracked (``None``) counts as in stock. A line nobody can take
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
+from typing import Literal
 
 from shared.contracts.orders import Discount, OrderHeader, OrderLine, OrderReceivedData, WeightUnit
 from shared.contracts.vendor_orders import VendorOrderCreatedData, VendorOrderLine
@@ -57,6 +59,25 @@ class RoutingResult:
     def held(self) -> bool:
         return bool(self.hold_reasons)
 
+    @property
+    def hold_reason(self) -> str | None:
+        """Why the order is held, every line's reason in one text; ``None`` when it is not held."""
+        return "; ".join(self.hold_reasons) or None
+
+
+RoutedState = Literal["routed", "held", "cancelled"]
+"""Where an order the splitter has seen stands (``routed_orders.state``)."""
+
+
+@dataclass(frozen=True)
+class RoutingOutcome:
+    """What routing an order comes to: held with its reason and no vendor order, or routed into vendor orders."""
+
+    state: Literal["routed", "held"]
+    hold_reason: str | None
+    decisions: tuple[LineDecision, ...]
+    vendor_orders: tuple[VendorOrderCreatedData, ...] = ()
+
 
 def _stock_text(source: Source) -> str:
     return "stock not tracked" if source.stock is None else f"in stock {source.stock}"
@@ -101,6 +122,19 @@ def route_line(line: OrderLine, sources: Sequence[Source]) -> LineDecision:
 
 def route_order(order: OrderReceivedData, sources_by_sku: Mapping[str, Sequence[Source]]) -> RoutingResult:
     return RoutingResult(tuple(route_line(line, sources_by_sku.get(line.sku, ())) for line in order.lines))
+
+
+def plan_routing(
+    order: OrderReceivedData,
+    sources_by_sku: Mapping[str, Sequence[Source]],
+    new_vendor_order_id: Callable[[], str],
+) -> RoutingOutcome:
+    """Route ``order``: held when any line has no vendor (nothing is sent), else split into vendor orders."""
+    result = route_order(order, sources_by_sku)
+    if result.held:
+        return RoutingOutcome("held", result.hold_reason, result.decisions)
+    vendor_orders = split_order(order, result, new_vendor_order_id)
+    return RoutingOutcome("routed", None, result.decisions, tuple(vendor_orders))
 
 
 def allocate(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
@@ -202,3 +236,24 @@ def _vendor_weight(
             converted = True
         total += weight
     return total.quantize(_CONVERTED_WEIGHT) if converted else total
+
+
+# ---------------------------------------------------------------------------------------------- cancellation
+
+VendorOrderStatus = Literal["open", "cancelled"]
+
+
+@dataclass(frozen=True)
+class VendorOrderRef:
+    """A vendor order as a cancellation sees it."""
+
+    id: str
+    vendor: str
+    number: str
+    status: VendorOrderStatus
+
+
+def vendor_orders_to_cancel(vendor_orders: Sequence[VendorOrderRef]) -> list[VendorOrderRef]:
+    """The vendor orders a cancellation of their order withdraws: those still open. One withdrawn
+    before stays as it is and is not announced to its vendor again."""
+    return [vendor_order for vendor_order in vendor_orders if vendor_order.status == "open"]

@@ -1,11 +1,13 @@
-"""Fulfilment, free of I/O: shipped quantities per line → the order's status."""
+"""Fulfilment, free of I/O: shipped quantities per line → the order's status, what a shipment or a
+cancellation does to it, and the shipment as the channel is told of it."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from shared.contracts.orders import OrderStatus
+from shared.contracts.orders import OrderStatus, ShipmentSummary
+from shared.contracts.shipments import ShipmentReportedData
 
 
 @dataclass(frozen=True)
@@ -13,6 +15,16 @@ class LineProgress:
     line_id: str
     ordered: int
     shipped: int
+
+
+@dataclass(frozen=True)
+class TrackedOrder:
+    order_id: str
+    channel: str
+    external_id: str
+    order_number: str
+    status: OrderStatus | None
+    cancelled: bool
 
 
 def derive_status(lines: Sequence[LineProgress], *, cancelled: bool) -> OrderStatus | None:
@@ -45,3 +57,52 @@ def apply_shipment(
             applied[line.line_id] = extra
         updated.append(LineProgress(line.line_id, line.ordered, line.shipped + max(extra, 0)))
     return updated, applied
+
+
+@dataclass(frozen=True)
+class ShipmentApplied:
+    lines: list[LineProgress]
+    applied: dict[str, int]
+    """What the shipment added per line (see :func:`apply_shipment`)."""
+    status: OrderStatus
+    """The order's status now; always announced, as every shipment is news to the channel."""
+
+
+def after_shipment(
+    lines: Sequence[LineProgress], shipment: ShipmentReportedData, *, cancelled: bool
+) -> ShipmentApplied:
+    """``shipment`` applied to the order's ``lines``. While nothing of the order has shipped (a package
+    of lines it does not have) the order stays ``routed``."""
+    updated, applied = apply_shipment(lines, {line.line_id: line.quantity for line in shipment.lines})
+    return ShipmentApplied(updated, applied, derive_status(updated, cancelled=cancelled) or "routed")
+
+
+@dataclass(frozen=True)
+class CancellationApplied:
+    status: OrderStatus | None
+    announce: bool
+    """Whether the channel is told: only of a status that changed."""
+
+
+def after_cancellation(lines: Sequence[LineProgress], previous: OrderStatus | None) -> CancellationApplied:
+    """The order's cancellation: what has not shipped is stopped (see :func:`derive_status`)."""
+    status = derive_status(lines, cancelled=True)
+    return CancellationApplied(status, status is not None and status != previous)
+
+
+def shipment_summary(shipment: ShipmentReportedData, applied: Mapping[str, int]) -> ShipmentSummary:
+    """The shipment as the channel receives it, with the quantities it added to each line."""
+    skus = {line.line_id: line.sku for line in shipment.lines}
+    return ShipmentSummary(
+        shipment_id=shipment.shipment_id,
+        vendor=shipment.vendor,
+        carrier=shipment.carrier,
+        service=shipment.service,
+        tracking_number=shipment.tracking_number,
+        ship_date=shipment.ship_date.isoformat() if shipment.ship_date else None,
+        label_created_at=shipment.label_created_at,
+        shipping_cost=shipment.shipping_cost,
+        notes_to_buyer=shipment.notes_to_buyer,
+        notify_customer=shipment.notify_customer,
+        lines=[{"line_id": lid, "sku": skus.get(lid, ""), "quantity": qty} for lid, qty in applied.items()],
+    )

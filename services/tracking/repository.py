@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
-
-from services.tracking.fulfilment import LineProgress
+from services.tracking.fulfilment import LineProgress, TrackedOrder
 from shared.contracts.envelope import Envelope
-from shared.contracts.orders import OrderReceivedData
+from shared.contracts.orders import OrderReceivedData, OrderStatus
 from shared.contracts.shipments import ShipmentReportedData
 from shared.db import Connection, Queryable
-from shared.messaging.outbox import insert_event_sql, outbox_row
-
-
-@dataclass(frozen=True)
-class TrackedOrder:
-    order_id: str
-    channel: str
-    external_id: str
-    order_number: str
-    status: str | None
-    cancelled: bool
-
+from shared.messaging.outbox import insert_event_sql, insert_events_sql, outbox_row, outbox_rows
 
 _LOCK_ORDER = "pg_advisory_xact_lock(hashtext('tracking.order:' || $1))"
 """The per-order lock, held to the end of the transaction; ``$1`` is the order id."""
@@ -95,7 +81,7 @@ async def record_progress(
     order_id: str,
     progress: Sequence[LineProgress],
     shipment_id: str,
-    status: str,
+    status: OrderStatus,
     cancelled: bool,
     event: Envelope,
 ) -> None:
@@ -113,13 +99,18 @@ async def record_progress(
     )
 
 
-async def set_status(connection: Connection, order_id: str, status: str | None, cancelled: bool) -> None:
-    await connection.execute(
-        "UPDATE orders SET status = $2, cancelled = $3, updated_at = now() WHERE order_id = $1",
-        order_id,
-        status,
-        cancelled,
-    )
+RECORD_CANCELLATION_SQL = (
+    "WITH status AS ("  # noqa: S608 - composed of constant SQL only
+    "  UPDATE orders SET status = $2, cancelled = true, updated_at = now() WHERE order_id = $1"
+    f") {insert_events_sql(3)}"
+)
+
+
+async def record_cancellation(
+    connection: Connection, order_id: str, status: OrderStatus | None, events: Sequence[Envelope]
+) -> None:
+    """Mark the order cancelled with its status now and queue the events announcing it: one statement."""
+    await connection.execute(RECORD_CANCELLATION_SQL, order_id, status, *outbox_rows(events))
 
 
 async def insert_shipment(connection: Connection, shipment: ShipmentReportedData) -> bool:
@@ -142,7 +133,7 @@ async def unapplied_shipments(connection: Connection, order_id: str) -> list[Shi
     return [ShipmentReportedData.model_validate(r["payload"]) for r in rows]
 
 
-async def shipments_view(db: asyncpg.Pool, order_id: str) -> dict[str, Any] | None:
+async def shipments_view(db: Queryable, order_id: str) -> dict[str, Any] | None:
     order = await get_order(db, order_id)
     rows = await db.fetch(
         "SELECT payload, reported_at, applied FROM shipments WHERE order_id = $1 ORDER BY reported_at", order_id

@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from services.tracking import repository
-from services.tracking.consumers import on_order_received, on_shipment_reported
+from services.tracking.use_cases import on_order_received, on_shipment_reported
 from shared.contracts.orders import OrderReceived
 from shared.contracts.shipments import ShipmentLine, ShipmentReported, ShipmentReportedData
 from tests.conftest import RunningSystem

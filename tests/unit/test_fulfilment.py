@@ -1,16 +1,27 @@
-"""Fulfilment, free of I/O: shipped quantities per line → the order's status, and how a shipment is
-applied to the lines (services/tracking/fulfilment.py)."""
+"""Fulfilment, free of I/O: shipped quantities per line → the order's status, how a shipment is
+applied to the lines, what a shipment or a cancellation makes of the order, and the shipment as the
+channel is told of it (services/tracking/fulfilment.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.tracking.fulfilment import LineProgress, apply_shipment, derive_status
+from services.tracking.fulfilment import (
+    LineProgress,
+    after_cancellation,
+    after_shipment,
+    apply_shipment,
+    derive_status,
+    shipment_summary,
+)
 from shared.contracts.orders import OrderStatus
+from shared.contracts.shipments import ShipmentLine, ShipmentReportedData
 
 
 def progress(*ordered_shipped: tuple[int, int]) -> list[LineProgress]:
@@ -131,3 +142,85 @@ def test_shipped_never_exceeds_ordered_whatever_the_shipments(
     assert {line.line_id: line.shipped for line in lines if line.shipped} == total_applied
     status = derive_status(lines, cancelled=False)
     assert (status == "shipped") == all(line.shipped == line.ordered for line in lines)
+
+
+# ---------------------------------------------------------------------------------------------- after_shipment
+
+
+def package(*lines: tuple[str, int]) -> ShipmentReportedData:
+    return ShipmentReportedData(
+        shipment_id="shp_1",
+        vendor="east",
+        vendor_order_id="vo_1",
+        vendor_order_number="1001-1",
+        order_id="ord_1",
+        carrier="UPS",
+        service="Ground",
+        tracking_number="1Z999",
+        ship_date=date(2026, 11, 28),
+        shipping_cost=Decimal("7.45"),
+        lines=[ShipmentLine(line_id=line_id, sku=f"SKU-{line_id}", quantity=quantity) for line_id, quantity in lines],
+    )
+
+
+AFTER_SHIPMENT_CASES: list[tuple[str, list[tuple[int, int]], list[tuple[str, int]], bool, OrderStatus]] = [
+    ("part of the order", [(2, 0), (1, 0)], [("L1", 1)], False, "partially_shipped"),
+    ("the rest of it", [(2, 1), (1, 0)], [("L1", 1), ("L2", 1)], False, "shipped"),
+    ("nothing the order has: still routed", [(2, 0)], [("L9", 2)], False, "routed"),
+    ("part of a cancelled order", [(2, 0), (1, 0)], [("L1", 2)], True, "partially_cancelled"),
+    ("all of a cancelled order", [(2, 0)], [("L1", 2)], True, "shipped"),
+]
+
+
+@pytest.mark.parametrize(
+    ("lines", "shipped", "cancelled", "status"),
+    [case[1:] for case in AFTER_SHIPMENT_CASES],
+    ids=[case[0] for case in AFTER_SHIPMENT_CASES],
+)
+def test_after_shipment(
+    lines: list[tuple[int, int]], shipped: list[tuple[str, int]], cancelled: bool, status: OrderStatus
+) -> None:
+    outcome = after_shipment(progress(*lines), package(*shipped), cancelled=cancelled)
+
+    assert outcome.status == status
+    assert (outcome.lines, outcome.applied) == apply_shipment(progress(*lines), dict(shipped))
+
+
+# ---------------------------------------------------------------------------------------------- after_cancellation
+
+CANCELLATION_CASES: list[tuple[str, list[tuple[int, int]], OrderStatus | None, OrderStatus, bool]] = [
+    ("nothing shipped", [(2, 0)], None, "cancelled", True),
+    ("part shipped", [(2, 1)], "partially_shipped", "partially_cancelled", True),
+    ("everything shipped: no news", [(2, 2)], "shipped", "shipped", False),
+]
+
+
+@pytest.mark.parametrize(
+    ("lines", "previous", "status", "announce"),
+    [case[1:] for case in CANCELLATION_CASES],
+    ids=[case[0] for case in CANCELLATION_CASES],
+)
+def test_after_cancellation(
+    lines: list[tuple[int, int]], previous: OrderStatus | None, status: OrderStatus, announce: bool
+) -> None:
+    outcome = after_cancellation(progress(*lines), previous)
+
+    assert (outcome.status, outcome.announce) == (status, announce)
+
+
+# ---------------------------------------------------------------------------------------------- shipment_summary
+
+
+def test_the_channel_is_told_what_the_shipment_added_to_each_line() -> None:
+    shipment = package(("L1", 3), ("L2", 1))
+
+    summary = shipment_summary(shipment, {"L1": 2})  # L1 had one shipped already; L2 was complete
+
+    assert summary.lines == [{"line_id": "L1", "sku": "SKU-L1", "quantity": 2}]
+    assert (summary.shipment_id, summary.carrier, summary.service, summary.tracking_number) == (
+        "shp_1",
+        "UPS",
+        "Ground",
+        "1Z999",
+    )
+    assert (summary.ship_date, summary.shipping_cost) == ("2026-11-28", Decimal("7.45"))

@@ -1,5 +1,6 @@
-"""Routing, free of I/O: which vendor takes each line and why, how money is shared, and how an order
-is split into vendor orders (services/splitter/routing.py)."""
+"""Routing, free of I/O: which vendor takes each line and why, how money is shared, how an order is
+split into vendor orders or held, and which vendor orders a cancellation withdraws
+(services/splitter/routing.py)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,13 @@ from services.splitter.routing import (
     LineDecision,
     RoutingResult,
     Source,
+    VendorOrderRef,
     allocate,
+    plan_routing,
     route_line,
     route_order,
     split_order,
+    vendor_orders_to_cancel,
 )
 from shared.contracts.orders import (
     Address,
@@ -350,6 +354,53 @@ def test_routing_result_is_held_only_when_a_line_has_no_vendor() -> None:
     assert not RoutingResult((decided(line, "east"),)).held
     assert RoutingResult((decided(line, "east"), decided(make_line("L2"), None))).held
     assert not RoutingResult(()).held
+
+
+def test_hold_reason_joins_the_reason_of_every_line_without_a_vendor() -> None:
+    held = RoutingResult(
+        (decided(make_line("L1"), None), decided(make_line("L2"), "east"), decided(make_line("L3"), None))
+    )
+    assert held.hold_reason == "test; test"
+    assert RoutingResult((decided(make_line("L1"), "east"),)).hold_reason is None
+
+
+# ---------------------------------------------------------------------------------------------- plan_routing
+
+
+def test_plan_routing_holds_an_order_a_line_of_which_no_vendor_can_take() -> None:
+    order = make_order([make_line("L1", "KNOWN"), make_line("L2", "UNMAPPED-99")])
+
+    outcome = plan_routing(order, {"KNOWN": [Source("east")]}, counter_ids())
+
+    assert outcome.state == "held"
+    assert outcome.hold_reason is not None and "UNMAPPED-99" in outcome.hold_reason
+    assert [d.vendor for d in outcome.decisions] == ["east", None]
+    assert outcome.vendor_orders == ()  # the line east could take is not sent either
+
+
+def test_plan_routing_splits_an_order_every_line_of_which_has_a_vendor() -> None:
+    order = make_order([make_line("L1", "A"), make_line("L2", "B")])
+
+    outcome = plan_routing(order, {"A": [Source("east")], "B": [Source("west")]}, counter_ids())
+
+    assert (outcome.state, outcome.hold_reason) == ("routed", None)
+    assert [(v.vendor_order_id, v.vendor, v.vendor_order_number) for v in outcome.vendor_orders] == [
+        ("vo_1", "east", "1001-1"),
+        ("vo_2", "west", "1001-2"),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------- cancellation
+
+
+def test_a_cancellation_withdraws_the_open_vendor_orders_only() -> None:
+    open_east = VendorOrderRef("vo_1", "east", "1001-1", "open")
+    withdrawn = VendorOrderRef("vo_2", "west", "1001-2", "cancelled")
+    open_north = VendorOrderRef("vo_3", "north", "1001-3", "open")
+
+    assert vendor_orders_to_cancel([open_east, withdrawn, open_north]) == [open_east, open_north]
+    assert vendor_orders_to_cancel([withdrawn]) == []
+    assert vendor_orders_to_cancel([]) == []
 
 
 # ---------------------------------------------------------------------------------------------- allocate

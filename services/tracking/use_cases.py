@@ -1,0 +1,154 @@
+"""What tracking does: one function per route and per event it consumes.
+
+Event handlers (``on_<event>``) have the shape :meth:`shared.service.Runtime.consume` calls, ``(connection,
+event)``, and run inside the inbox transaction, so an effect, the event it causes and the message id
+commit together. Decisions are the pure functions of :mod:`services.tracking.fulfilment`; the tables are
+the :class:`TrackingStore` port (:mod:`services.tracking.repository`; a fake in unit tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
+
+from services.tracking import repository
+from services.tracking.fulfilment import (
+    LineProgress,
+    TrackedOrder,
+    after_cancellation,
+    after_shipment,
+    shipment_summary,
+)
+from shared.contracts.envelope import Envelope
+from shared.contracts.orders import (
+    OrderCancelled,
+    OrderReceived,
+    OrderReceivedData,
+    OrderStatus,
+    OrderStatusChanged,
+    OrderStatusChangedData,
+    ShipmentSummary,
+)
+from shared.contracts.shipments import ShipmentReported, ShipmentReportedData
+from shared.db import Connection
+
+
+class NotFound(Exception):
+    pass
+
+
+class TrackingStore(Protocol):
+    """Tracking's tables, as the use cases use them (:mod:`services.tracking.repository`)."""
+
+    async def lock_order(self, connection: Connection, order_id: str) -> None: ...
+    async def insert_order(self, connection: Connection, order: OrderReceivedData) -> bool: ...
+    async def get_order(self, connection: Connection, order_id: str, *, lock: bool = False) -> TrackedOrder | None: ...
+    async def lines(self, connection: Connection, order_id: str) -> list[LineProgress]: ...
+    async def insert_shipment(self, connection: Connection, shipment: ShipmentReportedData) -> bool: ...
+    async def unapplied_shipments(self, connection: Connection, order_id: str) -> list[ShipmentReportedData]: ...
+    async def record_progress(
+        self,
+        connection: Connection,
+        order_id: str,
+        progress: Sequence[LineProgress],
+        shipment_id: str,
+        status: OrderStatus,
+        cancelled: bool,
+        event: Envelope,
+    ) -> None: ...
+    async def record_cancellation(
+        self, connection: Connection, order_id: str, status: OrderStatus | None, events: Sequence[Envelope]
+    ) -> None: ...
+    async def shipments_view(self, db: Connection, order_id: str) -> dict[str, Any] | None: ...
+
+
+class Database(Protocol):
+    """Where a route borrows its connection (an asyncpg pool)."""
+
+    def acquire(self) -> AbstractAsyncContextManager[Connection]: ...
+
+
+# ---------------------------------------------------------------------------------------------- routes
+
+
+async def get_shipments(pool: Database, order_id: str, *, store: TrackingStore = repository) -> dict[str, Any]:
+    """The order's lines (ordered, shipped), its status and every shipment reported for it."""
+    # Read-only, one snapshot: the order, its lines and its shipments as of the same moment.
+    async with pool.acquire() as connection, connection.transaction(isolation="repeatable_read", readonly=True):
+        view = await store.shipments_view(connection, order_id)
+    if view is None:
+        raise NotFound("no shipments known for this order")
+    return view
+
+
+# ---------------------------------------------------------------------------------------------- events
+
+
+async def on_shipment_reported(
+    connection: Connection, event: ShipmentReported, *, store: TrackingStore = repository
+) -> None:
+    shipment = event.data
+    await store.lock_order(connection, shipment.order_id)
+    if not await store.insert_shipment(connection, shipment):
+        return  # the same package reported again
+    order = await store.get_order(connection, shipment.order_id, lock=True)
+    if order is None:
+        return  # applied when order.received arrives
+    await _apply(store, connection, order, shipment, event.message_id)
+
+
+async def on_order_received(connection: Connection, event: OrderReceived, *, store: TrackingStore = repository) -> None:
+    if not await store.insert_order(connection, event.data):
+        return
+    for shipment in await store.unapplied_shipments(connection, event.data.order_id):
+        order = await store.get_order(connection, event.data.order_id, lock=True)
+        assert order is not None
+        await _apply(store, connection, order, shipment, event.message_id)
+
+
+async def on_order_cancelled(
+    connection: Connection, event: OrderCancelled, *, store: TrackingStore = repository
+) -> None:
+    order = await store.get_order(connection, event.data.order_id, lock=True)
+    if order is None or order.cancelled:
+        # Cancelled before we saw it: nothing shipped, and intake already shows it cancelled.
+        return
+    cancellation = after_cancellation(await store.lines(connection, order.order_id), order.status)
+    events: list[Envelope] = []
+    if cancellation.announce and cancellation.status is not None:
+        events.append(_status_changed(order, cancellation.status, event.message_id))
+    await store.record_cancellation(connection, order.order_id, cancellation.status, events)
+
+
+async def _apply(
+    store: TrackingStore,
+    connection: Connection,
+    order: TrackedOrder,
+    shipment: ShipmentReportedData,
+    causation_id: str | None,
+) -> None:
+    """Apply ``shipment`` to the order's lines and queue the order's new status."""
+    outcome = after_shipment(await store.lines(connection, order.order_id), shipment, cancelled=order.cancelled)
+    event = _status_changed(order, outcome.status, causation_id, shipment_summary(shipment, outcome.applied))
+    await store.record_progress(
+        connection, order.order_id, outcome.lines, shipment.shipment_id, outcome.status, order.cancelled, event
+    )
+
+
+def _status_changed(
+    order: TrackedOrder, status: OrderStatus, causation_id: str | None, shipment: ShipmentSummary | None = None
+) -> OrderStatusChanged:
+    return OrderStatusChanged(
+        correlation_id=order.order_id,
+        causation_id=causation_id,
+        data=OrderStatusChangedData(
+            order_id=order.order_id,
+            channel=order.channel,
+            external_id=order.external_id,
+            order_number=order.order_number,
+            status=status,
+            previous_status=order.status,
+            shipment=shipment,
+        ),
+    )

@@ -1,0 +1,165 @@
+"""Tracking's use cases on in-memory tables: what shipments, orders and cancellations do to an
+order's lines and status, and what the channel is told (services/tracking/use_cases.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.tracking import use_cases
+from services.tracking.use_cases import NotFound
+from shared.contracts.orders import OrderCancelled, OrderCancelledData, OrderReceived, OrderStatusChanged
+from shared.contracts.shipments import ShipmentLine, ShipmentReported, ShipmentReportedData
+from tests.unit.test_routing import make_line, make_order
+from tests.unit.tracking.fake_store import CONNECTION, FakeDatabase, FakeTrackingStore
+
+
+@pytest.fixture
+def store() -> FakeTrackingStore:
+    return FakeTrackingStore()
+
+
+def order_received() -> OrderReceived:
+    order = make_order([make_line("L1", "MUG", 2), make_line("L2", "SHIRT", 1)])
+    return OrderReceived(correlation_id=order.order_id, data=order)
+
+
+def shipment(shipment_id: str, *lines: tuple[str, int]) -> ShipmentReported:
+    data = ShipmentReportedData(
+        shipment_id=shipment_id,
+        vendor="east",
+        vendor_order_id="vo_1",
+        vendor_order_number="1001-1",
+        order_id="ord_1",
+        carrier="UPS",
+        tracking_number=f"1Z{shipment_id}",
+        lines=[ShipmentLine(line_id=line_id, sku=f"SKU-{line_id}", quantity=quantity) for line_id, quantity in lines],
+    )
+    return ShipmentReported(correlation_id="ord_1", data=data)
+
+
+def cancellation() -> OrderCancelled:
+    return OrderCancelled(correlation_id="ord_1", data=OrderCancelledData(order_id="ord_1"))
+
+
+def announced(store: FakeTrackingStore) -> list[tuple[str, str | None]]:
+    """Each status change queued: (status, previous status)."""
+    changes = [event for event in store.outbox if isinstance(event, OrderStatusChanged)]
+    assert len(changes) == len(store.outbox)
+    return [(event.data.status, event.data.previous_status) for event in changes]
+
+
+# ---------------------------------------------------------------------------------------------- shipment.reported
+
+
+async def test_a_partial_shipment_gives_partially_shipped_and_the_last_one_shipped(store: FakeTrackingStore) -> None:
+    await use_cases.on_order_received(CONNECTION, order_received(), store=store)
+    first = shipment("s1", ("L1", 1))
+
+    await use_cases.on_shipment_reported(CONNECTION, first, store=store)
+    await use_cases.on_shipment_reported(CONNECTION, shipment("s2", ("L1", 1), ("L2", 1)), store=store)
+
+    assert store.shipped("ord_1") == [2, 1]
+    assert announced(store) == [("partially_shipped", None), ("shipped", "partially_shipped")]
+    told = store.outbox[0]
+    assert isinstance(told, OrderStatusChanged) and told.data.shipment is not None
+    assert told.data.shipment.tracking_number == "1Zs1"
+    assert told.data.shipment.lines == [{"line_id": "L1", "sku": "SKU-L1", "quantity": 1}]
+    assert told.causation_id == first.message_id
+
+
+async def test_a_duplicate_shipment_changes_nothing(store: FakeTrackingStore) -> None:
+    await use_cases.on_order_received(CONNECTION, order_received(), store=store)
+    await use_cases.on_shipment_reported(CONNECTION, shipment("s1", ("L1", 1)), store=store)
+
+    await use_cases.on_shipment_reported(CONNECTION, shipment("s1", ("L1", 1)), store=store)  # a new message id
+
+    assert store.shipped("ord_1") == [1, 0]
+    assert len(store.outbox) == 1
+
+
+async def test_a_shipment_of_lines_the_order_does_not_have_leaves_it_routed(store: FakeTrackingStore) -> None:
+    await use_cases.on_order_received(CONNECTION, order_received(), store=store)
+
+    await use_cases.on_shipment_reported(CONNECTION, shipment("s1", ("L9", 4)), store=store)
+
+    assert store.shipped("ord_1") == [0, 0]
+    assert announced(store) == [("routed", None)]
+
+
+async def test_a_shipment_before_its_order_waits_and_is_applied_when_the_order_arrives(
+    store: FakeTrackingStore,
+) -> None:
+    await use_cases.on_shipment_reported(CONNECTION, shipment("s1", ("L1", 2), ("L2", 1)), store=store)
+    assert store.outbox == []
+    order = order_received()
+
+    await use_cases.on_order_received(CONNECTION, order, store=store)
+
+    assert store.shipped("ord_1") == [2, 1]
+    assert announced(store) == [("shipped", None)]
+    assert store.outbox[0].causation_id == order.message_id
+
+
+async def test_an_order_received_again_changes_nothing(store: FakeTrackingStore) -> None:
+    await use_cases.on_order_received(CONNECTION, order_received(), store=store)
+    await use_cases.on_shipment_reported(CONNECTION, shipment("s1", ("L1", 1)), store=store)
+
+    await use_cases.on_order_received(CONNECTION, order_received(), store=store)
+
+    assert store.shipped("ord_1") == [1, 0] and len(store.outbox) == 1
+
+
+# ---------------------------------------------------------------------------------------------- order.cancelled
+
+
+async def test_a_cancellation_before_anything_shipped_cancels_the_order(store: FakeTrackingStore) -> None:
+    await use_cases.on_order_received(CONNECTION, order_received(), store=store)
+
+    await use_cases.on_order_cancelled(CONNECTION, cancellation(), store=store)
+
+    assert store.orders["ord_1"].cancelled
+    assert announced(store) == [("cancelled", None)]
+
+
+async def test_a_cancellation_after_a_partial_shipment_partially_cancels_it(store: FakeTrackingStore) -> None:
+    await use_cases.on_order_received(CONNECTION, order_received(), store=store)
+    await use_cases.on_shipment_reported(CONNECTION, shipment("s1", ("L1", 1)), store=store)
+
+    await use_cases.on_order_cancelled(CONNECTION, cancellation(), store=store)
+    await use_cases.on_order_cancelled(CONNECTION, cancellation(), store=store)  # once is enough
+
+    assert announced(store) == [("partially_shipped", None), ("partially_cancelled", "partially_shipped")]
+
+
+async def test_a_cancellation_after_everything_shipped_is_recorded_but_not_announced(
+    store: FakeTrackingStore,
+) -> None:
+    await use_cases.on_order_received(CONNECTION, order_received(), store=store)
+    await use_cases.on_shipment_reported(CONNECTION, shipment("s1", ("L1", 2), ("L2", 1)), store=store)
+
+    await use_cases.on_order_cancelled(CONNECTION, cancellation(), store=store)
+
+    assert store.orders["ord_1"].cancelled and store.orders["ord_1"].status == "shipped"
+    assert announced(store) == [("shipped", None)]
+
+
+async def test_a_cancellation_of_an_order_tracking_has_not_seen_does_nothing(store: FakeTrackingStore) -> None:
+    await use_cases.on_order_cancelled(CONNECTION, cancellation(), store=store)
+
+    assert store.orders == {} and store.outbox == []
+
+
+# ---------------------------------------------------------------------------------------------- routes
+
+
+async def test_the_shipments_of_an_order_nobody_reported_are_not_found(store: FakeTrackingStore) -> None:
+    with pytest.raises(NotFound):
+        await use_cases.get_shipments(FakeDatabase(), "ord_1", store=store)
+
+
+async def test_a_shipment_waiting_for_its_order_is_shown(store: FakeTrackingStore) -> None:
+    await use_cases.on_shipment_reported(CONNECTION, shipment("s1", ("L1", 1)), store=store)
+
+    view = await use_cases.get_shipments(FakeDatabase(), "ord_1", store=store)
+
+    assert view["status"] is None and [s["shipment_id"] for s in view["shipments"]] == ["s1"]
