@@ -106,6 +106,17 @@ def _line_problems(index: int, line: VendorOrderLine, order: VendorOrderCreatedD
     return problems
 
 
+def _amount_problems(*labelled: tuple[str, Decimal]) -> list[str]:
+    """Money ShipStation cannot take: beyond the schema's digits, or negative."""
+    problems: list[str] = []
+    for label, amount in labelled:
+        if not fits_schema_decimal(amount):
+            problems.append(f"{label} {amount} does not fit 7 digits and 2 decimals")
+        elif amount < 0:
+            problems.append(f"{label} {amount} is negative")
+    return problems
+
+
 def validate_order(order: ExportableOrder) -> tuple[str, ...]:
     """What would make ShipStation refuse this order and cannot be fixed by cleaning text.
 
@@ -145,27 +156,20 @@ def validate_order(order: ExportableOrder) -> tuple[str, ...]:
     if not _COUNTRY_CODE.fullmatch(country):
         problems.append(f"ship-to country {ship_to.country!r} is not a two-letter ISO 3166 code")
 
-    for amount_label, amount in (
-        ("tax amount", vendor_order.tax_amount),
-        ("shipping amount", vendor_order.shipping_amount),
-    ):
-        if not fits_schema_decimal(amount):
-            problems.append(f"{amount_label} {amount} does not fit 7 digits and 2 decimals")
-        elif amount < 0:
-            problems.append(f"{amount_label} {amount} is negative")
+    problems.extend(
+        _amount_problems(("tax amount", vendor_order.tax_amount), ("shipping amount", vendor_order.shipping_amount))
+    )
 
     if not vendor_order.lines:
         problems.append("the order has no items")
     for index, line in enumerate(vendor_order.lines, start=1):
         problems.extend(_line_problems(index, line, vendor_order))
 
-    for discount in vendor_order.discounts:
-        if not fits_schema_decimal(discount.amount):
-            problems.append(
-                f"discount {discount.code!r}: amount {discount.amount} does not fit 7 digits and 2 decimals"
-            )
-        elif discount.amount < 0:
-            problems.append(f"discount {discount.code!r}: amount {discount.amount} is negative")
+    problems.extend(
+        _amount_problems(
+            *((f"discount {discount.code!r}: amount", discount.amount) for discount in vendor_order.discounts)
+        )
+    )
 
     if vendor_order.total_weight is not None and not fits_schema_decimal(vendor_order.total_weight):
         problems.append(f"total weight {vendor_order.total_weight} does not fit 7 digits and 2 decimals")
