@@ -6,7 +6,7 @@ from pathlib import Path
 
 from services.splitter import openapi, use_cases
 from services.splitter.http import SplitterApi
-from services.splitter.use_cases import SplitterPorts
+from services.splitter.ports import SplitterPorts
 from shared.contracts.inventory import InventoryUpdated
 from shared.contracts.orders import OrderCancelled, OrderReceived
 from shared.messaging.topology import SPLITTER_INVENTORY, SPLITTER_ORDERS, vendor_queue

@@ -9,7 +9,8 @@ from aiohttp import web
 
 from services.splitter import use_cases
 from services.splitter.commands import CatalogRequest, VendorRequest
-from services.splitter.use_cases import DuplicateSource, NotFound, SplitterPorts, UnknownVendor
+from services.splitter.ports import SplitterPorts
+from services.splitter.use_cases import DuplicateSource, NotFound, UnknownVendor
 from shared.http import ApiError, json_response, read_model, require_admin
 from shared.messaging.topology import is_valid_vendor_code
 

@@ -3,39 +3,26 @@
 Event handlers (``on_<event>``) have the shape :meth:`shared.service.Runtime.consume` calls, ``(connection,
 event)``, and run inside the inbox transaction, so an effect, the events it causes and the message id
 commit together. Commands take plain data (ids, a validated request from :mod:`services.splitter.commands`)
-and their :class:`SplitterPorts`, own their transaction, and raise :class:`SplitterError`\\ s for the HTTP
-layer to answer. Decisions are the pure functions of :mod:`services.splitter.routing`; the tables are the
-:class:`SplitterStore` port (:mod:`services.splitter.repository`; a fake in unit tests).
+and their ports (:mod:`services.splitter.ports`), own their transaction, and raise a :class:`SplitterError`
+for the HTTP layer to answer. Decisions are the pure functions of :mod:`services.splitter.routing`.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from services.splitter import repository
 from services.splitter.commands import CatalogRequest, VendorRequest
+from services.splitter.ports import Database, SplitterPorts, SplitterStore
 from services.splitter.repository import Vendor
-from services.splitter.routing import (
-    LineDecision,
-    RoutedState,
-    Source,
-    VendorOrderRef,
-    plan_routing,
-    vendor_orders_to_cancel,
-)
-from shared.contracts.envelope import Envelope
+from services.splitter.routing import plan_routing, vendor_orders_to_cancel
 from shared.contracts.inventory import InventoryUpdated
 from shared.contracts.orders import OrderCancelled, OrderReceived, OrderReceivedData
-from shared.contracts.vendor_orders import (
-    VendorOrderCancelled,
-    VendorOrderCancelledData,
-    VendorOrderCreated,
-    VendorOrderCreatedData,
-)
+from shared.contracts.vendor_orders import VendorOrderCancelled, VendorOrderCancelledData, VendorOrderCreated
 from shared.db import Connection
 from shared.logging import get_logger
 
@@ -59,61 +46,6 @@ class UnknownVendor(SplitterError):
 class DuplicateSource(SplitterError):
     def __init__(self) -> None:
         super().__init__("a vendor appears twice")
-
-
-class SplitterStore(Protocol):
-    """The splitter's tables, as the use cases use them (:mod:`services.splitter.repository`)."""
-
-    async def upsert_vendor(self, db: Connection, vendor: Vendor) -> bool: ...
-    async def get_vendor(self, db: Connection, code: str) -> Vendor | None: ...
-    async def list_vendors(self, db: Connection) -> list[Vendor]: ...
-    async def existing_vendors(self, connection: Connection, codes: Sequence[str]) -> set[str]: ...
-    async def replace_catalog_entry(
-        self, connection: Connection, sku: str, name: str | None, sources: Sequence[Source]
-    ) -> None: ...
-    async def get_catalog_entry(self, db: Connection, sku: str) -> dict[str, Any] | None: ...
-    async def sources_for(self, connection: Connection, skus: Sequence[str]) -> dict[str, list[Source]]: ...
-    async def set_stock(self, connection: Connection, vendor: str, levels: Sequence[tuple[str, int]]) -> None: ...
-    async def routed_order_state(
-        self, connection: Connection, order_id: str, *, lock: bool = False
-    ) -> RoutedState | None: ...
-    async def save_routing(
-        self,
-        connection: Connection,
-        order: OrderReceivedData,
-        state: RoutedState,
-        hold_reason: str | None,
-        decisions: Sequence[LineDecision],
-        vendor_orders: Sequence[VendorOrderCreatedData] = (),
-        events: Sequence[Envelope] = (),
-        *,
-        replace: bool = False,
-    ) -> None: ...
-    async def mark_cancelled_before_seen(self, connection: Connection, order_id: str) -> None: ...
-    async def vendor_orders_of(self, connection: Connection, order_id: str) -> list[VendorOrderRef]: ...
-    async def record_cancellation(
-        self, connection: Connection, order_id: str, vendor_order_ids: Sequence[str], events: Sequence[Envelope]
-    ) -> None: ...
-    async def held_orders_with_sku(self, connection: Connection, sku: str) -> list[OrderReceivedData]: ...
-    async def routing_view(self, db: Connection, order_id: str) -> dict[str, Any] | None: ...
-
-
-class Database(Protocol):
-    """Where a command borrows its connection (an asyncpg pool)."""
-
-    def acquire(self) -> AbstractAsyncContextManager[Connection]: ...
-
-
-@dataclass(frozen=True)
-class SplitterPorts:
-    """What the commands use from outside, built once by the composition root."""
-
-    pool: Database
-    declare_vendor_queue: Callable[[str], Awaitable[None]]
-    """Declares ``vendor.<code>`` on the broker (idempotent)."""
-    wake_relay: Callable[[], None]
-    """Tells the outbox relay that committed events wait."""
-    store: SplitterStore = repository
 
 
 @asynccontextmanager

@@ -6,7 +6,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from services.tracking import use_cases
-from services.tracking.use_cases import Database, NotFound
+from services.tracking.ports import Database
+from services.tracking.use_cases import NotFound
 from shared.http import ApiError, json_response, require_admin
 
 

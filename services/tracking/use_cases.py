@@ -2,29 +2,26 @@
 
 Event handlers (``on_<event>``) have the shape :meth:`shared.service.Runtime.consume` calls, ``(connection,
 event)``, and run inside the inbox transaction, so an effect, the event it causes and the message id
-commit together. Decisions are the pure functions of :mod:`services.tracking.fulfilment`; the tables are
-the :class:`TrackingStore` port (:mod:`services.tracking.repository`; a fake in unit tests).
+commit together. Decisions are the pure functions of :mod:`services.tracking.fulfilment`; the tables
+and the pool are the ports of :mod:`services.tracking.ports`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from typing import Any
 
 from services.tracking import repository
 from services.tracking.fulfilment import (
-    LineProgress,
     TrackedOrder,
     after_cancellation,
     after_shipment,
     shipment_summary,
 )
+from services.tracking.ports import Database, TrackingStore
 from shared.contracts.envelope import Envelope
 from shared.contracts.orders import (
     OrderCancelled,
     OrderReceived,
-    OrderReceivedData,
     OrderStatus,
     OrderStatusChanged,
     OrderStatusChangedData,
@@ -36,37 +33,6 @@ from shared.db import Connection
 
 class NotFound(Exception):
     pass
-
-
-class TrackingStore(Protocol):
-    """Tracking's tables, as the use cases use them (:mod:`services.tracking.repository`)."""
-
-    async def lock_order(self, connection: Connection, order_id: str) -> None: ...
-    async def insert_order(self, connection: Connection, order: OrderReceivedData) -> bool: ...
-    async def get_order(self, connection: Connection, order_id: str, *, lock: bool = False) -> TrackedOrder | None: ...
-    async def lines(self, connection: Connection, order_id: str) -> list[LineProgress]: ...
-    async def insert_shipment(self, connection: Connection, shipment: ShipmentReportedData) -> bool: ...
-    async def unapplied_shipments(self, connection: Connection, order_id: str) -> list[ShipmentReportedData]: ...
-    async def record_progress(
-        self,
-        connection: Connection,
-        order_id: str,
-        progress: Sequence[LineProgress],
-        shipment_id: str,
-        status: OrderStatus,
-        cancelled: bool,
-        event: Envelope,
-    ) -> None: ...
-    async def record_cancellation(
-        self, connection: Connection, order_id: str, status: OrderStatus | None, events: Sequence[Envelope]
-    ) -> None: ...
-    async def shipments_view(self, db: Connection, order_id: str) -> dict[str, Any] | None: ...
-
-
-class Database(Protocol):
-    """Where a route borrows its connection (an asyncpg pool)."""
-
-    def acquire(self) -> AbstractAsyncContextManager[Connection]: ...
 
 
 # ---------------------------------------------------------------------------------------------- routes

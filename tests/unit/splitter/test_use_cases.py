@@ -9,8 +9,9 @@ import pytest
 
 from services.splitter import use_cases
 from services.splitter.commands import CatalogRequest, SourceRequest, VendorRequest
+from services.splitter.ports import SplitterPorts
 from services.splitter.routing import Source
-from services.splitter.use_cases import DuplicateSource, NotFound, SplitterPorts, UnknownVendor
+from services.splitter.use_cases import DuplicateSource, NotFound, UnknownVendor
 from shared.contracts.inventory import InventoryUpdated, InventoryUpdatedData, StockLevel
 from shared.contracts.orders import OrderCancelled, OrderCancelledData, OrderReceived, OrderReceivedData
 from shared.contracts.vendor_orders import VendorOrderCancelled, VendorOrderCreated
