@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -139,6 +140,106 @@ async def test_malformed_and_oversized_bodies(system: RunningSystem, channel: di
     async with system.api.session.post(url, data=huge, headers=headers) as response:
         assert response.status == 413
         assert (await response.json())["error"] == "body_too_large"
+
+
+RTL_NAME = "\u200fמשה כהן / محمد الأحمد\u200f"
+CHANNEL_TEXT = {
+    "line_name": "Organic Cotton Crew-Neck T-Shirt \u2013 Heather Grey / XL / Long " * 9 + "👕",
+    "note": "Ring the bell\x07 twice 🔔🐶 — gate code \x1b#42\t(back door)",
+}
+
+
+async def test_text_is_stored_as_the_channel_sent_it(system: RunningSystem, channel: dict[str, Any]) -> None:
+    line_name = CHANNEL_TEXT["line_name"][:499] + "!"
+    payload = order_payload(channel["code"], [("SKU", 1, "1.00")], discounts=[], customer_notes=CHANNEL_TEXT["note"])
+    payload["lines"][0]["name"] = line_name
+    payload["ship_to"]["name"] = RTL_NAME
+    assert len(line_name) == 500
+
+    status, created = await system.api.call("POST", "intake", "/v1/orders", payload, token=channel["key"])
+
+    assert status == 201, created
+    stored = await system.api.ok("GET", "intake", f"/v1/orders/{created['id']}", token=channel["key"])
+    for answer in (created, stored):
+        assert answer["lines"][0]["name"] == line_name
+        assert answer["customer_notes"] == CHANNEL_TEXT["note"]
+        assert answer["ship_to"]["name"] == RTL_NAME
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("lines.0.name", "n" * 10_001),
+        ("customer_notes", "n" * 10_001),
+        ("ship_to.address1", "n" * 10_001),
+        ("lines.0.sku", "S" * 101),
+        ("external_id", "E" * 101),
+        ("order_number", "1" * 41),
+    ],
+)
+async def test_text_over_its_limit_is_422_naming_the_field(
+    system: RunningSystem, channel: dict[str, Any], field: str, value: str
+) -> None:
+    payload = order_payload(channel["code"], [("SKU", 1, "1.00")], discounts=[])
+    *path, last = [int(part) if part.isdigit() else part for part in field.split(".")]
+    target: Any = payload
+    for part in path:
+        target = target[part]
+    target[last] = value
+
+    status, body = await system.api.call("POST", "intake", "/v1/orders", payload, token=channel["key"])
+
+    assert status == 422, body
+    assert list(body["fields"]) == [field], body
+
+
+async def test_a_quantity_written_as_2_0_is_two(system: RunningSystem, channel: dict[str, Any]) -> None:
+    url = system.url("intake") + "/v1/orders"
+    payload = order_payload(channel["code"], [("SKU", 7, "1.00")], discounts=[])
+    raw = json.dumps(payload).replace('"quantity": 7', '"quantity": 2.0')
+    headers = {"Authorization": f"Bearer {channel['key']}", "Content-Type": "application/json"}
+
+    async with system.api.session.post(url, data=raw, headers=headers) as response:
+        body = await response.json()
+
+    assert response.status == 201, body
+    assert body["lines"][0]["quantity"] == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"", 202),
+        (b"  \n", 202),
+        (b'{"reason": "customer changed their mind"}', 202),
+        (b"{}", 202),
+        (b'{"reason": 5}', 422),
+        (b'{"reason": "' + b"r" * 501 + b'"}', 422),
+        (b'{"reason": "ok", "refund": true}', 422),
+        (b'["reason"]', 400),
+        (b"null", 400),
+        (b"{not json", 400),
+    ],
+    ids=["none", "whitespace", "reason", "empty-object", "number", "too-long", "extra-field", "array", "null", "bad"],
+)
+async def test_a_cancel_body_is_nothing_or_an_object_with_a_reason(
+    system: RunningSystem, channel: dict[str, Any], body: bytes, status: int
+) -> None:
+    order = await system.api.ok(
+        "POST", "intake", "/v1/orders", order_payload(channel["code"], [("SKU", 1, "1.00")], discounts=[])
+    )
+    url = system.url("intake") + f"/v1/orders/{order['id']}/cancel"
+    headers = {"Authorization": f"Bearer {channel['key']}", "Content-Type": "application/json"}
+
+    async with system.api.session.post(url, data=body, headers=headers) as response:
+        answer = await response.json()
+
+    assert response.status == status, answer
+    if status == 202:
+        assert answer["status"] == "cancelled"
+    else:
+        current = await system.api.ok("GET", "intake", f"/v1/orders/{order['id']}")
+        assert current["status"] != "cancelled"
 
 
 async def test_unknown_order_is_404_and_unknown_route_is_json_404(

@@ -1,10 +1,21 @@
-"""Channel webhooks: signed, kept in the database, retried until the channel answers 2xx, in order."""
+"""Channel webhooks: signed, kept in the database, retried until the channel answers 2xx, in order; no
+transaction open while a channel answers, and deliverers side by side never send one delivery twice."""
 
 from __future__ import annotations
 
-import aio_pika
+import asyncio
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
 
+import aio_pika
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from services.intake.upstream import UpstreamDeliverer
 from shared.contracts.orders import OrderStatusChanged, OrderStatusChangedData, ShipmentSummary
+from shared.processes import free_port
 from tests.conftest import RunningSystem
 from tests.support import ChannelReceiver, order_payload, unique, wait_until
 
@@ -75,4 +86,154 @@ async def test_a_channel_that_is_down_gets_every_update_once_it_is_back_in_order
         metrics = await (await system.api.session.get(system.url("intake") + "/metrics")).text()
         assert "webhook_oldest_undelivered_age_seconds" in metrics
     finally:
+        await receiver.stop()
+
+
+@dataclass
+class SlowReceiver:
+    """A channel endpoint on loopback that answers 204 only once ``release`` is set (or after ``delay``)."""
+
+    delay: float = 0.0
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    received: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    waiting: int = 0
+    runner: web.AppRunner | None = None
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks"
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        self.received.append((request.headers["webhook-id"], json.loads(await request.read())))
+        self.waiting += 1
+        try:
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            else:
+                await self.release.wait()
+        finally:
+            self.waiting -= 1
+        return web.Response(status=204)
+
+    async def start(self) -> SlowReceiver:
+        app = web.Application()
+        app.router.add_post("/hooks", self._handle)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        self.port = free_port()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+        return self
+
+    async def stop(self) -> None:
+        self.release.set()
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+
+async def _channel_and_order(system: RunningSystem, webhook_url: str) -> tuple[str, dict[str, Any]]:
+    code = unique("shop-")
+    created = await system.api.ok("PUT", "intake", f"/v1/channels/{code}", {"name": "S", "webhook_url": webhook_url})
+    order = await system.api.ok(
+        "POST",
+        "intake",
+        "/v1/orders",
+        order_payload(code, [("SKU", 1, "1.00")], discounts=[]),
+        token=created["api_key"],
+    )
+    return code, order
+
+
+async def test_no_transaction_is_open_and_no_row_locked_while_the_channel_answers(system: RunningSystem) -> None:
+    receiver = await SlowReceiver().start()
+    try:
+        code, order = await _channel_and_order(system, receiver.url)
+        event = OrderStatusChanged(
+            correlation_id=order["id"],
+            data=OrderStatusChangedData(
+                order_id=order["id"], channel=code, external_id=order["external_id"],
+                order_number=order["order_number"], status="shipped",
+            ),
+        )  # fmt: skip
+        await _publish(system, event)
+
+        async def held() -> bool:
+            return receiver.waiting == 1
+
+        await wait_until(held, timeout=20)
+        pool = system.intake.pool
+        idle_in_transaction = await pool.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND state LIKE 'idle in transaction%' AND query ILIKE '%upstream_deliveries%'"
+        )
+        assert idle_in_transaction == 0
+        # Nobody holds the delivery's row: another connection locks it at once.
+        async with pool.acquire() as connection, connection.transaction():
+            locked = await connection.fetchval(
+                "SELECT delivery_id FROM upstream_deliveries WHERE order_id = $1 FOR UPDATE NOWAIT", order["id"]
+            )
+        assert locked == receiver.received[0][0]
+        receiver.release.set()
+
+        async def delivered() -> bool:
+            stamped = await pool.fetchval(
+                "SELECT delivered_at IS NOT NULL FROM upstream_deliveries WHERE order_id = $1", order["id"]
+            )
+            return bool(stamped)
+
+        await wait_until(delivered, timeout=20)
+    finally:
+        await receiver.stop()
+
+
+async def test_deliverers_side_by_side_send_each_delivery_once_in_order_per_order(system: RunningSystem) -> None:
+    receiver = await SlowReceiver(delay=0.02).start()
+    # Two more deliverers beside the service's own: all three wake on the same NOTIFY.
+    deliverers = [
+        UpstreamDeliverer(
+            system.intake.pool,
+            system.intake.settings.database_url,
+            CollectorRegistry(),
+            timeout_seconds=5.0,
+            max_backoff_seconds=2.0,
+            batch_size=8,
+        )
+        for _ in range(2)
+    ]
+    running = [asyncio.create_task(deliverer.run()) for deliverer in deliverers]
+    try:
+        # Each order of its own channel, all with the same URL: what matters is the order id.
+        orders = [(await _channel_and_order(system, receiver.url))[1]["id"] for _ in range(4)]
+        expected: dict[str, list[str]] = {}
+        async with system.intake.pool.acquire() as connection:
+            for step in range(10):
+                rows = [(unique("whd_"), order_id, step) for order_id in orders]
+                await connection.executemany(
+                    "INSERT INTO upstream_deliveries (delivery_id, order_id, channel, event_type, body)"
+                    " SELECT $1, $2, o.channel, 'order.status_changed', jsonb_build_object('order_id', $2::text,"
+                    " 'step', $3::int) FROM orders o WHERE o.id = $2",
+                    rows,
+                )
+                for delivery_id, order_id, _ in rows:
+                    expected.setdefault(order_id, []).append(delivery_id)
+        total = sum(len(ids) for ids in expected.values())
+
+        async def all_delivered() -> bool:
+            undelivered = await system.intake.pool.fetchval(
+                "SELECT count(*) FROM upstream_deliveries WHERE order_id = ANY($1::text[]) AND delivered_at IS NULL",
+                orders,
+            )
+            return undelivered == 0
+
+        await wait_until(all_delivered, timeout=60)
+        sent = Counter(delivery_id for delivery_id, _ in receiver.received)
+        assert sum(sent.values()) == total and set(sent.values()) == {1}, sent.most_common(3)
+        for order_id, delivery_ids in expected.items():
+            in_arrival_order = [d for d, body in receiver.received if body["order_id"] == order_id]
+            assert in_arrival_order == delivery_ids
+        assert sum(d.sent.labels("delivered")._value.get() for d in deliverers) > 0, "the extra deliverers idled"
+    finally:
+        for deliverer in deliverers:
+            await deliverer.stop()
+        await asyncio.gather(*running)
         await receiver.stop()
