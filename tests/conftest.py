@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -29,13 +30,13 @@ from shared.db import drop_database, ensure_database
 from shared.logging import configure_logging
 from shared.messaging.broker import connect
 from shared.processes import free_port
-from shared.service import Runtime, running_service
+from shared.service import Runtime, ServiceDefinition, running_service
 from shared.settings import Settings
+from tests.reference.support import REFERENCE_ENV
 from tests.support import AMQP_URL, Api
 
 TESTS_ROOT = Path(__file__).resolve().parent
 TIER_BY_FOLDER = {"unit": "unit", "integration": "integration", "e2e": "e2e", "reference": "reference"}
-REFERENCE_ENV = "DROPSHIP_REFERENCE_DIR"
 
 
 def _tier_folder(item: pytest.Item) -> str | None:
@@ -70,7 +71,8 @@ class SuiteEnvironment:
     namespace: str
     admin_token: str
 
-    def settings(self, **overrides: object) -> Settings:
+    def settings(self, settings_type: type[Settings] = Settings, **overrides: object) -> Settings:
+        """Settings of ``settings_type`` for this run; overrides a type does not have are ignored."""
         values: dict[str, object] = {
             "database_url": self.database_url,
             "amqp_url": AMQP_URL,
@@ -80,7 +82,7 @@ class SuiteEnvironment:
             "delivery_limit": 5,
         }
         values.update(overrides)
-        return Settings(**values)  # type: ignore[arg-type]
+        return settings_type(**values)  # type: ignore[arg-type]
 
     def env(self) -> dict[str, str]:
         """Environment variables for a service started as its own process."""
@@ -154,16 +156,18 @@ async def system(test_env: SuiteEnvironment) -> AsyncIterator[RunningSystem]:
     """All four services in this process, on free loopback ports, against the real broker and database."""
     ports = {name: free_port() for name in ("intake", "splitter", "shipstation", "tracking")}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    settings = test_env.settings(
-        intake_port=ports["intake"],
-        splitter_port=ports["splitter"],
-        shipstation_port=ports["shipstation"],
-        tracking_port=ports["tracking"],
-        webhook_max_backoff_seconds=2.0,
-    )
+    overrides = {
+        "intake_port": ports["intake"],
+        "splitter_port": ports["splitter"],
+        "shipstation_port": ports["shipstation"],
+        "tracking_port": ports["tracking"],
+        "webhook_max_backoff_seconds": 2.0,
+    }
+    definitions: tuple[ServiceDefinition[Any], ...] = (SPLITTER, TRACKING, SHIPSTATION, INTAKE)
     async with AsyncExitStack() as stack:
         runtimes = {}
-        for definition in (SPLITTER, TRACKING, SHIPSTATION, INTAKE):
+        for definition in definitions:
+            settings = test_env.settings(definition.settings_type, **overrides)
             runtimes[definition.name] = await stack.enter_async_context(running_service(definition, settings))
         session = await stack.enter_async_context(aiohttp.ClientSession())
         yield RunningSystem(

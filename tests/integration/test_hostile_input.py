@@ -698,7 +698,7 @@ async def test_a_channel_key_used_on_another_channels_order_is_403(
 
 @asynccontextmanager
 async def own_service(
-    system: RunningSystem, definition: ServiceDefinition, **overrides: Any
+    system: RunningSystem, definition: ServiceDefinition[Any], **overrides: Any
 ) -> AsyncIterator[tuple[Runtime, str]]:
     """Another instance of ``definition`` beside the shared ones (same database and namespace), so its
     failure counts are its own."""

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from tests.unit.shipstation.support import REFERENCE_ENV
+from tests.reference.support import REFERENCE_ENV
 
 REQUIRED_FILES = (
     "shipstation/custom-store.xsd",

@@ -13,6 +13,7 @@ from lxml import etree
 
 from services.shipstation.shipnotice import parse_ship_notice
 from services.shipstation.xml_export import DEFAULT_STATUS_NAMES, render_export_page
+from tests.reference.support import without_undocumented_elements
 from tests.unit.shipstation.support import (
     CHICAGO,
     EXAMPLES_DIR,
@@ -24,7 +25,6 @@ from tests.unit.shipstation.support import (
     rich_order_fields,
     schema_cases,
     vendor_order,
-    without_undocumented_elements,
 )
 
 pytestmark = pytest.mark.reference

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,11 +29,6 @@ EXPORT_SCHEMA = REPO_ROOT / "services" / "shipstation" / "schema" / "custom-stor
 EXAMPLES_DIR = REPO_ROOT / "tests" / "fixtures" / "shipstation"
 """The project's example documents: ``export-page.xml`` and ``shipnotice-partial.xml``."""
 
-REFERENCE_ENV = "DROPSHIP_REFERENCE_DIR"
-
-# Elements ShipStation documents but its published XSD does not know yet.
-UNDOCUMENTED_IN_PUBLISHED_XSD = ("CurrencyCode", "UPC", "Dimensions")
-
 CHICAGO = ZoneInfo("America/Chicago")
 ORDERED_AT = datetime(2026, 11, 27, 5, 41, 17, tzinfo=UTC)
 LAST_MODIFIED = datetime(2026, 11, 27, 5, 42, 59, tzinfo=UTC)
@@ -44,29 +38,6 @@ LAST_MODIFIED = datetime(2026, 11, 27, 5, 42, 59, tzinfo=UTC)
 def export_schema() -> etree.XMLSchema:
     """The project's own strict export schema (``services/shipstation/schema/custom-store.xsd``)."""
     return etree.XMLSchema(etree.parse(str(EXPORT_SCHEMA)))
-
-
-def reference_dir() -> Path:
-    """The reference folder: ``$DROPSHIP_REFERENCE_DIR``, else ``shared`` beside the repository root.
-
-    Not part of the project, and a clone need not have it: the ``reference`` tier (tests/reference)
-    reads it, and only when ``DROPSHIP_REFERENCE_DIR`` is set.
-    """
-    override = os.environ.get(REFERENCE_ENV)
-    if override:
-        return Path(override)
-    return REPO_ROOT.parent / "shared"
-
-
-def without_undocumented_elements(document: bytes) -> etree._ElementTree:
-    """The document minus what the published XSD lags behind on, ready for ``published_schema``."""
-    root = etree.fromstring(document)
-    for name in UNDOCUMENTED_IN_PUBLISHED_XSD:
-        for element in list(root.iter(name)):
-            parent = element.getparent()
-            assert parent is not None
-            parent.remove(element)
-    return etree.ElementTree(root)
 
 
 def assert_valid(schema: etree.XMLSchema, document: etree._ElementTree | etree._Element) -> None:
