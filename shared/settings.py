@@ -49,9 +49,6 @@ class Settings(BaseSettings):
     splitter_url: str | None = None
     shipstation_url: str | None = None
     tracking_url: str | None = None
-    shipstation_public_url: str | None = Field(
-        default=None, description="Base URL ShipStation reaches the adapter on (printed with the credentials)."
-    )
 
     max_body_bytes: int = 1_048_576
     auth_failure_limit: int = Field(
@@ -65,8 +62,6 @@ class Settings(BaseSettings):
     prefetch_count: int = 64
     delivery_limit: int = Field(default=10, description="Deliveries before a failing message is parked.")
     db_pool_size: int = 10
-    webhook_timeout_seconds: float = 10.0
-    webhook_max_backoff_seconds: float = 600.0
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
