@@ -88,7 +88,7 @@ _ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9
 def _date_time_text(value: Any) -> Any:
     # pydantic alone also takes a number, or a string of digits, as Unix time: not what the schema says.
     if not isinstance(value, str) or not _ISO_DATE_TIME.match(value.strip()):
-        raise ValueError("must be an ISO 8601 date and time with its timezone offset, such as 2026-11-26T23:41:00-06:00")
+        raise ValueError("must be an ISO 8601 date and time with its timezone offset, e.g. 2026-11-26T23:41:00-06:00")
     return value
 
 
