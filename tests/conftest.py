@@ -11,6 +11,7 @@ collects.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import uuid
 from collections.abc import AsyncIterator
@@ -61,7 +62,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if item.get_closest_marker("reference") is None]
 
 
-RUN_ID = uuid.uuid4().hex[:8]
+RUN_ID = f"{os.getpid()}x{uuid.uuid4().hex[:6]}"
+"""Names this run's database and namespace; the process id in it lets a later run on this machine
+remove what a killed run left behind (quorum queues hold file descriptors on the broker)."""
+RUN_NAMESPACE = re.compile(r"^test(?P<pid>[0-9]+)x[0-9a-f]+$")
 BASE_DATABASE_URL = os.environ.get("DROPSHIP_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432")
 
 
@@ -96,7 +100,7 @@ class SuiteEnvironment:
         }
 
 
-def _namespace_queues(namespace: str) -> list[str]:
+def _broker_queues() -> list[str]:
     try:
         listed = subprocess.run(
             ["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name"],
@@ -107,24 +111,47 @@ def _namespace_queues(namespace: str) -> list[str]:
         )
     except (OSError, subprocess.TimeoutExpired):
         return []
-    return [name.strip() for name in listed.stdout.splitlines() if name.strip().startswith(f"{namespace}.")]
+    return [name.strip() for name in listed.stdout.splitlines() if name.strip()]
 
 
-async def _remove_namespace(namespace: str) -> None:
+def _namespaces_of_dead_runs(queues: list[str]) -> set[str]:
+    """Namespaces of test runs on this machine whose process is gone (killed before its cleanup)."""
+    dead: set[str] = set()
+    for queue in queues:
+        namespace = queue.split(".", 1)[0]
+        run = RUN_NAMESPACE.match(namespace)
+        if run is not None and int(run["pid"]) != os.getpid() and not Path(f"/proc/{run['pid']}").exists():
+            dead.add(namespace)
+    return dead
+
+
+async def _remove_namespaces(namespaces: set[str], queues: list[str]) -> None:
     connection = await connect(AMQP_URL, name="dropship-tests-cleanup")
     try:
         channel = await connection.channel()
-        for queue in _namespace_queues(namespace):
-            await channel.queue_delete(queue, if_unused=False, if_empty=False)
-        for exchange in ("dropship.events", "dropship.parked"):
-            await channel.exchange_delete(f"{namespace}.{exchange}")
+        for queue in queues:
+            if queue.split(".", 1)[0] in namespaces:
+                await channel.queue_delete(queue, if_unused=False, if_empty=False)
+        for namespace in namespaces:
+            for exchange in ("dropship.events", "dropship.parked"):
+                await channel.exchange_delete(f"{namespace}.{exchange}")
     finally:
         await connection.close()
+
+
+async def _remove_dead_runs() -> None:
+    queues = _broker_queues()
+    namespaces = _namespaces_of_dead_runs(queues)
+    if namespaces:
+        await _remove_namespaces(namespaces, queues)
+    for namespace in namespaces:
+        await drop_database(f"{BASE_DATABASE_URL}/dropship_{namespace.replace('test', 'test_', 1)}")
 
 
 @pytest.fixture(scope="session")
 async def test_env() -> AsyncIterator[SuiteEnvironment]:
     configure_logging("tests", "json", os.environ.get("DROPSHIP_TEST_LOG_LEVEL", "WARNING"))
+    await _remove_dead_runs()
     environment = SuiteEnvironment(
         database_url=f"{BASE_DATABASE_URL}/dropship_test_{RUN_ID}",
         namespace=f"test{RUN_ID}",
@@ -135,7 +162,7 @@ async def test_env() -> AsyncIterator[SuiteEnvironment]:
         yield environment
     finally:
         await drop_database(environment.database_url)
-        await _remove_namespace(environment.namespace)
+        await _remove_namespaces({environment.namespace}, _broker_queues())
 
 
 @dataclass
