@@ -120,15 +120,17 @@ def nul_character_fields(payload: Any) -> dict[str, str]:
 
 
 def validate_model(model: type[Model], payload: Any) -> Model:
-    # PostgreSQL's text and jsonb cannot store U+0000: refused here, naming the field, rather than
-    # failing later as a database error. Unknown fields are checked too, as they may be kept.
-    nul_fields = nul_character_fields(payload)
-    if nul_fields:
-        raise ApiError(422, "invalid", "the request has invalid fields", nul_fields)
     try:
-        return model.model_validate(payload)
+        validated = model.model_validate(payload)
     except ValidationError as error:
         raise ApiError(422, "invalid", "the request has invalid fields", validation_fields(error)) from None
+    # PostgreSQL's text and jsonb cannot store U+0000: refused here, naming the field, rather than
+    # failing later as a database error. Only what the model kept is looked at: an unknown field is
+    # ignored, whatever it holds.
+    nul_fields = nul_character_fields(validated.model_dump(exclude_unset=True))
+    if nul_fields:
+        raise ApiError(422, "invalid", "the request has invalid fields", nul_fields)
+    return validated
 
 
 def bearer_token(request: web.Request) -> str | None:

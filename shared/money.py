@@ -8,15 +8,16 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, WithJsonSchema
 
-_MONEY = re.compile(r"^-?\d{1,9}(\.\d{1,2})?$")
+_MONEY = re.compile(r"^-?[0-9]{1,9}(\.[0-9]{1,2})?$")  # [0-9], not \d: \d takes any script's digits
 CENT = Decimal("0.01")
 
 
 def parse_money(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str):
         raise ValueError('money must be a decimal string such as "19.99", not a number')
-    text = value.strip()
-    if not _MONEY.match(text):
+    # Exactly the documented pattern: no surrounding spaces, ASCII digits only.
+    text = value
+    if not _MONEY.fullmatch(text):
         raise ValueError('money must be a decimal string with at most two decimal places, such as "19.99"')
     try:
         return Decimal(text)
@@ -26,7 +27,7 @@ def parse_money(value: Any) -> Decimal:
 
 def parse_non_negative_money(value: Any) -> Decimal:
     amount = parse_money(value)
-    if amount < 0:
+    if amount < 0 or value.startswith("-"):  # "-0.00" too: the document's pattern has no sign
         raise ValueError("must not be negative")
     return amount
 

@@ -1,6 +1,6 @@
 """A stand-in for ShipStation, the client side of the Custom Store protocol, for the tests.
 
-It behaves as ShipStation is documented to (shared/shipstation/PROTOCOL.md, the Custom Store guide),
+It behaves as ShipStation is documented to (ShipStation's Custom Store developer guide),
 written from that documentation and not from the adapter's code:
 
 - it keeps a *refresh date* per store and asks for the window ``[last refresh, now]``, both written

@@ -4,7 +4,7 @@ may act on it, when it can be cancelled and which status its view shows.
 Unknown fields in an order are ignored (documented in the README): channels send more than we use,
 and refusing them would break a channel every time it adds a field.
 
-Text is taken as channels send it (ARCHITECTURE §2 intake): names, addresses, notes, option values and
+Text is taken as channels send it (docs/architecture.md, intake): names, addresses, notes, option values and
 method labels up to :data:`FREE_TEXT_MAX_CHARS` characters, control characters, emoji and right-to-left
 scripts included. Each vendor edge fits text to its own format. Identifiers keep tight limits, because
 they become keys, file names and EDI elements. Only U+0000 is refused (PostgreSQL cannot store it;
@@ -14,7 +14,6 @@ they become keys, file names and EDI elements. Only U+0000 is refused (PostgreSQ
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -22,9 +21,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -34,6 +31,21 @@ from pydantic import (
     model_validator,
 )
 
+from services.intake.fields import (
+    Code,
+    ExternalId,
+    LineId,
+    Name,
+    Note,
+    OrderedAt,
+    OrderNumber,
+    PostalCode,
+    Quantity,
+    ShortText,
+    Sku,
+    Weight,
+    WeightUnit,
+)
 from shared.contracts.orders import (
     Address,
     Customer,
@@ -45,54 +57,6 @@ from shared.contracts.orders import (
 )
 from shared.countries import COUNTRIES_REQUIRING_STATE, ISO_COUNTRY_CODES
 from shared.money import NonNegativeMoney
-
-FREE_TEXT_MAX_CHARS = 10_000
-"""Shopify titles with variant names run past 255 characters; only absurd sizes are refused."""
-
-
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=FREE_TEXT_MAX_CHARS)]
-"""Free text that must say something: a person's or product's name, an address line, a city."""
-Note = Annotated[str, StringConstraints(max_length=FREE_TEXT_MAX_CHARS)]
-"""Free text that may be empty: notes, a gift message, a shipping or payment method label."""
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-OrderNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-LineId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
-Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,49}$")]
-WeightUnit = Literal["pounds", "ounces", "grams"]
-Weight = Annotated[Decimal, Field(ge=0, le=Decimal("9999999"), decimal_places=2)]
-CHANNEL_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
-MAX_QUANTITY = 99_999
-
-
-def _whole_number(value: Any) -> Any:
-    """JSON Schema's ``integer`` is any number without a fraction: ``2.0`` is 2 (the body's numbers with
-    a fraction arrive as Decimal, see ``shared.http.read_json``). Booleans and strings are not numbers."""
-    if isinstance(value, bool):
-        raise ValueError("must be a whole number, not true or false")
-    if isinstance(value, Decimal | float):
-        # Compared before converting: int() of 1E+999999999 would build a billion-digit number.
-        if not (-MAX_QUANTITY <= value <= MAX_QUANTITY) or value != int(value):
-            raise ValueError(f"must be a whole number from 1 to {MAX_QUANTITY}")
-        return int(value)
-    return value
-
-
-Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY, strict=True), BeforeValidator(_whole_number)]
-
-_ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})$")
-
-
-def _date_time_text(value: Any) -> Any:
-    # pydantic alone also takes a number, or a string of digits, as Unix time: not what the schema says.
-    if not isinstance(value, str) or not _ISO_DATE_TIME.match(value.strip()):
-        raise ValueError("must be an ISO 8601 date and time with its timezone offset, e.g. 2026-11-26T23:41:00-06:00")
-    return value
-
-
-OrderedAt = Annotated[AwareDatetime, BeforeValidator(_date_time_text)]
 
 
 class _Request(BaseModel):

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from services.intake import domain, use_cases
+from services.intake.fields import CHANNEL_CODE
 from services.intake.ports import Database, OrderProgress, OutboxWritten
 from shared.http import (
     ApiError,
@@ -110,7 +111,7 @@ class IntakeApi:
     async def put_channel(self, request: web.Request) -> web.Response:
         require_admin(request)
         code = request.match_info["code"]
-        if not domain.CHANNEL_CODE.match(code):
+        if not CHANNEL_CODE.match(code):
             raise ApiError(400, "invalid_code", "a channel code is 1-50 of a-z, 0-9, '-' and '_'")
         channel_request = validate_model(domain.ChannelRequest, await read_json(request))
         answer = await use_cases.put_channel(self.db, code, channel_request)

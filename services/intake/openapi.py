@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.intake.domain import FREE_TEXT_MAX_CHARS, CancelRequest, ChannelRequest, OrderRequest
+from services.intake.domain import CancelRequest, ChannelRequest, OrderRequest
+from services.intake.fields import FREE_TEXT_MAX_CHARS
 from shared.contracts.orders import OrderReceivedData
 from shared.openapi import Body, Operation, build_document, error, json_reply, path_parameter
 

@@ -17,6 +17,7 @@ from services.shipstation.use_cases.ports import StorePorts
 from shared.contracts.vendors import ShipStationStatus
 from shared.http import ApiError, json_response, read_model, require_admin
 from shared.messaging.topology import is_valid_vendor_code
+from shared.validation import WHOLE_NUMBER
 
 StatusName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50, pattern=r"^[^,]+$")]
 
@@ -27,8 +28,8 @@ class SettingsRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
     timezone: str | None = None
     status_names: dict[ShipStationStatus, StatusName] | None = None
-    page_size: Annotated[int, Field(ge=1, le=500, strict=True)] | None = None
-    lookback_minutes: Annotated[int, Field(ge=0, le=10080, strict=True)] | None = None
+    page_size: Annotated[int, Field(ge=1, le=500, strict=True), WHOLE_NUMBER] | None = None
+    lookback_minutes: Annotated[int, Field(ge=0, le=10080, strict=True), WHOLE_NUMBER] | None = None
 
     @field_validator("timezone")
     @classmethod

@@ -245,7 +245,7 @@ async def test_a_nul_character_in_any_string_is_422_not_a_database_error(
     payload["unknown"] = {"nested": [text]}
     status, body = await post_order_json(system, merchant, payload)
     assert status == 422, body
-    assert {"customer_notes", "lines.0.name", "unknown.nested.0"} <= set(body["fields"]), body
+    assert set(body["fields"]) == {"customer_notes", "lines.0.name"}, body  # an unknown field is ignored, NUL or not
 
 
 # Right-to-left scripts look like Latin letters to ruff (RUF001): that they are not is the point.

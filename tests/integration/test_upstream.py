@@ -219,7 +219,7 @@ async def test_deliverers_side_by_side_send_each_delivery_once_in_order_per_orde
         total = sum(len(ids) for ids in expected.values())
 
         async def all_delivered() -> bool:
-            undelivered = await system.intake.pool.fetchval(
+            undelivered: int = await system.intake.pool.fetchval(
                 "SELECT count(*) FROM upstream_deliveries WHERE order_id = ANY($1::text[]) AND delivered_at IS NULL",
                 orders,
             )

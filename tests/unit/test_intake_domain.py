@@ -22,7 +22,6 @@ from pydantic import ValidationError
 from services.intake.domain import (
     ADMIN,
     CANCELLABLE_STATUSES,
-    FREE_TEXT_MAX_CHARS,
     Caller,
     CancelRequest,
     NotCancellable,
@@ -34,12 +33,13 @@ from services.intake.domain import (
     to_order_received,
     webhook_event_type,
 )
+from services.intake.fields import FREE_TEXT_MAX_CHARS
 
 Payload = dict[str, Any]
 
 
 def base_payload() -> Payload:
-    """The example from ARCHITECTURE.md §2."""
+    """The example order of the README walkthrough and docs/architecture.md."""
     return {
         "channel": "shop-main",
         "external_id": "5521",

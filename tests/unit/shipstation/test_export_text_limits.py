@@ -1,4 +1,4 @@
-"""Channels send text as their stores hold it (ARCHITECTURE §2, intake): the export fits it to
+"""Channels send text as their stores hold it (docs/architecture.md, intake): the export fits it to
 ShipStation's field limits and the page still passes the export schema."""
 
 from __future__ import annotations
