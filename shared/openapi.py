@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel
-from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue, models_json_schema
-from pydantic_core import core_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from shared.openapi_requests import RequestSchemas
 from shared.settings import ServiceName
 
 OPENAPI_VERSION = "3.1.0"
@@ -230,27 +230,6 @@ _READINESS: dict[str, Any] = {
 }
 
 
-NO_NUL_PATTERN = "^[^\\u0000]*$"
-_WHITE_SPACE = "\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
-NOT_BLANK_PATTERN = f"^[^\\u0000]*[^{_WHITE_SPACE}\\u0000][^\\u0000]*$"
-"""For a string whose surrounding white space is stripped (Unicode's White_Space, as pydantic strips
-it) before its minimum length is checked: at least one character is not white space."""
-
-
-class _RequestStrings(GenerateJsonSchema):
-    """Says in the document what :func:`shared.http.validate_model` refuses in every request string:
-    U+0000, which PostgreSQL's text and jsonb cannot hold, and a blank value where white space is
-    stripped and something is required. A string with a pattern of its own says it already (none of
-    ours admits U+0000)."""
-
-    def str_schema(self, schema: core_schema.StringSchema) -> JsonSchemaValue:
-        result = super().str_schema(schema)
-        if self.mode == "validation" and "pattern" not in result:
-            not_blank = schema.get("strip_whitespace") and schema.get("min_length", 0) > 0
-            result["pattern"] = NOT_BLANK_PATTERN if not_blank else NO_NUL_PATTERN
-        return result
-
-
 class _Models:
     """Collects the pydantic models the document names, and turns them into component schemas."""
 
@@ -271,7 +250,7 @@ class _Models:
         if not self._wanted:
             return
         references, definitions = models_json_schema(
-            self._wanted, ref_template=REF_TEMPLATE, schema_generator=_RequestStrings
+            self._wanted, ref_template=REF_TEMPLATE, schema_generator=RequestSchemas
         )
         by_placeholder = {self._placeholders[key]: references[key] for key in self._wanted}
         document["components"]["schemas"].update(definitions.get("$defs", {}))

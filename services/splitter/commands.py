@@ -3,15 +3,24 @@ OpenAPI document describes (field descriptions say what the validation does beyo
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from typing_extensions import TypeAliasType
 
 from services.splitter.routing import Source
 from shared.contracts.vendors import VendorKind
 from shared.money import NonNegativeMoney
+from shared.validation import WHOLE_NUMBER
 
-_JSON_INTEGER = 'A JSON integer: 5, not 5.0 or "5".'
+_JSON_INTEGER = 'A whole JSON number: 5 (or 5.0), not 5.5 or "5".'
+MAX_STOCK = 1_000_000_000
+
+
+JsonSetting = TypeAliasType(
+    "JsonSetting", "str | int | float | bool | list[JsonSetting] | dict[str, JsonSetting] | None"
+)
+"""Any JSON value: named, so the document describes it once (its strings, at any depth, without U+0000)."""
 
 
 class VendorRequest(BaseModel):
@@ -22,7 +31,7 @@ class VendorRequest(BaseModel):
         description="Leading and trailing whitespace is removed first; 1-200 characters must remain."
     )
     kind: VendorKind = Field(description="How the vendor receives its orders.")
-    settings: dict[str, Any] = Field(default_factory=dict, description="Stored and answered as given.")
+    settings: dict[str, JsonSetting] = Field(default_factory=dict, description="Stored and answered as given.")
 
 
 class SourceRequest(BaseModel):
@@ -36,10 +45,10 @@ class SourceRequest(BaseModel):
         default=None, description="The vendor's own SKU, when it differs from ours."
     )
     cost: NonNegativeMoney | None = None
-    stock: Annotated[int, Field(ge=0, strict=True)] | None = Field(
+    stock: Annotated[int, Field(ge=0, le=MAX_STOCK, strict=True), WHOLE_NUMBER] | None = Field(
         default=None, description=f"Units in stock; null: not tracked (counts as in stock). {_JSON_INTEGER}"
     )
-    priority: Annotated[int, Field(ge=0, le=1_000_000, strict=True)] = Field(
+    priority: Annotated[int, Field(ge=0, le=1_000_000, strict=True), WHOLE_NUMBER] = Field(
         default=100, description=f"The lowest number with the stock wins. {_JSON_INTEGER}"
     )
 
