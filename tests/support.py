@@ -118,10 +118,7 @@ class ChannelReceiver:
     async def start(self) -> ChannelReceiver:
         app = web.Application()
         app.router.add_post("/webhooks", self._handle)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        self.port = free_port()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+        self.runner, self.port = await serve_on_loopback(app)
         return self
 
     async def stop(self) -> None:
@@ -197,3 +194,12 @@ def guarded_test_broker(
     )
     subscribe_guarded(broker, topology.queue(spec), guard)
     return broker
+
+
+async def serve_on_loopback(app: web.Application) -> tuple[web.AppRunner, int]:
+    """Serve ``app`` on 127.0.0.1 on a free port; answers the runner (``cleanup()`` stops it) and the port."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, port

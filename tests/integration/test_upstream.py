@@ -15,9 +15,8 @@ from prometheus_client import CollectorRegistry
 
 from services.intake.upstream import UpstreamDeliverer
 from shared.contracts.orders import OrderStatusChanged, OrderStatusChangedData, ShipmentSummary
-from shared.processes import free_port
 from tests.conftest import RunningSystem
-from tests.support import ChannelReceiver, order_payload, unique, wait_until
+from tests.support import ChannelReceiver, order_payload, serve_on_loopback, unique, wait_until
 
 
 async def _publish(system: RunningSystem, event: OrderStatusChanged) -> None:
@@ -119,10 +118,7 @@ class SlowReceiver:
     async def start(self) -> SlowReceiver:
         app = web.Application()
         app.router.add_post("/hooks", self._handle)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        self.port = free_port()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+        self.runner, self.port = await serve_on_loopback(app)
         return self
 
     async def stop(self) -> None:
