@@ -193,16 +193,8 @@ def _health_routes(runtime: Runtime) -> list[web.RouteDef]:
     return routes
 
 
-@contextlib.asynccontextmanager
-async def running_service(
-    definition: ServiceDefinition[ServiceSettings], given: Settings | None = None, *, port: int | None = None
-) -> AsyncIterator[Runtime]:
-    """Start ``definition`` and stop it gracefully on exit. ``port=0`` picks a free port.
-
-    ``given`` settings are completed into the service's own type (values given win, the rest comes
-    from the environment), so a test can start every service from one set of overrides.
-    """
-    settings = definition.settings_from(given)
+async def _connected_runtime(definition: ServiceDefinition[Any], settings: Settings) -> Runtime:
+    """The database migrated, the pool and broker connected, the queues declared and the HTTP app built."""
     schema = definition.name
     await ensure_database(settings.database_url)
     applied = await migrate(settings.database_url, schema, migration_files(definition.package_dir))
@@ -230,8 +222,23 @@ async def running_service(
         topology=topology,
         app_id=definition.name,
     )
-    runtime = Runtime(definition, settings, topology, pool, amqp, broker, app, registry, relay)
-    published = Counter("outbox_published", "Events the outbox relay published", registry=registry)
+    return Runtime(definition, settings, topology, pool, amqp, broker, app, registry, relay)
+
+
+@contextlib.asynccontextmanager
+async def running_service(
+    definition: ServiceDefinition[ServiceSettings], given: Settings | None = None, *, port: int | None = None
+) -> AsyncIterator[Runtime]:
+    """Start ``definition`` and stop it gracefully on exit. ``port=0`` picks a free port.
+
+    ``given`` settings are completed into the service's own type (values given win, the rest comes
+    from the environment), so a test can start every service from one set of overrides.
+    """
+    settings = definition.settings_from(given)
+    schema = definition.name
+    runtime = await _connected_runtime(definition, settings)
+    pool, amqp, broker, app, relay = runtime.pool, runtime.amqp, runtime.broker, runtime.app, runtime.relay
+    published = Counter("outbox_published", "Events the outbox relay published", registry=runtime.registry)
     app.router.add_routes(_health_routes(runtime))
     await definition.setup(runtime)
 
