@@ -90,7 +90,12 @@ class AdminApi:
     async def create_credentials(self, request: web.Request) -> web.Response:
         vendor = vendor_param(request)
         base_url = self.public_url or f"http://{request.host}"
-        issued = await admin.issue_credentials(vendor, base_url, self.ports, self.vendor_kind, self.subscribe_vendor)
+        try:
+            issued = await admin.issue_credentials(
+                vendor, base_url, self.ports, self.vendor_kind, self.subscribe_vendor
+            )
+        except admin.WrongKind as error:
+            raise ApiError(409, "wrong_kind", str(error)) from None
         return json_response(
             {
                 "url": issued.url,
@@ -105,12 +110,20 @@ class AdminApi:
     async def put_settings(self, request: web.Request) -> web.Response:
         vendor = vendor_param(request)
         body = await read_model(request, SettingsRequest)
-        await admin.change_settings(vendor, body.model_dump(exclude_none=True), self.ports)
-        return json_response(settings_view(await admin.connection_settings(vendor, self.ports)))
+        try:
+            await admin.change_settings(vendor, body.model_dump(exclude_none=True), self.ports)
+        except admin.UnusableStatusNames as error:
+            raise ApiError(422, "invalid", "the status names cannot be used", {"status_names": str(error)}) from None
+        return json_response(settings_view(await self._connection(vendor)))
 
     async def get_settings(self, request: web.Request) -> web.Response:
-        vendor = vendor_param(request)
-        return json_response(settings_view(await admin.connection_settings(vendor, self.ports)))
+        return json_response(settings_view(await self._connection(vendor_param(request))))
+
+    async def _connection(self, vendor: str) -> StoreConnection:
+        try:
+            return await admin.connection_settings(vendor, self.ports)
+        except admin.NoConnection as error:
+            raise ApiError(404, "not_found", str(error)) from None
 
     async def get_problems(self, request: web.Request) -> web.Response:
         vendor = vendor_param(request)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,9 +13,29 @@ from services.shipstation.export_rules import status_name_problems
 from services.shipstation.order_states import DEFAULT_STATUS_NAMES
 from services.shipstation.repository import StoreConnection
 from services.shipstation.use_cases.ports import StorePorts
-from shared.http import ApiError
 
 log = structlog.get_logger(__name__)
+
+
+class WrongKind(Exception):
+    """The vendor exists but does not ship with ShipStation."""
+
+    def __init__(self, vendor: str, kind: str) -> None:
+        super().__init__(f"vendor {vendor!r} is of kind {kind!r}, not shipstation")
+
+
+class UnusableStatusNames(Exception):
+    """The status names, taken together, cannot be told apart by ShipStation."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("; ".join(problems))
+
+
+class NoConnection(Exception):
+    """No ShipStation connection has been made for the vendor."""
+
+    def __init__(self, vendor: str) -> None:
+        super().__init__(f"no ShipStation connection for {vendor!r}")
 
 
 @dataclass(frozen=True)
@@ -38,7 +58,7 @@ async def issue_credentials(
     """New credentials for a ShipStation vendor (the old ones stop working), and its queue consumed."""
     kind = await vendor_kind(vendor)
     if kind != "shipstation":
-        raise ApiError(409, "wrong_kind", f"vendor {vendor!r} is of kind {kind!r}, not shipstation")
+        raise WrongKind(vendor, kind)
     username, password = credentials.new_username(vendor), credentials.new_password()
     await ports.repository.set_credentials(ports.pool, vendor, username, credentials.hash_password(password))
     await subscribe_vendor(vendor)
@@ -56,7 +76,7 @@ async def change_settings(vendor: str, changes: dict[str, Any], ports: StorePort
         # Checked as a whole: a name is only wrong next to the others (two statuses sharing it).
         problems = status_name_problems({**DEFAULT_STATUS_NAMES, **changes["status_names"]})
         if problems:
-            raise ApiError(422, "invalid", "the status names cannot be used", {"status_names": "; ".join(problems)})
+            raise UnusableStatusNames(problems)
     await ports.repository.update_settings(ports.pool, vendor, changes)
     if "timezone" in changes:
         await ports.repository.record_zone_warning(ports.pool, vendor, None)
@@ -65,7 +85,7 @@ async def change_settings(vendor: str, changes: dict[str, Any], ports: StorePort
 async def connection_settings(vendor: str, ports: StorePorts) -> StoreConnection:
     connection = await ports.repository.get_connection(ports.pool, vendor)
     if connection is None:
-        raise ApiError(404, "not_found", f"no ShipStation connection for {vendor!r}")
+        raise NoConnection(vendor)
     return connection
 
 

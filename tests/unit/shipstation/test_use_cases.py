@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, cast
 
 import asyncpg
@@ -369,3 +370,15 @@ async def test_an_export_datetime_far_from_now_warns_of_a_zone_mismatch(adapter:
 
     [warning] = adapter.repository.zone_warnings
     assert warning is not None
+
+
+async def test_settings_of_a_vendor_without_a_connection_are_a_domain_error_not_an_http_one() -> None:
+    from services.shipstation.use_cases import admin
+
+    class NoConnections:
+        async def get_connection(self, pool: object, vendor: str) -> None:
+            return None
+
+    ports = cast(Any, SimpleNamespace(repository=NoConnections(), pool=None))
+    with pytest.raises(admin.NoConnection, match="east"):
+        await admin.connection_settings("east", ports)
