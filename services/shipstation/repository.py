@@ -267,31 +267,34 @@ async def list_problems(db: asyncpg.Pool, vendor: str, limit: int = 200) -> list
     return [dict(row) for row in rows]
 
 
-async def record_poll(
-    db: asyncpg.Pool,
-    vendor: str,
-    action: str,
-    outcome: str,
-    duration_ms: float,
-    *,
-    window_start: datetime | None = None,
-    window_end: datetime | None = None,
-    page: int | None = None,
-    orders_returned: int | None = None,
-    detail: str | None = None,
-) -> None:
+@dataclass(frozen=True)
+class PollRecord:
+    """One Custom Store call, as the poll log keeps it for ops."""
+
+    vendor: str
+    action: str
+    outcome: str
+    duration_ms: float
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    page: int | None = None
+    orders_returned: int | None = None
+    detail: str | None = None
+
+
+async def record_poll(db: asyncpg.Pool, poll: PollRecord) -> None:
     await db.execute(
         "INSERT INTO polls (vendor, action, window_start, window_end, page, orders_returned, duration_ms,"
         " outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        vendor,
-        action,
-        window_start,
-        window_end,
-        page,
-        orders_returned,
-        round(duration_ms, 2),
-        outcome,
-        detail,
+        poll.vendor,
+        poll.action,
+        poll.window_start,
+        poll.window_end,
+        poll.page,
+        poll.orders_returned,
+        round(poll.duration_ms, 2),
+        poll.outcome,
+        poll.detail,
     )
 
 

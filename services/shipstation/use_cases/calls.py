@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.shipstation import credentials
-from services.shipstation.repository import StoreConnection
+from services.shipstation.repository import PollRecord, StoreConnection
 from services.shipstation.use_cases.ports import StoreCall, StorePorts
 from shared.messaging.topology import is_valid_vendor_code
 
@@ -60,7 +60,7 @@ async def record_call(call: StoreCall, action: str, outcome: str, ports: StorePo
     """One row in the poll log and one count in /metrics for a Custom Store call."""
     ports.metrics.polls.labels(call.vendor, action, outcome).inc()
     duration_ms = (time.perf_counter() - call.started) * 1000
-    await ports.repository.record_poll(ports.pool, call.vendor, action, outcome, duration_ms, **details)
+    await ports.repository.record_poll(ports.pool, PollRecord(call.vendor, action, outcome, duration_ms, **details))
 
 
 async def refuse_credentials(

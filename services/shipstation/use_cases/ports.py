@@ -10,7 +10,7 @@ import asyncpg
 
 from services.shipstation import repository as postgres
 from services.shipstation.metrics import AdapterMetrics
-from services.shipstation.repository import ExportSnapshot, StoreConnection, StoredVendorOrder
+from services.shipstation.repository import ExportSnapshot, PollRecord, StoreConnection, StoredVendorOrder
 from shared.contracts.envelope import Envelope
 from shared.db import Connection, Queryable
 
@@ -60,20 +60,7 @@ class Repository(Protocol):
 
     async def list_problems(self, db: asyncpg.Pool, vendor: str, limit: int = 200) -> list[dict[str, Any]]: ...
 
-    async def record_poll(
-        self,
-        db: asyncpg.Pool,
-        vendor: str,
-        action: str,
-        outcome: str,
-        duration_ms: float,
-        *,
-        window_start: datetime | None = None,
-        window_end: datetime | None = None,
-        page: int | None = None,
-        orders_returned: int | None = None,
-        detail: str | None = None,
-    ) -> None: ...
+    async def record_poll(self, db: asyncpg.Pool, poll: PollRecord) -> None: ...
 
     async def list_polls(self, db: asyncpg.Pool, vendor: str, limit: int = 200) -> list[dict[str, Any]]: ...
 

@@ -18,7 +18,7 @@ from prometheus_client import CollectorRegistry
 
 from services.shipstation.fragment_cache import FragmentCache
 from services.shipstation.metrics import AdapterMetrics
-from services.shipstation.repository import ExportSnapshot, StoreConnection, StoredVendorOrder
+from services.shipstation.repository import ExportSnapshot, PollRecord, StoreConnection, StoredVendorOrder
 from services.shipstation.shipnotice import NoticeItem, ShipNotice
 from services.shipstation.use_cases.export import ExportPage, export_page
 from services.shipstation.use_cases.notices import AcceptShipNotice, accept_ship_notice
@@ -129,21 +129,14 @@ class FakeRepository:
     async def list_problems(self, db: object, vendor: str, limit: int = 200) -> list[dict[str, Any]]:
         raise NotImplementedError
 
-    async def record_poll(
-        self,
-        db: object,
-        vendor: str,
-        action: str,
-        outcome: str,
-        duration_ms: float,
-        *,
-        window_start: datetime | None = None,
-        window_end: datetime | None = None,
-        page: int | None = None,
-        orders_returned: int | None = None,
-        detail: str | None = None,
-    ) -> None:
-        self.polls.append((action, outcome, {"page": page, "orders_returned": orders_returned, "detail": detail}))
+    async def record_poll(self, db: object, poll: PollRecord) -> None:
+        self.polls.append(
+            (
+                poll.action,
+                poll.outcome,
+                {"page": poll.page, "orders_returned": poll.orders_returned, "detail": poll.detail},
+            )
+        )
 
     async def list_polls(self, db: object, vendor: str, limit: int = 200) -> list[dict[str, Any]]:
         raise NotImplementedError
