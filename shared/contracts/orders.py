@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field
 
@@ -157,3 +157,63 @@ class OrderStatusChanged(Envelope):
     event_type = "order.status_changed"
     type: Literal["order.status_changed"] = "order.status_changed"
     data: OrderStatusChangedData
+
+
+class OrderUpdatedData(Contract):
+    order_id: str
+    status: ChannelOrderStatus = Field(description="The channel's status now: payment captured, or a review hold.")
+
+
+class OrderUpdated(Envelope):
+    """The channel changed the order's status (``POST /v1/orders/{id}/status``). Published by intake."""
+
+    event_type = "order.updated"
+    type: Literal["order.updated"] = "order.updated"
+    data: OrderUpdatedData
+
+
+HoldCode = Literal[
+    "unmapped_sku",
+    "no_stock",
+    "no_vendor_for_country",
+    "unpaid",
+    "over_value_limit",
+    "po_box",
+    "duplicate",
+    "vendor_rejected",
+    "ack_overdue",
+    "channel_on_hold",
+]
+HOLD_CODES: tuple[HoldCode, ...] = get_args(HoldCode)
+
+
+class HoldReason(Contract):
+    code: HoldCode
+    detail: str = Field(description="What a person reads: the rule and the numbers it used.")
+    line_id: str | None = Field(default=None, description="The line it concerns; none: the whole order.")
+
+
+class OrderHeldData(Contract):
+    order_id: str
+    reasons: list[HoldReason] = Field(min_length=1)
+
+
+class OrderHeld(Envelope):
+    """Lines of the order wait instead of going to a vendor, for these reasons. Published by the splitter."""
+
+    event_type = "order.held"
+    type: Literal["order.held"] = "order.held"
+    data: OrderHeldData
+
+
+class OrderReleasedData(Contract):
+    order_id: str
+    by: Literal["auto", "person"] = Field(description="auto: the cause went away; person: released by ops.")
+
+
+class OrderReleased(Envelope):
+    """A held order was released and routed. Published by the splitter."""
+
+    event_type = "order.released"
+    type: Literal["order.released"] = "order.released"
+    data: OrderReleasedData

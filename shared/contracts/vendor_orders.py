@@ -1,11 +1,18 @@
-"""Vendor order events, addressed to one vendor: ``vendor_order.created.<vendor>`` and
-``vendor_order.cancelled.<vendor>``. Published by the splitter onto the ``vendor.<vendor>`` queue.
+"""Vendor order events.
 
-These are a public API: third-party vendor adapters subscribe to ``vendor.<vendor>`` queues.
+Addressed to one vendor (the routing key ends in its code), published by the splitter onto the
+``vendor.<vendor>`` queue: ``vendor_order.created.<vendor>``, ``vendor_order.cancelled.<vendor>`` and
+``vendor_order.lines_cancelled.<vendor>``. These are a public API: third-party vendor adapters subscribe
+to ``vendor.<vendor>`` queues.
+
+From the vendor's side, published by its adapter (ours or anyone's) and consumed by the splitter:
+``vendor_order.acknowledged`` and ``vendor_order.failed`` (no vendor suffix, so they never reach a
+``vendor.<code>`` queue).
 """
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Literal
 
@@ -67,3 +74,76 @@ class VendorOrderCancelled(Envelope):
 
     def routing_key(self) -> str:
         return f"{self.type}.{self.data.vendor}"
+
+
+class WithdrawnLine(Contract):
+    line_id: str
+    quantity: int = Field(ge=1, description="Units of the line withdrawn from this vendor order.")
+
+
+class VendorOrderLinesCancelledData(Contract):
+    vendor_order_id: str
+    vendor_order_number: str
+    vendor: str
+    order_id: str
+    lines: list[WithdrawnLine] = Field(min_length=1)
+    reason: str = Field(description="Why: rerouted to another vendor, or part of the order cancelled.")
+
+
+class VendorOrderLinesCancelled(Envelope):
+    """Part of a vendor order is withdrawn (a reroute, a partial cancellation); the rest stands.
+    Adapters that cannot withdraw lines tell the vendor of the change. Published by the splitter."""
+
+    event_type = "vendor_order.lines_cancelled"
+    type: Literal["vendor_order.lines_cancelled"] = "vendor_order.lines_cancelled"
+    data: VendorOrderLinesCancelledData
+
+    def routing_key(self) -> str:
+        return f"{self.type}.{self.data.vendor}"
+
+
+AckLineStatus = Literal["accepted", "backordered", "rejected"]
+
+
+class AcknowledgedLine(Contract):
+    line_id: str
+    sku: str
+    status: AckLineStatus
+    quantity: int = Field(ge=0, description="Units this status applies to.")
+    reason: str | None = None
+    expected_ship_date: date | None = Field(default=None, description="For backordered (or accepted) units.")
+
+
+class VendorOrderAcknowledgedData(Contract):
+    vendor_order_id: str
+    vendor_order_number: str
+    vendor: str
+    order_id: str
+    lines: list[AcknowledgedLine] = Field(
+        description="Per line what the vendor will do; a line left out is taken as accepted."
+    )
+
+
+class VendorOrderAcknowledged(Envelope):
+    """The vendor answered a vendor order: per line accepted, backordered or rejected. Published by
+    the vendor's adapter (the ShipStation adapter on a vendor order's first export)."""
+
+    event_type = "vendor_order.acknowledged"
+    type: Literal["vendor_order.acknowledged"] = "vendor_order.acknowledged"
+    data: VendorOrderAcknowledgedData
+
+
+class VendorOrderFailedData(Contract):
+    vendor_order_id: str
+    vendor: str
+    order_id: str
+    reason: str = Field(description="Could not be delivered within the retry budget, or refused outright.")
+    attempts: int = Field(default=1, ge=0)
+
+
+class VendorOrderFailed(Envelope):
+    """A vendor order could not reach its vendor, or the vendor refused it. Published by its adapter."""
+
+    event_type = "vendor_order.failed"
+    type: Literal["vendor_order.failed"] = "vendor_order.failed"
+    data: VendorOrderFailedData

@@ -16,14 +16,31 @@ from typing import Annotated, Any, Union
 from pydantic import Field
 
 from shared.contracts.envelope import Envelope
-from shared.contracts.inventory import InventoryUpdated
-from shared.contracts.orders import OrderCancelled, OrderReceived, OrderStatusChanged
+from shared.contracts.inventory import InventoryAvailable, InventoryUpdated
+from shared.contracts.orders import (
+    OrderCancelled,
+    OrderHeld,
+    OrderReceived,
+    OrderReleased,
+    OrderStatusChanged,
+    OrderUpdated,
+)
 from shared.contracts.shipments import ShipmentReported
-from shared.contracts.vendor_orders import VendorOrderCancelled, VendorOrderCreated
+from shared.contracts.vendor_orders import (
+    VendorOrderAcknowledged,
+    VendorOrderCancelled,
+    VendorOrderCreated,
+    VendorOrderFailed,
+    VendorOrderLinesCancelled,
+)
 
 VENDOR_CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
 
-VENDOR_ADDRESSED_EVENTS: tuple[type[Envelope], ...] = (VendorOrderCreated, VendorOrderCancelled)
+VENDOR_ADDRESSED_EVENTS: tuple[type[Envelope], ...] = (
+    VendorOrderCreated,
+    VendorOrderCancelled,
+    VendorOrderLinesCancelled,
+)
 """Events whose routing key ends in the vendor code (``vendor_order.created.acme``)."""
 
 
@@ -52,18 +69,27 @@ class QueueSpec:
         return Annotated[Union[self.events], Field(discriminator="type")]  # noqa: UP007 - a runtime tuple of types
 
 
-SPLITTER_ORDERS = QueueSpec("splitter.orders", (OrderReceived, OrderCancelled), "splitter")
+SPLITTER_ORDERS = QueueSpec("splitter.orders", (OrderReceived, OrderCancelled, OrderUpdated), "splitter")
 SPLITTER_INVENTORY = QueueSpec("splitter.inventory", (InventoryUpdated,), "splitter")
+SPLITTER_VENDOR_EVENTS = QueueSpec(
+    "splitter.vendor_events", (VendorOrderAcknowledged, VendorOrderFailed, ShipmentReported), "splitter"
+)
 TRACKING_SHIPMENTS = QueueSpec("tracking.shipments", (ShipmentReported,), "tracking")
-TRACKING_ORDERS = QueueSpec("tracking.orders", (OrderReceived, OrderCancelled), "tracking")
-INTAKE_STATUS = QueueSpec("intake.status", (OrderStatusChanged,), "intake")
+TRACKING_ORDERS = QueueSpec("tracking.orders", (OrderReceived, OrderCancelled, VendorOrderAcknowledged), "tracking")
+INTAKE_STATUS = QueueSpec("intake.status", (OrderStatusChanged, OrderHeld, OrderReleased), "intake")
+CHANNELS_STATUS = QueueSpec("channels.status", (InventoryAvailable,), "channels")
+"""The channel connectors' queue. It carries ``inventory.available`` (coalesced: at most one message per
+SKU change round) from now on, so stock waits there for the connectors; ``order.status_changed`` joins
+it with the connectors themselves (until then intake's signed webhook tells the channel)."""
 
 SERVICE_QUEUES: tuple[QueueSpec, ...] = (
     SPLITTER_ORDERS,
     SPLITTER_INVENTORY,
+    SPLITTER_VENDOR_EVENTS,
     TRACKING_SHIPMENTS,
     TRACKING_ORDERS,
     INTAKE_STATUS,
+    CHANNELS_STATUS,
 )
 """The queues of the services themselves; vendor queues come and go with the vendors."""
 
@@ -100,6 +126,17 @@ PUBLICATIONS: tuple[Publication, ...] = (
     Publication(OrderCancelled, "intake", "order.cancelled"),
     Publication(VendorOrderCreated, "splitter", "vendor_order.created.<vendor>"),
     Publication(VendorOrderCancelled, "splitter", "vendor_order.cancelled.<vendor>"),
+    Publication(VendorOrderLinesCancelled, "splitter", "vendor_order.lines_cancelled.<vendor>"),
+    Publication(OrderUpdated, "intake", "order.updated"),
+    Publication(OrderHeld, "splitter", "order.held"),
+    Publication(OrderReleased, "splitter", "order.released"),
+    Publication(InventoryAvailable, "splitter", "inventory.available"),
+    Publication(
+        VendorOrderAcknowledged,
+        "vendor adapters (the shipstation adapter on first export)",
+        "vendor_order.acknowledged",
+    ),
+    Publication(VendorOrderFailed, "vendor adapters", "vendor_order.failed"),
     Publication(ShipmentReported, "shipstation adapter (and any vendor adapter)", "shipment.reported"),
     Publication(OrderStatusChanged, "tracking", "order.status_changed"),
     Publication(InventoryUpdated, "vendor feeds and adapters", "inventory.updated"),

@@ -16,10 +16,12 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange
 
 from shared.messaging.subscriptions import (
+    CHANNELS_STATUS,
     INTAKE_STATUS,
     SERVICE_QUEUES,
     SPLITTER_INVENTORY,
     SPLITTER_ORDERS,
+    SPLITTER_VENDOR_EVENTS,
     TRACKING_ORDERS,
     TRACKING_SHIPMENTS,
     QueueSpec,
@@ -28,10 +30,12 @@ from shared.messaging.subscriptions import (
 )
 
 __all__ = [  # the subscription map's names, re-exported for the modules that declare and consume queues
+    "CHANNELS_STATUS",
     "INTAKE_STATUS",
     "SERVICE_QUEUES",
     "SPLITTER_INVENTORY",
     "SPLITTER_ORDERS",
+    "SPLITTER_VENDOR_EVENTS",
     "TRACKING_ORDERS",
     "TRACKING_SHIPMENTS",
     "QueueSpec",

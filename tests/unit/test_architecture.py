@@ -31,7 +31,7 @@ IO_LIBRARIES = (
 PURE_MODULES = (
     "shared/contracts/**/*.py",
     "services/intake/domain.py",
-    "services/splitter/routing.py",
+    "services/splitter/routing/*.py",
     "services/tracking/fulfilment.py",
     "services/shipstation/xml_export.py",
     "services/shipstation/shipnotice.py",
