@@ -1,5 +1,5 @@
-"""Intake's composition root: builds the ports once and wires the HTTP API, the status consumer and
-the webhook deliverer."""
+"""Intake's composition root: builds the ports once and wires the HTTP API, the status consumer (the
+order's status from tracking, its holds from the splitter) and the webhook deliverer."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from services.intake.progress import ServicesProgress
 from services.intake.repository import PostgresDatabase
 from services.intake.settings import IntakeSettings
 from services.intake.upstream import UpstreamDeliverer
-from services.intake.use_cases import apply_status_changed
-from shared.contracts.orders import OrderStatusChanged
+from services.intake.use_cases import apply_order_held, apply_order_released, apply_status_changed
+from shared.contracts.orders import OrderHeld, OrderReleased, OrderStatusChanged
 from shared.http import ADMIN_TOKEN_KEY
 from shared.messaging.topology import INTAKE_STATUS
 from shared.service import Runtime, ServiceDefinition
@@ -48,8 +48,12 @@ async def setup(runtime: Runtime) -> None:
 
     runtime.consume(
         INTAKE_STATUS,
-        {OrderStatusChanged: apply_status_changed},
-        description="Record the order's new status and queue the signed webhook to its channel.",
+        {
+            OrderStatusChanged: apply_status_changed,
+            OrderHeld: apply_order_held,
+            OrderReleased: apply_order_released,
+        },
+        description="Record the order's new status, or its holds, and queue the signed webhook to its channel.",
         publishes=False,
     )
 

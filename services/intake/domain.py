@@ -1,5 +1,6 @@
 """Intake's rules, free of I/O: what a valid channel order is, how it becomes ``order.received``, who
-may act on it, when it can be cancelled and which status its view shows.
+may act on it, when it can be cancelled or have its channel status changed, and which status its view
+shows (the holds themselves: :mod:`services.intake.holds`).
 
 Unknown fields in an order are ignored (documented in the README): channels send more than we use,
 and refusing them would break a channel every time it adds a field.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -46,8 +48,10 @@ from services.intake.fields import (
     Weight,
     WeightUnit,
 )
+from services.intake.holds import Hold, hold_reason
 from shared.contracts.orders import (
     Address,
+    ChannelOrderStatus,
     Customer,
     Discount,
     LineOption,
@@ -230,6 +234,15 @@ class CancelRequest(BaseModel):
     )
 
 
+class StatusRequest(_Request):
+    """``POST /v1/orders/{id}/status``: the channel's status of the order now (payment captured, a review)."""
+
+    status: ChannelOrderStatus = Field(
+        description="paid: the payment is captured; unpaid: it is not (yet); on_hold: the channel holds it "
+        "(a fraud review, say)."
+    )
+
+
 class ChannelRequest(_Request):
     """``PUT /v1/channels/{code}``."""
 
@@ -300,6 +313,14 @@ class ChannelNotFound(IntakeError):
         self.code = code
 
 
+class CancelledOrder(IntakeError):
+    """A cancelled order's channel status is past changing."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"the order is {status}")
+        self.status = status
+
+
 class NotCancellable(IntakeError):
     def __init__(self, status: str) -> None:
         super().__init__(f"the order is {status}")
@@ -324,20 +345,34 @@ def cancel_decision(status: str) -> CancelDecision:
     return "cancel"
 
 
+CLOSED_STATUSES = frozenset({"cancelled", "partially_cancelled"})
+"""What is left of the order was withdrawn from its vendors: a payment or a review changes nothing."""
+
+
+def channel_status_changes(status: str, channel_status: str, requested: str) -> bool:
+    """Whether the channel's status ``requested`` is news (and ``order.updated`` is published): the same
+    status again is not. Raises :class:`CancelledOrder` for a cancelled order."""
+    if status in CLOSED_STATUSES:
+        raise CancelledOrder(status)
+    return requested != channel_status
+
+
 @dataclass(frozen=True)
 class ShownStatus:
     status: str
     hold_reason: str | None
 
 
-def shown_status(stored_status: str, routing: Any) -> ShownStatus:
-    """The status an order's view shows: intake stores ``received`` until tracking reports progress, but
-    by then the splitter may already hold the order or have routed it (``routing`` is the splitter's
-    answer, ``None`` before it has seen the order, ``{"unavailable": …}`` when it does not answer)."""
+def shown_status(stored_status: str, routing: Any, holds: Sequence[Hold] = ()) -> ShownStatus:
+    """The status an order's view shows. Intake stores ``held`` and ``routed`` from the splitter's
+    ``order.held`` and ``order.released`` and tracking's statuses after; an order the splitter routed
+    without a hold is still ``received`` here, and so is one whose ``order.held`` is still on its way:
+    for those the splitter's routing ``state`` says where it is (``routing`` is the splitter's answer,
+    ``None`` before it has seen the order, ``{"unavailable": …}`` when it does not answer). The
+    ``hold_reason`` is intake's own holds, or else the splitter's while it holds the order."""
     state = routing.get("state") if isinstance(routing, dict) else None
-    if state == "held":
-        reason = routing.get("hold_reason")
-        return ShownStatus("held" if stored_status == "received" else stored_status, reason)
-    if state == "routed" and stored_status == "received":
-        return ShownStatus("routed", None)
-    return ShownStatus(stored_status, None)
+    splitter_reason = routing.get("hold_reason") if state == "held" else None
+    reason = hold_reason(holds) or splitter_reason
+    if stored_status == "received" and state in ("held", "routed"):
+        return ShownStatus(state, reason)
+    return ShownStatus(stored_status, reason)

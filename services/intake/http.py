@@ -37,6 +37,8 @@ def _api_error(error: domain.IntakeError) -> ApiError:
         return ApiError(403, "forbidden", f"this key belongs to channel {error.caller!r}")
     if isinstance(error, domain.NotCancellable):
         return ApiError(409, "not_cancellable", str(error))
+    if isinstance(error, domain.CancelledOrder):
+        return ApiError(409, "order_cancelled", str(error))
     if isinstance(error, domain.UnknownChannel):
         return ApiError(422, "invalid", "unknown channel", {"channel": str(error)})
     raise error  # pragma: no cover - every IntakeError is mapped above
@@ -66,6 +68,7 @@ class IntakeApi:
             web.post("/v1/orders", _answering_errors(self.create_order)),
             web.get("/v1/orders/{order_id}", _answering_errors(self.get_order)),
             web.post("/v1/orders/{order_id}/cancel", _answering_errors(self.cancel_order)),
+            web.post("/v1/orders/{order_id}/status", _answering_errors(self.change_status)),
             web.put("/v1/channels/{code}", _answering_errors(self.put_channel)),
             web.get("/v1/channels/{code}", _answering_errors(self.get_channel)),
             web.post("/v1/channels/{code}/key", _answering_errors(self.rotate_key)),
@@ -104,6 +107,19 @@ class IntakeApi:
             request.match_info["order_id"],
             caller,
             cancel_request.reason,
+            outbox_written=self.outbox_written,
+        )
+        return json_response(answer.body, status=202 if answer.changed else 200)
+
+    async def change_status(self, request: web.Request) -> web.Response:
+        caller = await self._caller(request)
+        status_request = await read_model(request, domain.StatusRequest)
+        answer = await use_cases.change_channel_status(
+            self.db,
+            self.progress,
+            request.match_info["order_id"],
+            caller,
+            status_request.status,
             outbox_written=self.outbox_written,
         )
         return json_response(answer.body, status=202 if answer.changed else 200)

@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.intake.domain import CancelRequest, ChannelRequest, OrderRequest
+from services.intake.domain import CancelRequest, ChannelRequest, OrderRequest, StatusRequest
 from services.intake.fields import FREE_TEXT_MAX_CHARS
-from shared.contracts.orders import OrderReceivedData
+from shared.contracts.orders import HoldCode, OrderReceivedData
 from shared.openapi import Body, Operation, build_document, error, json_reply, path_parameter
 
 CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,49}$"
@@ -24,14 +24,28 @@ class AcceptedOrder(OrderReceivedData):
         description="Where the order is: received, held, routed, partially_shipped, shipped, cancelled or "
         "partially_cancelled."
     )
-    channel_status: str | None = Field(description="The payment status the channel sent (paid, unpaid, on_hold).")
+    channel_status: str | None = Field(
+        description="The channel's status of the order (paid, unpaid, on_hold): as sent with the order, or as "
+        "last changed through `POST /v1/orders/{order_id}/status`."
+    )
     received_at: datetime
 
 
-class OrderView(AcceptedOrder):
-    """The order with its progress: split, shipments, history and webhooks to the channel."""
+class HoldView(BaseModel):
+    code: HoldCode
+    detail: str = Field(description="What a person reads: the rule and the numbers it used.")
+    line_id: str | None = Field(description="The line it concerns; null: the whole order.")
+    since: datetime = Field(description="When the splitter first held the order (or the line) for this reason.")
 
-    hold_reason: str | None = Field(description="Why the splitter holds the order (e.g. a SKU without a source).")
+
+class OrderView(AcceptedOrder):
+    """The order with its progress: holds, split, shipments, history and webhooks to the channel."""
+
+    holds: list[HoldView] = Field(
+        description="Why the splitter holds the order, as its last `order.held` said (empty once released). "
+        "While the order is held, `status` is `held` and the channel was told through its webhook."
+    )
+    hold_reason: str | None = Field(description="The holds' details in one line (e.g. a SKU without a source).")
     updated_at: datetime
     cancelled_at: datetime | None
     split: dict[str, Any] | None = Field(
@@ -89,7 +103,7 @@ OPERATIONS = [
         "get",
         "/v1/orders/{order_id}",
         "getOrder",
-        "The order with its current status, per-vendor split and shipments.",
+        "The order with its current status, holds, per-vendor split and shipments.",
         "channel",
         {200: json_reply("The order.", OrderView), 403: FORBIDDEN, 404: NO_ORDER},
         parameters=(ORDER_ID,),
@@ -115,6 +129,29 @@ OPERATIONS = [
         request=Body(CancelRequest),
         request_required=False,
         description="The body is optional: none (or only whitespace) cancels without a reason.",
+        tag="channel API",
+    ),
+    Operation(
+        "post",
+        "/v1/orders/{order_id}/status",
+        "changeOrderStatus",
+        "The channel's own status of the order changed (payment captured, a fraud review).",
+        "channel",
+        {
+            202: json_reply(
+                "Changed; `order.updated` is published, on which the splitter holds or releases.", OrderView
+            ),
+            200: json_reply("It had this status already: nothing is published.", OrderView),
+            400: error("The body is not JSON, or not a JSON object."),
+            403: FORBIDDEN,
+            404: NO_ORDER,
+            409: error("The order is cancelled (`order_cancelled`)."),
+            413: error("The body is larger than the service accepts."),
+            422: error("`status` is missing, or not one of paid, unpaid, on_hold."),
+        },
+        parameters=(ORDER_ID,),
+        request=Body(StatusRequest),
+        description="Unknown fields are ignored.",
         tag="channel API",
     ),
     Operation(

@@ -10,6 +10,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
+from services.intake.holds import HoldState
 from services.intake.repository import Channel, StoredOrder
 from shared.contracts.envelope import Envelope
 from shared.contracts.orders import OrderReceivedData
@@ -41,6 +42,12 @@ class Tables(Protocol):
     async def get_order_by_external_id(self, channel: str, external_id: str) -> StoredOrder | None: ...
 
     async def set_status_announced(self, order_id: str, status: str, cause: str, event: Envelope) -> None: ...
+
+    async def set_channel_status_announced(
+        self, order_id: str, channel_status: str, cause: str, event: Envelope
+    ) -> None: ...
+
+    async def set_holds(self, order_id: str, state: HoldState) -> None: ...
 
     async def record_status_change(
         self,

@@ -1,4 +1,5 @@
-"""Intake's tables: channels, orders, status history and upstream deliveries.
+"""Intake's tables: channels, orders (with the channel's status and the splitter's holds), status
+history and upstream deliveries.
 
 :class:`IntakeRepository` runs each statement on what it is given: the pool (a single statement commits
 by itself) or a connection inside a transaction that a use case opened (:class:`PostgresDatabase`).
@@ -14,6 +15,7 @@ from typing import Any
 
 import asyncpg
 
+from services.intake.holds import Hold, HoldState
 from shared.contracts.envelope import Envelope
 from shared.contracts.orders import OrderReceivedData
 from shared.db import Queryable
@@ -37,6 +39,9 @@ class StoredOrder:
     received_at: datetime
     updated_at: datetime
     cancelled_at: datetime | None
+    channel_status: str
+    """The channel's status now (paid, unpaid, on_hold): as sent with the order, or changed since."""
+    hold_state: HoldState
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,9 @@ class FailedDelivery:
     retry_in_seconds: float
 
 
-_ORDER_COLUMNS = "id, channel, status, payload, received_at, updated_at, cancelled_at"
+_ORDER_COLUMNS = (
+    "id, channel, status, payload, received_at, updated_at, cancelled_at, channel_status, holds, holds_as_of"
+)
 _SET_STATUS = (
     "UPDATE orders SET status = $2, updated_at = now(),"
     " cancelled_at = CASE WHEN $2 = 'cancelled' THEN coalesce(cancelled_at, now()) ELSE cancelled_at END"
@@ -67,16 +74,24 @@ _SET_STATUS = (
 )
 INSERT_ORDER_SQL = (
     "WITH new_order AS ("  # noqa: S608 - composed of constant SQL only
-    "  INSERT INTO orders (id, channel, external_id, order_number, payload) VALUES ($1, $2, $3, $4, $5)"
+    "  INSERT INTO orders (id, channel, external_id, order_number, payload, channel_status)"
+    "  VALUES ($1, $2, $3, $4, $5, $6)"
     "  ON CONFLICT (channel, external_id) DO NOTHING RETURNING id, received_at"
     "), history AS ("
     "  INSERT INTO order_status_history (order_id, status, cause) SELECT id, 'received', 'intake' FROM new_order"
-    f"), announced AS ({insert_event_sql(6, for_each_row_of='new_order')})"
+    f"), announced AS ({insert_event_sql(7, for_each_row_of='new_order')})"
     " SELECT received_at FROM new_order"
 )
 SET_STATUS_ANNOUNCED_SQL = (
     f"WITH changed AS ({_SET_STATUS} RETURNING id),"  # noqa: S608 - composed of constant SQL only
     " history AS (INSERT INTO order_status_history (order_id, status, cause) SELECT id, $2, $3 FROM changed)"
+    f" {insert_event_sql(4, for_each_row_of='changed')}"
+)
+# The order's status does not change, but its history says when the channel changed its own.
+SET_CHANNEL_STATUS_ANNOUNCED_SQL = (
+    "WITH changed AS (UPDATE orders SET channel_status = $2, updated_at = now() WHERE id = $1"  # noqa: S608 - constant SQL
+    "  RETURNING id, status),"
+    " history AS (INSERT INTO order_status_history (order_id, status, cause) SELECT id, status, $3 FROM changed)"
     f" {insert_event_sql(4, for_each_row_of='changed')}"
 )
 RECORD_STATUS_CHANGE_SQL = (
@@ -121,6 +136,8 @@ def _order(row: asyncpg.Record) -> StoredOrder:
         row["received_at"],
         row["updated_at"],
         row["cancelled_at"],
+        row["channel_status"],
+        HoldState(tuple(Hold.from_json(hold) for hold in row["holds"]), row["holds_as_of"]),
     )
 
 
@@ -187,6 +204,7 @@ class IntakeRepository:
             order.external_id,
             order.order_number,
             order.model_dump(mode="json"),
+            order.status,
             *outbox_row(event),
         )
         return received_at
@@ -207,6 +225,20 @@ class IntakeRepository:
     async def set_status_announced(self, order_id: str, status: str, cause: str, event: Envelope) -> None:
         """Set the order's status, add it to the history and write ``event`` to the outbox: one statement."""
         await self._db.execute(SET_STATUS_ANNOUNCED_SQL, order_id, status, cause, *outbox_row(event))
+
+    async def set_channel_status_announced(
+        self, order_id: str, channel_status: str, cause: str, event: Envelope
+    ) -> None:
+        """Set the channel's status, note it in the history and write ``event`` to the outbox: one statement."""
+        await self._db.execute(SET_CHANNEL_STATUS_ANNOUNCED_SQL, order_id, channel_status, cause, *outbox_row(event))
+
+    async def set_holds(self, order_id: str, state: HoldState) -> None:
+        await self._db.execute(
+            "UPDATE orders SET holds = $2, holds_as_of = $3, updated_at = now() WHERE id = $1",
+            order_id,
+            [hold.as_json() for hold in state.holds],
+            state.as_of,
+        )
 
     async def record_status_change(
         self,

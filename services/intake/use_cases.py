@@ -14,11 +14,23 @@ from typing import Any
 import asyncpg
 import structlog
 
-from services.intake import domain
+from services.intake import domain, holds
 from services.intake.domain import Caller
 from services.intake.ports import Database, OrderProgress, OutboxWritten, Tables
 from services.intake.repository import IntakeRepository, StoredOrder
-from shared.contracts.orders import OrderCancelled, OrderCancelledData, OrderReceived, OrderStatusChanged
+from shared.contracts.envelope import Envelope
+from shared.contracts.orders import (
+    ChannelOrderStatus,
+    OrderCancelled,
+    OrderCancelledData,
+    OrderHeld,
+    OrderReceived,
+    OrderReleased,
+    OrderStatusChanged,
+    OrderUpdated,
+    OrderUpdatedData,
+    ShipmentSummary,
+)
 from shared.db import Connection
 from shared.messaging.consumer import RetryLater
 from shared.webhooks import new_webhook_secret
@@ -106,6 +118,35 @@ async def cancel_order(
     return Answer(await _order_view(db, progress, current), changed=decision == "cancel")
 
 
+async def change_channel_status(
+    db: Database,
+    progress: OrderProgress,
+    order_id: str,
+    caller: Caller,
+    status: ChannelOrderStatus,
+    *,
+    outbox_written: OutboxWritten,
+) -> Answer:
+    """The channel's own status of the order changed (payment captured, a review): keep it and announce
+    ``order.updated``, on which the splitter holds or releases the order. The same status again
+    answers the same view and announces nothing."""
+    await _order_for(db.tables, order_id, caller)
+    async with db.transaction() as tables:
+        order = await tables.get_order(order_id, lock=True)
+        if order is None:  # pragma: no cover - orders are never deleted
+            raise domain.OrderNotFound(order_id)
+        changed = domain.channel_status_changes(order.status, order.channel_status, status)
+        if changed:
+            event = OrderUpdated(correlation_id=order_id, data=OrderUpdatedData(order_id=order_id, status=status))
+            await tables.set_channel_status_announced(order_id, status, f"channel status {status}", event)
+    if changed:
+        outbox_written()
+        log.info("channel status changed", previous=order.channel_status, status=status)
+    current = await db.tables.get_order(order_id)
+    assert current is not None
+    return Answer(await _order_view(db, progress, current), changed=changed)
+
+
 async def _order_for(tables: Tables, order_id: str, caller: Caller) -> StoredOrder:
     order = await tables.get_order(order_id)
     if order is None:
@@ -122,7 +163,7 @@ def _stored_view(order: StoredOrder, status: str) -> dict[str, Any]:
         **order.payload,
         "id": order.id,
         "status": status,
-        "channel_status": order.payload.get("status"),
+        "channel_status": order.channel_status,
         "received_at": order.received_at,
     }
 
@@ -135,9 +176,10 @@ async def _order_view(db: Database, progress: OrderProgress, order: StoredOrder)
         db.tables.status_history(order.id),
         db.tables.deliveries_for_order(order.id),
     )
-    shown = domain.shown_status(order.status, routing)
+    shown = domain.shown_status(order.status, routing, order.hold_state.holds)
     return {
         **_stored_view(order, shown.status),
+        "holds": [hold.as_json() for hold in order.hold_state.holds],
         "hold_reason": shown.hold_reason,
         "updated_at": order.updated_at,
         "cancelled_at": order.cancelled_at,
@@ -198,36 +240,104 @@ async def rotate_key(db: Database, code: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------- events
 
 
-async def record_status_changed(tables: Tables, event: OrderStatusChanged) -> None:
-    """``order.status_changed``: the order's new status, its history and the channel's signed webhook."""
-    data = event.data
-    order = await tables.get_order(data.order_id, lock=True)
-    if order is None:
-        raise RetryLater(f"status change for unknown order {data.order_id}")
+async def _queue_webhook(
+    tables: Tables,
+    order: StoredOrder,
+    cause: Envelope,
+    *,
+    status: str,
+    previous_status: str | None,
+    shipment: ShipmentSummary | None = None,
+    order_holds: tuple[holds.Hold, ...] | None = None,
+) -> None:
+    """Store the order's new ``status`` with its history and queue the channel's signed webhook, in
+    one statement: every status the channel hears of goes through here."""
     body: dict[str, Any] = {
         "type": "",
-        "order_id": data.order_id,
-        "channel": data.channel,
-        "external_id": data.external_id,
-        "order_number": data.order_number,
-        "status": data.status,
-        "previous_status": data.previous_status,
-        "occurred_at": event.occurred_at.isoformat(),
-        "shipment": data.shipment.model_dump(mode="json") if data.shipment else None,
+        "order_id": order.id,
+        "channel": order.channel,
+        "external_id": order.payload.get("external_id"),
+        "order_number": order.payload.get("order_number"),
+        "status": status,
+        "previous_status": previous_status,
+        "occurred_at": cause.occurred_at.isoformat(),
+        "shipment": shipment.model_dump(mode="json") if shipment else None,
     }
+    if order_holds is not None:
+        body["holds"] = [hold.as_json() for hold in order_holds]
     body["type"] = domain.webhook_event_type(body)
     # The delivery id derives from the message id, so a redelivered event cannot queue a second webhook.
     await tables.record_status_change(
-        data.order_id,
-        data.status,
-        event.message_id,
-        f"whd_{event.message_id.removeprefix('msg_')}",
+        order.id,
+        status,
+        cause.message_id,
+        f"whd_{cause.message_id.removeprefix('msg_')}",
         order.channel,
         body["type"],
         body,
     )
 
 
+async def _locked_order(tables: Tables, order_id: str, event: Envelope) -> StoredOrder:
+    order = await tables.get_order(order_id, lock=True)
+    if order is None:
+        raise RetryLater(f"{event.type} for unknown order {order_id}")
+    structlog.contextvars.bind_contextvars(order_id=order_id)
+    return order
+
+
+async def record_status_changed(tables: Tables, event: OrderStatusChanged) -> None:
+    """``order.status_changed``: the order's new status, its history and the channel's signed webhook.
+    Tracking's statuses are news that wins over a hold or a release."""
+    data = event.data
+    order = await _locked_order(tables, data.order_id, event)
+    await _queue_webhook(
+        tables, order, event, status=data.status, previous_status=data.previous_status, shipment=data.shipment
+    )
+
+
+async def record_order_held(tables: Tables, event: OrderHeld) -> None:
+    """``order.held``: the splitter's reasons become the order's holds; a received (or routed) order is
+    ``held`` now and the channel is told, with the holds."""
+    order = await _locked_order(tables, event.data.order_id, event)
+    outcome = holds.after_held(order.status, order.hold_state, event.data.reasons, event.occurred_at)
+    await _apply_holds(tables, order, event, outcome)
+
+
+async def record_order_released(tables: Tables, event: OrderReleased) -> None:
+    """``order.released``: the holds are gone and the splitter routes the order; a held order is
+    ``routed`` now and the channel is told."""
+    order = await _locked_order(tables, event.data.order_id, event)
+    outcome = holds.after_released(order.status, order.hold_state, event.occurred_at)
+    await _apply_holds(tables, order, event, outcome)
+
+
+async def _apply_holds(
+    tables: Tables, order: StoredOrder, event: OrderHeld | OrderReleased, outcome: holds.HoldOutcome | None
+) -> None:
+    if outcome is None:
+        log.info("older than the holds applied already, ignored", event_type=event.type, message_id=event.message_id)
+        return
+    await tables.set_holds(order.id, outcome.state)
+    if outcome.tell_channel:
+        await _queue_webhook(
+            tables,
+            order,
+            event,
+            status=outcome.status,
+            previous_status=order.status,
+            order_holds=outcome.state.holds,
+        )
+
+
 async def apply_status_changed(connection: Connection, event: OrderStatusChanged) -> None:
-    """The consumer of ``intake.status``: the inbox's transaction is this event's unit of work."""
+    """The consumers of ``intake.status``: the inbox's transaction is each event's unit of work."""
     await record_status_changed(IntakeRepository(connection), event)
+
+
+async def apply_order_held(connection: Connection, event: OrderHeld) -> None:
+    await record_order_held(IntakeRepository(connection), event)
+
+
+async def apply_order_released(connection: Connection, event: OrderReleased) -> None:
+    await record_order_released(IntakeRepository(connection), event)
