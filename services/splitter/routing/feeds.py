@@ -140,7 +140,7 @@ def assess_feed(
     return FeedVerdict(
         "apply",
         f"snapshot of {_count(len(incoming), 'SKU')}: {_changes(changes)}, "
-        f"total stock {_number(previous_total)} to {_number(new_total)}",
+        f"total stock {_number(previous_total)} to {_number(sum(after.values()))}",
     )
 
 
@@ -171,7 +171,7 @@ def _zeroed(current: Mapping[str, int | None], after: Mapping[str, int], limit: 
     if share <= limit:
         return None
     return (
-        f"{_number(zeroed)} of the {_count(len(in_stock), 'SKU')} in stock go to zero "
+        f"{_number(zeroed)} of the {_count(len(in_stock), 'SKU')} in stock {'goes' if zeroed == 1 else 'go'} to zero "
         f"({_percent(share)}, limit {_percent(limit)})"
     )
 
