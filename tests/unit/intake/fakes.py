@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from services.intake.holds import NO_HOLDS, HoldState
 from services.intake.repository import Channel, StoredOrder
 from shared.contracts.envelope import Envelope
 from shared.contracts.orders import OrderReceivedData
@@ -75,7 +76,9 @@ class FakeTables:
         ):
             return None
         payload = order.model_dump(mode="json")
-        self.orders[order.order_id] = StoredOrder(order.order_id, order.channel, "received", payload, NOW, NOW, None)
+        self.orders[order.order_id] = StoredOrder(
+            order.order_id, order.channel, "received", payload, NOW, NOW, None, order.status, NO_HOLDS
+        )
         self.history[order.order_id] = [{"status": "received", "cause": "intake", "changed_at": NOW}]
         self.outbox.append(event)
         return NOW
@@ -102,6 +105,19 @@ class FakeTables:
         self._count("set_status_announced")
         self._set_status(order_id, status, cause)
         self.outbox.append(event)
+
+    async def set_channel_status_announced(
+        self, order_id: str, channel_status: str, cause: str, event: Envelope
+    ) -> None:
+        self._count("set_channel_status_announced")
+        order = self.orders[order_id]
+        self.orders[order_id] = replace(order, channel_status=channel_status)
+        self.history[order_id].append({"status": order.status, "cause": cause, "changed_at": NOW})
+        self.outbox.append(event)
+
+    async def set_holds(self, order_id: str, state: HoldState) -> None:
+        self._count("set_holds")
+        self.orders[order_id] = replace(self.orders[order_id], hold_state=state)
 
     async def record_status_change(
         self,
