@@ -1,3 +1,4 @@
 """Owns: ShipStation connections, exportable vendor orders, export snapshots, notices, problems, polls.
-Consumes: ``vendor.<vendor>`` of each ShipStation vendor (``vendor_order.created``, ``.cancelled``).
-Publishes: ``shipment.reported``, one per package a ShipStation ship notice reports."""
+Consumes: ``vendor.<vendor>`` of each ShipStation vendor (``vendor_order.created``, ``.cancelled``,
+``.lines_cancelled``).
+Publishes: ``shipment.reported`` per package a ship notice reports; ``vendor_order.acknowledged`` on a first export."""

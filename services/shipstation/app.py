@@ -20,8 +20,12 @@ from services.shipstation.metrics import AdapterMetrics
 from services.shipstation.settings import ShipStationSettings
 from services.shipstation.splitter import SplitterVendors
 from services.shipstation.use_cases.ports import StorePorts
-from services.shipstation.use_cases.vendor_orders import cancel_vendor_order, store_vendor_order
-from shared.contracts.vendor_orders import VendorOrderCancelled, VendorOrderCreated
+from services.shipstation.use_cases.vendor_orders import (
+    cancel_vendor_order,
+    store_vendor_order,
+    withdraw_vendor_order_lines,
+)
+from shared.contracts.vendor_orders import VendorOrderCancelled, VendorOrderCreated, VendorOrderLinesCancelled
 from shared.http import ADMIN_TOKEN_KEY
 from shared.messaging.topology import vendor_queue
 from shared.service import Runtime, ServiceDefinition
@@ -44,9 +48,16 @@ async def setup(runtime: Runtime) -> None:
         await runtime.declare(spec)
         subscriber = runtime.consume(
             spec,
-            {VendorOrderCreated: store_vendor_order, VendorOrderCancelled: cancel_vendor_order},
+            {
+                VendorOrderCreated: store_vendor_order,
+                VendorOrderCancelled: cancel_vendor_order,
+                VendorOrderLinesCancelled: withdraw_vendor_order_lines,
+            },
             consumer=CONSUMER,
-            description="Store a new vendor order for export, or mark it cancelled (bumping LastModified).",
+            description=(
+                "Store a new vendor order for export, mark it cancelled, or take withdrawn lines off it"
+                " (each bumping LastModified)."
+            ),
             publishes=False,
             title=f"vendor.{vendor} (ShipStation)",
         )

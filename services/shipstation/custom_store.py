@@ -176,7 +176,7 @@ class CustomStoreEndpoint:
             await export.refuse_export(call, str(error), self.ports)
             return text_response(400, f"Bad request: {error}")
         command = export.ExportPage(connection, query.start, query.end, query.start_text, query.end_text, query.page)
-        body = await export.export_page(command, call, self.ports, self.fragments)
+        body = await export.export_page(command, call, self.ports, self.fragments, self.wake_relay)
         return web.Response(body=body, content_type="text/xml", charset="utf-8")
 
     async def _shipnotify(self, request: web.Request, call: StoreCall, connection: StoreConnection) -> web.Response:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ import asyncpg
 from shared.contracts.envelope import Envelope
 from shared.contracts.vendor_orders import VendorOrderCreatedData
 from shared.db import Connection, Queryable
-from shared.messaging.outbox import insert_event_sql, outbox_row
+from shared.messaging.outbox import enqueue_many, insert_event_sql, outbox_row
 
 
 @dataclass(frozen=True)
@@ -103,17 +104,72 @@ class StoredVendorOrder:
     vendor: str
     state: str
     payload: dict[str, Any]
+    """The vendor order as created (``VendorOrderCreatedData``); never changed once stored."""
     shipped: dict[str, int]
     last_modified: datetime
+    withdrawn: dict[str, int] = field(default_factory=dict)
+    """Units per line withdrawn since (``vendor_order.lines_cancelled``)."""
+    first_exported_at: datetime | None = None
 
 
-_VO_COLUMNS = "id, vendor, state, payload, shipped, last_modified"
+_VO_COLUMNS = "id, vendor, state, payload, shipped, last_modified, withdrawn, first_exported_at"
 
 
 def _vendor_order(row: asyncpg.Record) -> StoredVendorOrder:
     return StoredVendorOrder(
-        row["id"], row["vendor"], row["state"], row["payload"], row["shipped"], row["last_modified"]
+        row["id"],
+        row["vendor"],
+        row["state"],
+        row["payload"],
+        row["shipped"],
+        row["last_modified"],
+        row["withdrawn"],
+        row["first_exported_at"],
     )
+
+
+async def lock_vendor_order(connection: Connection, vendor_order_id: str) -> StoredVendorOrder | None:
+    """The vendor order, locked until the end of the transaction; ``None`` if it is unknown."""
+    row = await connection.fetchrow(
+        f"SELECT {_VO_COLUMNS} FROM vendor_orders WHERE id = $1 FOR UPDATE",  # noqa: S608
+        vendor_order_id,
+    )
+    return _vendor_order(row) if row else None
+
+
+async def record_withdrawal(
+    connection: Connection, vendor_order_id: str, withdrawn: dict[str, int], state: str
+) -> None:
+    """The units withdrawn per line and the state they leave; ShipStation's next export shows them."""
+    await connection.execute(
+        "UPDATE vendor_orders SET withdrawn = $2, state = $3, last_modified = now() WHERE id = $1",
+        vendor_order_id,
+        withdrawn,
+        state,
+    )
+
+
+MARK_FIRST_EXPORTED_SQL = (
+    "UPDATE vendor_orders v SET first_exported_at = now()"  # noqa: S608 - a constant of this module
+    " FROM (SELECT id FROM vendor_orders WHERE id = ANY($1::text[]) AND first_exported_at IS NULL"
+    "       ORDER BY id FOR UPDATE) AS unexported"
+    " WHERE v.id = unexported.id AND v.first_exported_at IS NULL"
+    f" RETURNING {', '.join(f'v.{column.strip()}' for column in _VO_COLUMNS.split(','))}"
+)
+
+
+async def mark_first_exported(connection: Connection, vendor_order_ids: Sequence[str]) -> list[StoredVendorOrder]:
+    """Stamp the vendor orders among ``vendor_order_ids`` that were never exported before, in one
+    statement; answers those (as they are now), so each is answered to exactly one export however
+    many run at once: the rows are locked in id order and a stamp another export committed first
+    makes the row drop out here."""
+    rows = await connection.fetch(MARK_FIRST_EXPORTED_SQL, list(vendor_order_ids))
+    return [_vendor_order(row) for row in rows]
+
+
+async def enqueue_events(connection: Connection, events: Sequence[Envelope]) -> None:
+    """Queue ``events`` in the outbox, in the transaction of the change that caused them (one statement)."""
+    await enqueue_many(connection, events)
 
 
 SNAPSHOT_TTL_MINUTES = 60
@@ -168,7 +224,7 @@ async def snapshot_page(db: asyncpg.Pool, snapshot: ExportSnapshot, page: int) -
     """Page ``page`` (1-based) of a snapshot: the orders at those positions, as they are now."""
     first = (page - 1) * snapshot.page_size + 1
     rows = await db.fetch(
-        "SELECT v.id, v.vendor, v.state, v.payload, v.shipped, v.last_modified"
+        "SELECT v.id, v.vendor, v.state, v.payload, v.shipped, v.last_modified, v.withdrawn, v.first_exported_at"
         " FROM export_snapshots s"
         " CROSS JOIN LATERAL unnest(s.order_ids[$2:$3]) WITH ORDINALITY AS frozen(id, position)"
         " JOIN vendor_orders v ON v.id = frozen.id"

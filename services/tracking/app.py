@@ -8,6 +8,7 @@ from services.tracking import openapi, use_cases
 from services.tracking.http import TrackingApi
 from shared.contracts.orders import OrderCancelled, OrderReceived
 from shared.contracts.shipments import ShipmentReported
+from shared.contracts.vendor_orders import VendorOrderAcknowledged
 from shared.messaging.topology import TRACKING_ORDERS, TRACKING_SHIPMENTS
 from shared.service import Runtime, ServiceDefinition
 from shared.settings import Settings
@@ -22,8 +23,15 @@ async def setup(runtime: Runtime) -> None:
     )
     runtime.consume(
         TRACKING_ORDERS,
-        {OrderReceived: use_cases.on_order_received, OrderCancelled: use_cases.on_order_cancelled},
-        description="Keep the order's lines (to measure shipments against) and its cancellation.",
+        {
+            OrderReceived: use_cases.on_order_received,
+            OrderCancelled: use_cases.on_order_cancelled,
+            VendorOrderAcknowledged: use_cases.on_vendor_order_acknowledged,
+        },
+        description=(
+            "Keep the order's lines (to measure shipments against), its cancellation, and what each"
+            " vendor acknowledged per line (for the order's view; the status does not move)."
+        ),
     )
 
 

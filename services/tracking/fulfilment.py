@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from shared.contracts.orders import OrderStatus, ShipmentSummary
 from shared.contracts.shipments import ShipmentReportedData
+from shared.contracts.vendor_orders import VendorOrderAcknowledgedData
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class TrackedOrder:
     order_number: str
     status: OrderStatus | None
     cancelled: bool
+    shipped_after_cancel: bool = False
+    """A vendor shipped after the order was cancelled: from then on the shipments decide its status."""
 
 
 def derive_status(lines: Sequence[LineProgress], *, cancelled: bool) -> OrderStatus | None:
@@ -66,15 +70,29 @@ class ShipmentApplied:
     """What the shipment added per line (see :func:`apply_shipment`)."""
     status: OrderStatus
     """The order's status now; always announced, as every shipment is news to the channel."""
+    shipped_after_cancel: bool = False
+    """The order has had units shipped after its cancellation (this shipment or an earlier one)."""
 
 
 def after_shipment(
-    lines: Sequence[LineProgress], shipment: ShipmentReportedData, *, cancelled: bool
+    lines: Sequence[LineProgress],
+    shipment: ShipmentReportedData,
+    *,
+    cancelled: bool,
+    shipped_after_cancel: bool = False,
 ) -> ShipmentApplied:
     """``shipment`` applied to the order's ``lines``. While nothing of the order has shipped (a package
-    of lines it does not have) the order stays ``routed``."""
+    of lines it does not have) the order stays ``routed``.
+
+    A shipment wins over a cancellation: a vendor that ships units after the order was cancelled
+    (the cancellation reached it too late) has sent them to the customer, so the status follows the
+    shipments (``partially_shipped`` or ``shipped``, as if never cancelled) and the order is marked
+    ``shipped_after_cancel`` for ops. A package that adds nothing leaves a cancelled order cancelled.
+    """
     updated, applied = apply_shipment(lines, {line.line_id: line.quantity for line in shipment.lines})
-    return ShipmentApplied(updated, applied, derive_status(updated, cancelled=cancelled) or "routed")
+    after_cancel = shipped_after_cancel or (cancelled and bool(applied))
+    status = derive_status(updated, cancelled=cancelled and not after_cancel) or "routed"
+    return ShipmentApplied(updated, applied, status, after_cancel)
 
 
 @dataclass(frozen=True)
@@ -106,3 +124,22 @@ def shipment_summary(shipment: ShipmentReportedData, applied: Mapping[str, int])
         notify_customer=shipment.notify_customer,
         lines=[{"line_id": lid, "sku": skus.get(lid, ""), "quantity": qty} for lid, qty in applied.items()],
     )
+
+
+def acknowledged_lines(acknowledgement: VendorOrderAcknowledgedData) -> dict[str, list[dict[str, Any]]]:
+    """Per line of the vendor order, what its vendor said of it: one entry per status (a line's units
+    may be split, some accepted and some backordered), in the order the vendor gave them. This is
+    the line's whole answer and replaces whatever the vendor said of it before; it has no bearing
+    on the order's status (rejected units are the splitter's to reroute)."""
+    entries: dict[str, list[dict[str, Any]]] = {}
+    for line in acknowledgement.lines:
+        entries.setdefault(line.line_id, []).append(
+            {
+                "sku": line.sku,
+                "status": line.status,
+                "quantity": line.quantity,
+                "expected_ship_date": line.expected_ship_date.isoformat() if line.expected_ship_date else None,
+                "reason": line.reason,
+            }
+        )
+    return entries

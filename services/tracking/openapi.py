@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.openapi import Operation, build_document, error, json_reply, path_parameter
+
+
+class Acknowledgement(BaseModel):
+    vendor: str
+    vendor_order_id: str
+    vendor_order_number: str
+    line_id: str
+    sku: str
+    status: Literal["accepted", "backordered", "rejected"]
+    quantity: int = Field(ge=0, description="Units this status applies to.")
+    expected_ship_date: date | None
+    reason: str | None
+    acknowledged_at: datetime = Field(description="When the vendor answered (the event's occurred_at).")
 
 
 class ShipmentsView(BaseModel):
@@ -16,6 +30,15 @@ class ShipmentsView(BaseModel):
     cancelled: bool
     lines: list[dict[str, Any]] = Field(description="Per line: the quantities ordered and shipped.")
     shipments: list[dict[str, Any]] = Field(description="Each shipment.reported payload, with when it arrived.")
+    shipped_after_cancel: bool = Field(
+        description="A vendor shipped after the order was cancelled: the status follows the shipments."
+    )
+    acknowledgements: list[Acknowledgement] = Field(
+        description=(
+            "What each vendor acknowledged per line, the latest answer per vendor order and line (a line may"
+            " have several entries, e.g. some units accepted and some backordered). Does not move the status."
+        )
+    )
 
 
 OPERATIONS = [

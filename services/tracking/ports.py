@@ -4,14 +4,16 @@ ones are :mod:`services.tracking.repository` and the asyncpg pool; unit tests pa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from typing import Any, Protocol
 
 from services.tracking.fulfilment import LineProgress, TrackedOrder
 from shared.contracts.envelope import Envelope
 from shared.contracts.orders import OrderReceivedData, OrderStatus
 from shared.contracts.shipments import ShipmentReportedData
+from shared.contracts.vendor_orders import VendorOrderAcknowledgedData
 from shared.db import Connection
 
 
@@ -33,9 +35,18 @@ class TrackingStore(Protocol):
         status: OrderStatus,
         cancelled: bool,
         event: Envelope,
+        *,
+        shipped_after_cancel: bool = False,
     ) -> None: ...
     async def record_cancellation(
         self, connection: Connection, order_id: str, status: OrderStatus | None, events: Sequence[Envelope]
+    ) -> None: ...
+    async def record_acknowledgement(
+        self,
+        connection: Connection,
+        acknowledgement: VendorOrderAcknowledgedData,
+        acknowledged_at: datetime,
+        entries: Mapping[str, list[dict[str, Any]]],
     ) -> None: ...
     async def shipments_view(self, db: Connection, order_id: str) -> dict[str, Any] | None: ...
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from services.tracking.fulfilment import LineProgress, TrackedOrder
 from shared.contracts.envelope import Envelope
 from shared.contracts.orders import OrderReceivedData, OrderStatus
 from shared.contracts.shipments import ShipmentReportedData
+from shared.contracts.vendor_orders import VendorOrderAcknowledgedData
 from shared.db import Connection, Queryable
 from shared.messaging.outbox import insert_event_sql, insert_events_sql, outbox_row, outbox_rows
 
@@ -51,7 +53,10 @@ async def insert_order(connection: Connection, order: OrderReceivedData) -> bool
 
 
 async def get_order(connection: Queryable, order_id: str, *, lock: bool = False) -> TrackedOrder | None:
-    sql = "SELECT order_id, channel, external_id, order_number, status, cancelled FROM orders WHERE order_id = $1"
+    sql = (
+        "SELECT order_id, channel, external_id, order_number, status, cancelled, shipped_after_cancel"
+        " FROM orders WHERE order_id = $1"
+    )
     row = await connection.fetchrow(sql + (" FOR UPDATE" if lock else ""), order_id)
     return TrackedOrder(**dict(row)) if row else None
 
@@ -71,8 +76,9 @@ APPLY_SHIPMENT_SQL = (
     "), applied AS ("
     "  UPDATE shipments SET applied = true WHERE shipment_id = $4"
     "), status AS ("
-    "  UPDATE orders SET status = $5, cancelled = $6, updated_at = now() WHERE order_id = $1"
-    f") {insert_event_sql(7)}"
+    "  UPDATE orders SET status = $5, cancelled = $6, shipped_after_cancel = $7, updated_at = now()"
+    "  WHERE order_id = $1"
+    f") {insert_event_sql(8)}"
 )
 
 
@@ -84,9 +90,11 @@ async def record_progress(
     status: OrderStatus,
     cancelled: bool,
     event: Envelope,
+    *,
+    shipped_after_cancel: bool = False,
 ) -> None:
-    """Store the lines' shipped quantities, mark the shipment applied, set the order's status and
-    queue the event announcing it: one statement."""
+    """Store the lines' shipped quantities, mark the shipment applied, set the order's status (and
+    whether it shipped after its cancellation) and queue the event announcing it: one statement."""
     await connection.execute(
         APPLY_SHIPMENT_SQL,
         order_id,
@@ -95,6 +103,7 @@ async def record_progress(
         shipment_id,
         status,
         cancelled,
+        shipped_after_cancel,
         *outbox_row(event),
     )
 
@@ -133,12 +142,52 @@ async def unapplied_shipments(connection: Connection, order_id: str) -> list[Shi
     return [ShipmentReportedData.model_validate(r["payload"]) for r in rows]
 
 
+RECORD_ACKNOWLEDGEMENT_SQL = (
+    "INSERT INTO acknowledgements"
+    " (vendor_order_id, line_id, order_id, vendor, vendor_order_number, entries, acknowledged_at)"
+    " SELECT $1, line.line_id, $2, $3, $4, line.entries, $5"
+    " FROM unnest($6::text[], $7::jsonb[]) AS line(line_id, entries)"
+    " ON CONFLICT (vendor_order_id, line_id) DO UPDATE SET entries = excluded.entries,"
+    "   vendor_order_number = excluded.vendor_order_number, acknowledged_at = excluded.acknowledged_at"
+    " WHERE acknowledgements.acknowledged_at <= excluded.acknowledged_at"
+)
+
+
+async def record_acknowledgement(
+    connection: Connection,
+    acknowledgement: VendorOrderAcknowledgedData,
+    acknowledged_at: datetime,
+    entries: Mapping[str, list[dict[str, Any]]],
+) -> None:
+    """Each line's answer (``entries`` by line id), replacing an older answer for that line and
+    never a newer one (deliveries can come out of order): one statement."""
+    await connection.execute(
+        RECORD_ACKNOWLEDGEMENT_SQL,
+        acknowledgement.vendor_order_id,
+        acknowledgement.order_id,
+        acknowledgement.vendor,
+        acknowledgement.vendor_order_number,
+        acknowledged_at,
+        list(entries),
+        list(entries.values()),
+    )
+
+
 async def shipments_view(db: Queryable, order_id: str) -> dict[str, Any] | None:
     order = await get_order(db, order_id)
     rows = await db.fetch(
         "SELECT payload, reported_at, applied FROM shipments WHERE order_id = $1 ORDER BY reported_at", order_id
     )
-    if order is None and not rows:
+    acknowledged = await db.fetch(
+        "SELECT a.vendor, a.vendor_order_id, a.vendor_order_number, a.line_id, entry->>'sku' AS sku,"
+        "  entry->>'status' AS status, (entry->>'quantity')::int AS quantity,"
+        "  (entry->>'expected_ship_date')::date AS expected_ship_date, entry->>'reason' AS reason,"
+        "  a.acknowledged_at"
+        " FROM acknowledgements a CROSS JOIN LATERAL jsonb_array_elements(a.entries) WITH ORDINALITY AS e(entry, n)"
+        " WHERE a.order_id = $1 ORDER BY a.vendor_order_id, a.line_id, e.n",
+        order_id,
+    )
+    if order is None and not rows and not acknowledged:
         return None
     line_rows = await db.fetch(
         "SELECT line_id, sku, ordered, shipped FROM order_lines WHERE order_id = $1 ORDER BY line_id", order_id
@@ -147,6 +196,8 @@ async def shipments_view(db: Queryable, order_id: str) -> dict[str, Any] | None:
         "order_id": order_id,
         "status": order.status if order else None,
         "cancelled": order.cancelled if order else False,
+        "shipped_after_cancel": order.shipped_after_cancel if order else False,
         "lines": [dict(r) for r in line_rows],
         "shipments": [{**r["payload"], "reported_at": r["reported_at"], "applied": r["applied"]} for r in rows],
+        "acknowledgements": [dict(r) for r in acknowledged],
     }

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
+
 from services.tracking import repository
 from services.tracking.fulfilment import (
     TrackedOrder,
+    acknowledged_lines,
     after_cancellation,
     after_shipment,
     shipment_summary,
@@ -28,7 +31,10 @@ from shared.contracts.orders import (
     ShipmentSummary,
 )
 from shared.contracts.shipments import ShipmentReported, ShipmentReportedData
+from shared.contracts.vendor_orders import VendorOrderAcknowledged
 from shared.db import Connection
+
+log = structlog.get_logger(__name__)
 
 
 class NotFound(Exception):
@@ -87,6 +93,17 @@ async def on_order_cancelled(
     await store.record_cancellation(connection, order.order_id, cancellation.status, events)
 
 
+async def on_vendor_order_acknowledged(
+    connection: Connection, event: VendorOrderAcknowledged, *, store: TrackingStore = repository
+) -> None:
+    """Keep what the vendor said of each line (accepted, backordered, rejected, when it expects to
+    ship) for the order's view. The order's status does not move: only shipments and the
+    cancellation move it, and the splitter reroutes what a vendor rejects."""
+    entries = acknowledged_lines(event.data)
+    if entries:
+        await store.record_acknowledgement(connection, event.data, event.occurred_at, entries)
+
+
 async def _apply(
     store: TrackingStore,
     connection: Connection,
@@ -95,10 +112,32 @@ async def _apply(
     causation_id: str | None,
 ) -> None:
     """Apply ``shipment`` to the order's lines and queue the order's new status."""
-    outcome = after_shipment(await store.lines(connection, order.order_id), shipment, cancelled=order.cancelled)
+    outcome = after_shipment(
+        await store.lines(connection, order.order_id),
+        shipment,
+        cancelled=order.cancelled,
+        shipped_after_cancel=order.shipped_after_cancel,
+    )
+    if outcome.shipped_after_cancel and not order.shipped_after_cancel:
+        # The shipment wins and the channel is told; ops should know the cancellation came too late.
+        log.warning(
+            "shipment reported after the order was cancelled",
+            order_id=order.order_id,
+            shipment_id=shipment.shipment_id,
+            vendor=shipment.vendor,
+            vendor_order_id=shipment.vendor_order_id,
+            status=outcome.status,
+        )
     event = _status_changed(order, outcome.status, causation_id, shipment_summary(shipment, outcome.applied))
     await store.record_progress(
-        connection, order.order_id, outcome.lines, shipment.shipment_id, outcome.status, order.cancelled, event
+        connection,
+        order.order_id,
+        outcome.lines,
+        shipment.shipment_id,
+        outcome.status,
+        order.cancelled,
+        event,
+        shipped_after_cancel=outcome.shipped_after_cancel,
     )
 
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from services.tracking.fulfilment import (
     LineProgress,
+    acknowledged_lines,
     after_cancellation,
     after_shipment,
     apply_shipment,
@@ -22,6 +23,7 @@ from services.tracking.fulfilment import (
 )
 from shared.contracts.orders import OrderStatus
 from shared.contracts.shipments import ShipmentLine, ShipmentReportedData
+from shared.contracts.vendor_orders import AcknowledgedLine, VendorOrderAcknowledgedData
 
 
 def progress(*ordered_shipped: tuple[int, int]) -> list[LineProgress]:
@@ -163,27 +165,73 @@ def package(*lines: tuple[str, int]) -> ShipmentReportedData:
     )
 
 
-AFTER_SHIPMENT_CASES: list[tuple[str, list[tuple[int, int]], list[tuple[str, int]], bool, OrderStatus]] = [
-    ("part of the order", [(2, 0), (1, 0)], [("L1", 1)], False, "partially_shipped"),
-    ("the rest of it", [(2, 1), (1, 0)], [("L1", 1), ("L2", 1)], False, "shipped"),
-    ("nothing the order has: still routed", [(2, 0)], [("L9", 2)], False, "routed"),
-    ("part of a cancelled order", [(2, 0), (1, 0)], [("L1", 2)], True, "partially_cancelled"),
-    ("all of a cancelled order", [(2, 0)], [("L1", 2)], True, "shipped"),
+AFTER_SHIPMENT_CASES: list[tuple[str, list[tuple[int, int]], list[tuple[str, int]], bool, OrderStatus, bool]] = [
+    ("part of the order", [(2, 0), (1, 0)], [("L1", 1)], False, "partially_shipped", False),
+    ("the rest of it", [(2, 1), (1, 0)], [("L1", 1), ("L2", 1)], False, "shipped", False),
+    ("nothing the order has: still routed", [(2, 0)], [("L9", 2)], False, "routed", False),
+    # A shipment wins over the cancellation: the status follows what shipped, and ops see it.
+    ("part of a cancelled order", [(2, 0), (1, 0)], [("L1", 2)], True, "partially_shipped", True),
+    ("all of a cancelled order", [(2, 0)], [("L1", 2)], True, "shipped", True),
+    ("more of a partially cancelled order", [(2, 1), (1, 0)], [("L1", 1)], True, "partially_shipped", True),
+    ("nothing a cancelled order has: stays cancelled", [(2, 0)], [("L9", 2)], True, "cancelled", False),
+    ("nothing new for a partially cancelled one", [(2, 2), (1, 0)], [("L1", 1)], True, "partially_cancelled", False),
 ]
 
 
 @pytest.mark.parametrize(
-    ("lines", "shipped", "cancelled", "status"),
+    ("lines", "shipped", "cancelled", "status", "after_cancel"),
     [case[1:] for case in AFTER_SHIPMENT_CASES],
     ids=[case[0] for case in AFTER_SHIPMENT_CASES],
 )
 def test_after_shipment(
-    lines: list[tuple[int, int]], shipped: list[tuple[str, int]], cancelled: bool, status: OrderStatus
+    lines: list[tuple[int, int]],
+    shipped: list[tuple[str, int]],
+    cancelled: bool,
+    status: OrderStatus,
+    after_cancel: bool,
 ) -> None:
     outcome = after_shipment(progress(*lines), package(*shipped), cancelled=cancelled)
 
-    assert outcome.status == status
+    assert (outcome.status, outcome.shipped_after_cancel) == (status, after_cancel)
     assert (outcome.lines, outcome.applied) == apply_shipment(progress(*lines), dict(shipped))
+
+
+def test_once_shipped_after_its_cancellation_the_shipments_keep_deciding() -> None:
+    # An earlier package came after the cancellation; this one adds nothing new.
+    outcome = after_shipment(progress((2, 1), (1, 0)), package(("L9", 1)), cancelled=True, shipped_after_cancel=True)
+
+    assert (outcome.status, outcome.shipped_after_cancel) == ("partially_shipped", True)
+
+
+# ---------------------------------------------------------------------------------------------- acknowledged_lines
+
+
+def test_acknowledged_lines_group_a_lines_entries_in_the_vendors_order() -> None:
+    answer = VendorOrderAcknowledgedData(
+        vendor_order_id="vo_1",
+        vendor_order_number="1001-1",
+        vendor="east",
+        order_id="ord_1",
+        lines=[
+            AcknowledgedLine(line_id="L1", sku="MUG", status="accepted", quantity=1),
+            AcknowledgedLine(line_id="L2", sku="CAP", status="rejected", quantity=1, reason="discontinued"),
+            AcknowledgedLine(
+                line_id="L1", sku="MUG", status="backordered", quantity=2, expected_ship_date=date(2026, 12, 14)
+            ),
+        ],
+    )
+
+    entries = acknowledged_lines(answer)
+
+    assert entries == {
+        "L1": [
+            {"sku": "MUG", "status": "accepted", "quantity": 1, "expected_ship_date": None, "reason": None},
+            {"sku": "MUG", "status": "backordered", "quantity": 2, "expected_ship_date": "2026-12-14", "reason": None},
+        ],
+        "L2": [
+            {"sku": "CAP", "status": "rejected", "quantity": 1, "expected_ship_date": None, "reason": "discontinued"}
+        ],
+    }
 
 
 # ---------------------------------------------------------------------------------------------- after_cancellation

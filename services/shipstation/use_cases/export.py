@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 import time
 import zoneinfo
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import structlog
 
+from services.shipstation.acknowledgements import first_export_acknowledgement
 from services.shipstation.export_rules import ExportableOrder, RejectedOrder
 from services.shipstation.fragment_cache import FragmentCache, fragment_key
 from services.shipstation.order_states import status_names_of
@@ -17,6 +19,7 @@ from services.shipstation.repository import ExportSnapshot, StoreConnection, Sto
 from services.shipstation.timezones import clocks_agree, detect_zone_mismatch, parse_export_datetime
 from services.shipstation.use_cases.calls import record_call
 from services.shipstation.use_cases.ports import StoreCall, StorePorts
+from services.shipstation.withdrawals import standing_order
 from services.shipstation.xml_export import MAX_PAGES, export_document, order_fragment
 from shared.contracts.vendor_orders import VendorOrderCreatedData
 from shared.contracts.vendors import ShipStationStatus
@@ -42,7 +45,13 @@ async def refuse_export(call: StoreCall, reason: str, ports: StorePorts) -> None
     await record_call(call, "export", "bad_request", ports, detail=reason[:500])
 
 
-async def export_page(command: ExportPage, call: StoreCall, ports: StorePorts, fragments: FragmentCache) -> bytes:
+async def export_page(
+    command: ExportPage,
+    call: StoreCall,
+    ports: StorePorts,
+    fragments: FragmentCache,
+    wake_relay: Callable[[], None],
+) -> bytes:
     """One page of the orders last modified in ``[start_date - lookback, end_date + 1 minute)``.
 
     Paging: page 1 freezes the window's order ids in ``(last_modified, id)`` order; pages 2..n of
@@ -52,6 +61,8 @@ async def export_page(command: ExportPage, call: StoreCall, ports: StorePorts, f
     Orders created or changed during the walk are left to ShipStation's next refresh, whose window
     starts at this one's ``end_date`` minute, before they changed. A page asked for without a
     recent page 1 freezes the window then.
+
+    The first answer that carries a vendor order is its acknowledgement (``vendor_order.acknowledged``).
     """
     connection, page = command.connection, command.page
     vendor, zone = connection.vendor, zoneinfo.ZoneInfo(connection.timezone)
@@ -68,6 +79,9 @@ async def export_page(command: ExportPage, call: StoreCall, ports: StorePorts, f
     rows = await ports.repository.snapshot_page(ports.pool, snapshot, page) if page <= pages else []
     exported, rejected = page_fragments(rows, zone, status_names_of(connection.status_names), fragments)
     body = export_document(exported, pages=pages)
+    left_out = {reject.vendor_order_id for reject in rejected}
+    if await acknowledge_first_exports([row for row in rows if row.id not in left_out], ports):
+        wake_relay()
     for reject in rejected:
         detail = f"left out of export: {'; '.join(reject.problems)}"
         log.warning("order left out of export", vendor_order_id=reject.vendor_order_id, problems=reject.problems)
@@ -119,7 +133,7 @@ def page_fragments(
         key = fragment_key(row.id, row.state, row.last_modified, zone, status_names)
         fragment = fragments.get(key)
         if fragment is None:
-            vendor_order = VendorOrderCreatedData.model_validate(row.payload)
+            vendor_order = standing_order(VendorOrderCreatedData.model_validate(row.payload), row.withdrawn)
             exportable = ExportableOrder(vendor_order, row.state, row.last_modified)  # type: ignore[arg-type]
             outcome = order_fragment(exportable, zone, status_names)
             if isinstance(outcome, RejectedOrder):
@@ -129,6 +143,36 @@ def page_fragments(
             fragment = outcome
         exported.append(fragment)
     return exported, rejected
+
+
+async def acknowledge_first_exports(exported: Sequence[StoredVendorOrder], ports: StorePorts) -> int:
+    """Stamp the vendor orders this answer carries for the first time and queue, in the same
+    transaction, one ``vendor_order.acknowledged`` for each (a cancelled one acknowledges nothing).
+
+    Rows already stamped cost nothing (the page read says so); the others take one statement for the
+    whole page, plus one for their events. Answers how many events were queued.
+    """
+    unexported = [row.id for row in exported if row.first_exported_at is None]
+    if not unexported:
+        return 0
+    async with ports.pool.acquire() as db, db.transaction():
+        first_time = await ports.repository.mark_first_exported(db, unexported)
+        events = [
+            first_export_acknowledgement(
+                standing_order(VendorOrderCreatedData.model_validate(row.payload), row.withdrawn)
+            )
+            for row in first_time
+            if row.state != "cancelled"
+        ]
+        if events:
+            await ports.repository.enqueue_events(db, events)
+    for event in events:
+        log.info(
+            "vendor order acknowledged by its first export",
+            vendor_order_id=event.data.vendor_order_id,
+            order_id=event.data.order_id,
+        )
+    return len(events)
 
 
 async def check_zone(connection: StoreConnection, end_text: str, ports: StorePorts) -> None:

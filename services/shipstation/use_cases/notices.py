@@ -13,6 +13,7 @@ from services.shipstation.shipments import ship
 from services.shipstation.shipnotice import ShipNotice
 from services.shipstation.use_cases.calls import record_call
 from services.shipstation.use_cases.ports import StoreCall, StorePorts
+from services.shipstation.withdrawals import standing_order
 from shared.contracts.shipments import ShipmentReported
 from shared.contracts.vendor_orders import VendorOrderCreatedData
 from shared.db import Connection
@@ -76,7 +77,8 @@ async def accept_ship_notice(
 async def _record_shipment(
     db: Connection, stored: StoredVendorOrder, notice: ShipNotice, ports: StorePorts
 ) -> Literal["accepted", "duplicate"]:
-    vendor_order = VendorOrderCreatedData.model_validate(stored.payload)
+    # Measured against what stands: withdrawn units are not the vendor's to ship.
+    vendor_order = standing_order(VendorOrderCreatedData.model_validate(stored.payload), stored.withdrawn)
     shipment = ship(vendor_order, stored.state, stored.shipped, notice)
     recorded = await ports.repository.record_shipment(
         db,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -40,6 +41,12 @@ class Repository(Protocol):
     async def find_vendor_order(
         self, connection: Connection, vendor: str, order_id: str | None, number: str | None
     ) -> StoredVendorOrder | None: ...
+
+    async def mark_first_exported(
+        self, connection: Connection, vendor_order_ids: Sequence[str]
+    ) -> list[StoredVendorOrder]: ...
+
+    async def enqueue_events(self, connection: Connection, events: Sequence[Envelope]) -> None: ...
 
     async def record_shipment(
         self,

@@ -1,12 +1,23 @@
-"""The events the adapter consumes from a ShipStation vendor's queue: a vendor order to export, or
-its cancellation. Each runs in the inbox transaction of its delivery (see ``Runtime.consume``)."""
+"""The events the adapter consumes from a ShipStation vendor's queue: a vendor order to export, its
+cancellation, or lines withdrawn from it. Each runs in the inbox transaction of its delivery (see
+``Runtime.consume``)."""
 
 from __future__ import annotations
 
+import structlog
+
 from services.shipstation import repository
-from shared.contracts.vendor_orders import VendorOrderCancelled, VendorOrderCreated
+from services.shipstation.withdrawals import withdraw
+from shared.contracts.vendor_orders import (
+    VendorOrderCancelled,
+    VendorOrderCreated,
+    VendorOrderCreatedData,
+    VendorOrderLinesCancelled,
+)
 from shared.db import Connection
 from shared.messaging.consumer import RetryLater
+
+log = structlog.get_logger(__name__)
 
 
 async def store_vendor_order(connection: Connection, event: VendorOrderCreated) -> None:
@@ -22,3 +33,36 @@ async def cancel_vendor_order(connection: Connection, event: VendorOrderCancelle
         # Overtook its vendor_order.created (a redelivery can reorder them): try again after the
         # creation has been applied.
         raise RetryLater(f"cancellation for unknown vendor order {event.data.vendor_order_id}")
+
+
+async def withdraw_vendor_order_lines(connection: Connection, event: VendorOrderLinesCancelled) -> None:
+    """Take the withdrawn units off the vendor order (bumping LastModified, so the next export shows
+    only what stands); with nothing left standing it is cancelled."""
+    data = event.data
+    stored = await repository.lock_vendor_order(connection, data.vendor_order_id)
+    if stored is None:
+        # Overtook its vendor_order.created, as a cancellation can: try again once it is stored.
+        raise RetryLater(f"lines withdrawn from unknown vendor order {data.vendor_order_id}")
+    lines = VendorOrderCreatedData.model_validate(stored.payload).lines
+    outcome = withdraw(
+        lines, stored.state, stored.shipped, stored.withdrawn, [(line.line_id, line.quantity) for line in data.lines]
+    )
+    if outcome.refused:
+        # Units already withdrawn (the same withdrawal sent again under another message id), shipped,
+        # or on no line of this vendor order: nothing to take, and never below zero.
+        log.warning(
+            "withdrawal asked for units that do not stand",
+            vendor_order_id=data.vendor_order_id,
+            refused=outcome.refused,
+            state=stored.state,
+            reason=data.reason,
+        )
+    if outcome.changed:
+        await repository.record_withdrawal(connection, data.vendor_order_id, outcome.withdrawn, outcome.state)
+        log.info(
+            "lines withdrawn from vendor order",
+            vendor_order_id=data.vendor_order_id,
+            withdrawn=outcome.withdrawn,
+            state=outcome.state,
+            reason=data.reason,
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -24,6 +24,7 @@ from services.shipstation.use_cases.export import ExportPage, export_page
 from services.shipstation.use_cases.notices import AcceptShipNotice, accept_ship_notice
 from services.shipstation.use_cases.ports import StoreCall, StorePorts
 from shared.contracts.envelope import Envelope
+from shared.contracts.vendor_orders import VendorOrderAcknowledged
 from tests.unit.shipstation.support import LAST_MODIFIED, minimal_order_fields, vendor_order
 
 VENDOR = "east"
@@ -64,6 +65,7 @@ class FakeRepository:
     snapshots: list[list[str]] = field(default_factory=list)
     pages_read: list[tuple[int, int]] = field(default_factory=list)
     zone_warnings: list[str | None] = field(default_factory=list)
+    outbox: list[Envelope] = field(default_factory=list)
 
     async def get_connection(self, db: object, vendor: str) -> StoreConnection | None:
         return CONNECTION if vendor == VENDOR else None
@@ -120,6 +122,15 @@ class FakeRepository:
         stored = self.orders[vendor_order_id]
         self.orders[vendor_order_id] = replace(stored, shipped=shipped, state=state)
         return True
+
+    async def mark_first_exported(self, connection: object, vendor_order_ids: Sequence[str]) -> list[StoredVendorOrder]:
+        first_time = [self.orders[i] for i in vendor_order_ids if self.orders[i].first_exported_at is None]
+        for stored in first_time:
+            self.orders[stored.id] = replace(stored, first_exported_at=datetime.now(UTC))
+        return first_time
+
+    async def enqueue_events(self, connection: object, events: Sequence[Envelope]) -> None:
+        self.outbox.extend(events)
 
     async def record_problem(
         self, db: object, vendor: str, kind: str, vendor_order_id: str | None, detail: str
@@ -282,7 +293,7 @@ WINDOW_END = LAST_MODIFIED + timedelta(hours=1)
 
 async def export(adapter: Adapter, fragments: FragmentCache, page: int = 1) -> etree._Element:
     command = ExportPage(CONNECTION, WINDOW_START, WINDOW_END, "11/27/2026 04:42", "11/27/2026 06:42", page)
-    body = await export_page(command, adapter.call, adapter.ports, fragments)
+    body = await export_page(command, adapter.call, adapter.ports, fragments, adapter.wake_relay)
     return etree.fromstring(body)
 
 
@@ -359,7 +370,7 @@ async def test_an_export_datetime_far_from_now_warns_of_a_zone_mismatch(adapter:
     end_text = (now - timedelta(hours=6)).strftime("%m/%d/%Y %H:%M")
     command = ExportPage(CONNECTION, WINDOW_START, WINDOW_END, "11/27/2026 04:42", end_text, 1)
 
-    await export_page(command, adapter.call, adapter.ports, FragmentCache())
+    await export_page(command, adapter.call, adapter.ports, FragmentCache(), adapter.wake_relay)
 
     [warning] = adapter.repository.zone_warnings
     assert warning is not None
@@ -375,3 +386,48 @@ async def test_settings_of_a_vendor_without_a_connection_are_a_domain_error_not_
     ports = cast(Any, SimpleNamespace(repository=NoConnections(), pool=None))
     with pytest.raises(admin.NoConnection, match="east"):
         await admin.connection_settings("east", ports)
+
+
+# --- acknowledgement on first export --------------------------------------------------------------
+
+
+async def test_the_first_export_of_a_vendor_order_acknowledges_every_line_that_stands(adapter: Adapter) -> None:
+    store(adapter, "vo_0", lines=TWO_LINES)
+    adapter.repository.orders["vo_0"] = replace(adapter.repository.orders["vo_0"], withdrawn={"L1": 1})
+
+    await export(adapter, FragmentCache())
+
+    [event] = adapter.repository.outbox
+    assert isinstance(event, VendorOrderAcknowledged)
+    assert (event.correlation_id, event.data.vendor_order_id) == (event.data.order_id, "vo_0")
+    assert [(line.line_id, line.status, line.quantity) for line in event.data.lines] == [
+        ("L1", "accepted", 1),
+        ("L2", "accepted", 1),
+    ]
+    assert adapter.repository.orders["vo_0"].first_exported_at is not None
+    assert len(adapter.relay_wakes) == 1
+
+
+async def test_a_later_export_acknowledges_nothing_again(adapter: Adapter) -> None:
+    store(adapter, "vo_0")
+    await export(adapter, FragmentCache())
+    transactions = adapter.pool.connection.transactions
+
+    await export(adapter, FragmentCache())
+
+    assert len(adapter.repository.outbox) == 1
+    assert adapter.pool.connection.transactions == transactions  # already stamped: no statement at all
+    assert len(adapter.relay_wakes) == 1
+
+
+async def test_orders_left_out_or_cancelled_are_not_acknowledged(adapter: Adapter) -> None:
+    store(adapter, "vo_bad", currency="DOLLARS")
+    cancelled = store(adapter, "vo_cancelled", minutes=1)
+    adapter.repository.orders["vo_cancelled"] = replace(cancelled, state="cancelled")
+
+    await export(adapter, FragmentCache())
+
+    assert adapter.repository.outbox == []
+    assert adapter.repository.orders["vo_bad"].first_exported_at is None  # ShipStation never got it
+    assert adapter.repository.orders["vo_cancelled"].first_exported_at is not None
+    assert adapter.relay_wakes == []

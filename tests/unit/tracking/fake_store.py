@@ -4,15 +4,17 @@ services/tracking/repository.py keeps them) and the pool a route borrows a conne
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
 from services.tracking.fulfilment import LineProgress, TrackedOrder
 from shared.contracts.envelope import Envelope
 from shared.contracts.orders import OrderReceivedData, OrderStatus
 from shared.contracts.shipments import ShipmentReportedData
+from shared.contracts.vendor_orders import VendorOrderAcknowledgedData
 from shared.db import Connection
 
 
@@ -41,6 +43,8 @@ class FakeTrackingStore:
     shipments: dict[str, tuple[ShipmentReportedData, bool]] = field(default_factory=dict)
     """By shipment id, in arrival order: the shipment and whether it was applied."""
     outbox: list[Envelope] = field(default_factory=list)
+    acknowledgements: dict[tuple[str, str], tuple[datetime, list[dict[str, Any]]]] = field(default_factory=dict)
+    """By (vendor order id, line id): when the vendor answered, and the line's entries."""
 
     def shipped(self, order_id: str) -> list[int]:
         return [line.shipped for line in self.progress[order_id]]
@@ -83,11 +87,28 @@ class FakeTrackingStore:
         status: OrderStatus,
         cancelled: bool,
         event: Envelope,
+        *,
+        shipped_after_cancel: bool = False,
     ) -> None:
         self.progress[order_id] = list(progress)
         self.shipments[shipment_id] = (self.shipments[shipment_id][0], True)
-        self.orders[order_id] = dataclasses.replace(self.orders[order_id], status=status, cancelled=cancelled)
+        self.orders[order_id] = dataclasses.replace(
+            self.orders[order_id], status=status, cancelled=cancelled, shipped_after_cancel=shipped_after_cancel
+        )
         self.outbox.append(event)
+
+    async def record_acknowledgement(
+        self,
+        connection: object,
+        acknowledgement: VendorOrderAcknowledgedData,
+        acknowledged_at: datetime,
+        entries: Mapping[str, list[dict[str, Any]]],
+    ) -> None:
+        for line_id, line_entries in entries.items():
+            key = (acknowledgement.vendor_order_id, line_id)
+            known = self.acknowledgements.get(key)
+            if known is None or known[0] <= acknowledged_at:
+                self.acknowledgements[key] = (acknowledged_at, line_entries)
 
     async def record_cancellation(
         self, connection: object, order_id: str, status: OrderStatus | None, events: Sequence[Envelope]
@@ -100,4 +121,9 @@ class FakeTrackingStore:
         shipments = [s.model_dump(mode="json") for s, _ in self.shipments.values() if s.order_id == order_id]
         if order is None and not shipments:
             return None
-        return {"order_id": order_id, "status": order.status if order else None, "shipments": shipments}
+        return {
+            "order_id": order_id,
+            "status": order.status if order else None,
+            "shipped_after_cancel": order.shipped_after_cancel if order else False,
+            "shipments": shipments,
+        }

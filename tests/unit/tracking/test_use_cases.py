@@ -3,12 +3,15 @@ order's lines and status, and what the channel is told (services/tracking/use_ca
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
+
 import pytest
 
 from services.tracking import use_cases
 from services.tracking.use_cases import NotFound
 from shared.contracts.orders import OrderCancelled, OrderCancelledData, OrderReceived, OrderStatusChanged
 from shared.contracts.shipments import ShipmentLine, ShipmentReported, ShipmentReportedData
+from shared.contracts.vendor_orders import AcknowledgedLine, VendorOrderAcknowledged, VendorOrderAcknowledgedData
 from tests.unit.test_routing import make_line, make_order
 from tests.unit.tracking.fake_store import CONNECTION, FakeDatabase, FakeTrackingStore
 
@@ -163,3 +166,79 @@ async def test_a_shipment_waiting_for_its_order_is_shown(store: FakeTrackingStor
     view = await use_cases.get_shipments(FakeDatabase(), "ord_1", store=store)
 
     assert view["status"] is None and [s["shipment_id"] for s in view["shipments"]] == ["s1"]
+
+
+# ---------------------------------------------------------------------------------------------- shipped after cancel
+
+
+async def test_a_shipment_after_the_cancellation_wins_and_the_channel_is_told(store: FakeTrackingStore) -> None:
+    await use_cases.on_order_received(CONNECTION, order_received(), store=store)
+    await use_cases.on_order_cancelled(CONNECTION, cancellation(), store=store)
+
+    await use_cases.on_shipment_reported(CONNECTION, shipment("s1", ("L1", 2)), store=store)
+    await use_cases.on_shipment_reported(CONNECTION, shipment("s2", ("L2", 1)), store=store)
+
+    assert announced(store) == [
+        ("cancelled", None),
+        ("partially_shipped", "cancelled"),
+        ("shipped", "partially_shipped"),
+    ]
+    order = store.orders["ord_1"]
+    assert (order.cancelled, order.shipped_after_cancel) == (True, True)
+
+
+async def test_a_package_adding_nothing_leaves_a_cancelled_order_cancelled(store: FakeTrackingStore) -> None:
+    await use_cases.on_order_received(CONNECTION, order_received(), store=store)
+    await use_cases.on_order_cancelled(CONNECTION, cancellation(), store=store)
+
+    await use_cases.on_shipment_reported(CONNECTION, shipment("s1", ("L9", 1)), store=store)
+
+    assert announced(store)[-1] == ("cancelled", "cancelled")
+    assert not store.orders["ord_1"].shipped_after_cancel
+
+
+# ------------------------------------------------------------------------------------------ vendor_order.acknowledged
+
+
+def acknowledgement(occurred_at: datetime, *lines: AcknowledgedLine) -> VendorOrderAcknowledged:
+    return VendorOrderAcknowledged(
+        correlation_id="ord_1",
+        occurred_at=occurred_at,
+        data=VendorOrderAcknowledgedData(
+            vendor_order_id="vo_1", vendor_order_number="1001-1", vendor="east", order_id="ord_1", lines=list(lines)
+        ),
+    )
+
+
+ACCEPTED = AcknowledgedLine(line_id="L1", sku="MUG", status="accepted", quantity=2)
+BACKORDERED = AcknowledgedLine(
+    line_id="L1", sku="MUG", status="backordered", quantity=2, expected_ship_date=date(2026, 12, 14)
+)
+T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+async def test_an_acknowledgement_is_kept_per_line_and_moves_no_status(store: FakeTrackingStore) -> None:
+    await use_cases.on_order_received(CONNECTION, order_received(), store=store)
+    rejected = AcknowledgedLine(line_id="L2", sku="SHIRT", status="rejected", quantity=1, reason="discontinued")
+
+    await use_cases.on_vendor_order_acknowledged(CONNECTION, acknowledgement(T0, BACKORDERED, rejected), store=store)
+
+    assert store.outbox == []
+    assert store.orders["ord_1"].status is None
+    assert {key: [entry["status"] for entry in entries] for key, (_, entries) in store.acknowledgements.items()} == {
+        ("vo_1", "L1"): ["backordered"],
+        ("vo_1", "L2"): ["rejected"],
+    }
+    assert store.acknowledgements[("vo_1", "L1")][1][0]["expected_ship_date"] == "2026-12-14"
+
+
+async def test_the_latest_acknowledgement_of_a_line_wins_whatever_order_they_arrive_in(
+    store: FakeTrackingStore,
+) -> None:
+    later = acknowledgement(T0 + timedelta(hours=1), ACCEPTED)
+
+    await use_cases.on_vendor_order_acknowledged(CONNECTION, later, store=store)
+    await use_cases.on_vendor_order_acknowledged(CONNECTION, acknowledgement(T0, BACKORDERED), store=store)
+
+    [(_, entries)] = store.acknowledgements.values()
+    assert [(entry["status"], entry["quantity"]) for entry in entries] == [("accepted", 2)]
