@@ -254,7 +254,7 @@ def route_line(
         accepting = sum(c.vendor.accepts_backorders for c in ranked)
         reason = (
             f"SKU {line.sku} → {backorder.code}: backorder: nobody has {line.quantity} available"
-            f"{_others_text(strategy, backorder, ranked)}, {backorder.stock.text}, {backorder.cost_text()},"
+            f" ({', '.join(f'{c.code} {c.stock.short()}' for c in ranked)}), {backorder.cost_text()},"
             f" cheapest of {accepting} accepting backorders{_tried_text(line)}"
         )
         return [backorder.allocation(line, line.quantity, reason, backorder=True)]
