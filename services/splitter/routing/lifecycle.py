@@ -264,7 +264,8 @@ def apply_shipment(state: VendorOrderState, shipped: Mapping[str, int]) -> Shipm
             lines.append(line)
             continue
         after = replace(line, shipped=line.shipped + units)
-        if cancelled or after.shipped > line.quantity - line.withdrawn:
+        # Units beyond what stayed on the vendor order are withdrawn ones (over-shipping is reported apart).
+        if cancelled or min(after.shipped, line.quantity) > line.quantity - line.withdrawn:
             after_cancel = True
         if after.shipped > line.quantity:
             over_shipped.append(line.line_id)
