@@ -142,7 +142,7 @@ OPERATIONS = [
                 "Changed; `order.updated` is published, on which the splitter holds or releases.", OrderView
             ),
             200: json_reply("It had this status already: nothing is published.", OrderView),
-            400: error("The body is not JSON, or not a JSON object."),
+            400: error("The body is empty, not JSON, or not a JSON object."),
             403: FORBIDDEN,
             404: NO_ORDER,
             409: error("The order is cancelled (`order_cancelled`)."),
