@@ -1,17 +1,69 @@
-"""The splitter's composition root: builds its ports once and wires its routes and consumers."""
+"""The splitter: routing, holds, stock and the vendor order lifecycle.
+
+Owns (schema ``splitter``): vendors and their routing fields, the catalog (SKU → sources with stock),
+the merchant's routing settings, feeds, orders seen with their holds and routing history, vendor orders
+and their lines. Consumes ``splitter.orders`` (order.received, order.updated, order.cancelled),
+``splitter.inventory`` (inventory.updated) and ``splitter.vendor_events`` (vendor_order.acknowledged,
+vendor_order.failed, shipment.reported). Publishes vendor_order.created/cancelled/lines_cancelled.<vendor>,
+order.held, order.released and inventory.available. Background rounds: availability announcements
+(coalesced, about once a second) and overdue acknowledgements (rerouted).
+
+This module is its composition root: it builds the ports once and wires routes, consumers and rounds.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from services.splitter import openapi, use_cases
+from services.splitter import openapi
+from services.splitter.catalog_api import CatalogAdminApi
 from services.splitter.http import SplitterApi
 from services.splitter.ports import SplitterPorts
+from services.splitter.use_cases import admin, orders, stock, vendor_events
 from shared.contracts.inventory import InventoryUpdated
-from shared.contracts.orders import OrderCancelled, OrderReceived
-from shared.messaging.topology import SPLITTER_INVENTORY, SPLITTER_ORDERS, vendor_queue
+from shared.contracts.orders import OrderCancelled, OrderReceived, OrderUpdated
+from shared.contracts.shipments import ShipmentReported
+from shared.contracts.vendor_orders import VendorOrderAcknowledged, VendorOrderFailed
+from shared.db import Connection
+from shared.messaging.relay import RelayLoop
+from shared.messaging.topology import SPLITTER_INVENTORY, SPLITTER_ORDERS, SPLITTER_VENDOR_EVENTS, vendor_queue
 from shared.service import Runtime, ServiceDefinition
 from shared.settings import Settings
+
+AVAILABILITY_SECONDS = 1.0
+"""How often changed availability is announced: changes within it go out as one message."""
+OVERDUE_SECONDS = 30.0
+"""How often overdue acknowledgements are looked for."""
+
+
+def _round(
+    runtime: Runtime, work: Callable[[Connection, int], Awaitable[int]], batch: int
+) -> Callable[[], Awaitable[int]]:
+    async def run_round() -> int:
+        async with runtime.pool.acquire() as connection, connection.transaction():
+            handled = await work(connection, batch)
+        if handled:
+            runtime.relay.wake()
+        return handled
+
+    return run_round
+
+
+def _schedule(runtime: Runtime, name: str, work: Callable[[Connection, int], Awaitable[int]], idle: float) -> None:
+    """A round of ``work`` every ``idle`` seconds (at once again while rounds come back full); several
+    instances share the work, each round claiming its rows with SKIP LOCKED."""
+    batch = 500
+    loop = RelayLoop(
+        name=name,
+        dsn=runtime.settings.database_url,
+        channel=name.replace("-", "_"),
+        run_round=_round(runtime, work, batch),
+        batch_size=batch,
+        idle_seconds=idle,
+    )
+    runtime.add_background(loop.run)
+    runtime.on_stop(loop.stop)
 
 
 async def setup(runtime: Runtime) -> None:
@@ -20,20 +72,38 @@ async def setup(runtime: Runtime) -> None:
 
     ports = SplitterPorts(pool=runtime.pool, declare_vendor_queue=declare_vendor_queue, wake_relay=runtime.relay.wake)
     api = SplitterApi(ports, queue_name=lambda code: runtime.topology.queue(vendor_queue(code)))
+    catalog_api = CatalogAdminApi(runtime.pool, admin.release_skus)
+    # The catalog listing and import first: "/v1/catalog:import" must not be taken for a SKU.
+    runtime.app.router.add_routes(catalog_api.routes())
     runtime.app.router.add_routes(api.routes())
-    for vendor in await use_cases.list_vendors(ports):
+    for vendor in await admin.list_vendors(ports):
         await declare_vendor_queue(vendor.code)
 
     runtime.consume(
         SPLITTER_ORDERS,
-        {OrderReceived: use_cases.on_order_received, OrderCancelled: use_cases.on_order_cancelled},
+        {
+            OrderReceived: orders.on_order_received,
+            OrderUpdated: orders.on_order_updated,
+            OrderCancelled: orders.on_order_cancelled,
+        },
+        description="Route new orders (or hold them), release or hold on a status change, cancel what has not shipped.",
     )
     runtime.consume(
         SPLITTER_INVENTORY,
-        {InventoryUpdated: use_cases.on_inventory_updated},
-        description="Apply a vendor's new stock levels.",
-        publishes=False,
+        {InventoryUpdated: stock.on_inventory_updated},
+        description="Apply, ignore or quarantine a vendor's stock feed; release orders that waited for stock.",
     )
+    runtime.consume(
+        SPLITTER_VENDOR_EVENTS,
+        {
+            VendorOrderAcknowledged: vendor_events.on_vendor_order_acknowledged,
+            VendorOrderFailed: vendor_events.on_vendor_order_failed,
+            ShipmentReported: vendor_events.on_shipment_reported,
+        },
+        description="Follow each vendor order: reroute what a vendor rejects or fails, record what shipped.",
+    )
+    _schedule(runtime, "splitter-availability", stock.announce_availability, AVAILABILITY_SECONDS)
+    _schedule(runtime, "splitter-overdue", vendor_events.reroute_overdue, OVERDUE_SECONDS)
 
 
 SERVICE = ServiceDefinition(

@@ -1,0 +1,108 @@
+"""The catalog: SKUs and their sources (vendor, vendor SKU, cost, priority, stock and its age), with the
+units that open vendor orders reserve."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from services.splitter.routing.model import Source
+from shared.db import Queryable
+
+
+@dataclass(frozen=True)
+class SourceEntry:
+    """A source as ops set it in the catalog; ``stock`` none: not tracked."""
+
+    vendor: str
+    vendor_sku: str | None = None
+    cost: Decimal | None = None
+    stock: int | None = None
+    priority: int = 100
+
+
+async def replace_catalog_entry(db: Queryable, sku: str, name: str | None, sources: Sequence[SourceEntry]) -> None:
+    """Set ``sku``'s name and sources, replacing all. A stock given here is counted now (``stock_as_of``);
+    a source kept without a stock keeps what its feeds said."""
+    await db.execute(
+        "INSERT INTO catalog (sku, name) VALUES ($1, $2)"
+        " ON CONFLICT (sku) DO UPDATE SET name = coalesce(excluded.name, catalog.name), updated_at = now()",
+        sku,
+        name,
+    )
+    await db.execute(
+        "WITH given AS ("
+        "   SELECT * FROM unnest($2::text[], $3::text[], $4::numeric[], $5::int[], $6::int[])"
+        "   AS g(vendor, vendor_sku, cost, stock, priority)"
+        " ), dropped AS ("
+        "   DELETE FROM sources s WHERE s.sku = $1 AND s.vendor <> ALL($2::text[])"
+        " )"
+        " INSERT INTO sources (sku, vendor, vendor_sku, cost, stock, priority, stock_as_of)"
+        " SELECT $1, vendor, vendor_sku, cost, stock, priority, CASE WHEN stock IS NULL THEN NULL ELSE now() END"
+        " FROM given"
+        " ON CONFLICT (sku, vendor) DO UPDATE SET vendor_sku = excluded.vendor_sku, cost = excluded.cost,"
+        "   priority = excluded.priority,"
+        "   stock = CASE WHEN excluded.stock IS NULL THEN sources.stock ELSE excluded.stock END,"
+        "   stock_as_of = CASE WHEN excluded.stock IS NULL THEN sources.stock_as_of ELSE now() END",
+        sku,
+        [s.vendor for s in sources],
+        [s.vendor_sku for s in sources],
+        [s.cost for s in sources],
+        [s.stock for s in sources],
+        [s.priority for s in sources],
+    )
+    await db.execute(
+        "INSERT INTO availability_changes (sku) VALUES ($1) ON CONFLICT (sku) DO UPDATE SET changed_at = now()", sku
+    )
+
+
+RESERVED_SQL = """
+SELECT s.sku, s.vendor, s.vendor_sku, s.cost, s.stock, s.priority, s.stock_as_of,
+       coalesce(r.reserved, 0)::int AS reserved
+FROM sources s
+LEFT JOIN LATERAL (
+    SELECT sum(greatest(l.quantity - l.shipped - l.withdrawn - l.rejected, 0)) AS reserved
+    FROM vendor_order_lines l JOIN vendor_orders v ON v.id = l.vendor_order_id
+    WHERE l.reserving AND l.sku = s.sku AND l.vendor = s.vendor AND v.status NOT IN ('cancelled', 'failed')
+) r ON true
+WHERE s.sku = ANY($1::text[])
+"""
+
+
+def _source(row: Any) -> Source:
+    return Source(
+        vendor=row["vendor"],
+        vendor_sku=row["vendor_sku"],
+        cost=row["cost"],
+        stock=row["stock"],
+        priority=row["priority"],
+        stock_as_of=row["stock_as_of"],
+        reserved=row["reserved"],
+    )
+
+
+async def sources_for(db: Queryable, skus: Sequence[str]) -> dict[str, tuple[Source, ...]]:
+    """Each SKU's sources with their stock and the units open vendor orders reserve, by SKU."""
+    found: dict[str, list[Source]] = {}
+    for row in await db.fetch(RESERVED_SQL + " ORDER BY s.sku, s.priority, s.vendor", list(skus)):
+        found.setdefault(row["sku"], []).append(_source(row))
+    return {sku: tuple(sources) for sku, sources in found.items()}
+
+
+async def get_catalog_entry(db: Queryable, sku: str) -> dict[str, Any] | None:
+    row = await db.fetchrow("SELECT sku, name, updated_at FROM catalog WHERE sku = $1", sku)
+    if row is None:
+        return None
+    sources = await db.fetch(
+        "SELECT vendor, vendor_sku, cost, stock, stock_as_of, priority FROM sources WHERE sku = $1"
+        " ORDER BY priority, vendor",
+        sku,
+    )
+    return {**dict(row), "sources": [dict(s) for s in sources]}
+
+
+async def carriers(db: Queryable, sku: str) -> set[str]:
+    """The vendors with a source for ``sku``."""
+    return {row["vendor"] for row in await db.fetch("SELECT vendor FROM sources WHERE sku = $1", sku)}
