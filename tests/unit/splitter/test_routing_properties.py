@@ -93,7 +93,7 @@ def reversed_sources(request: RoutingInput) -> RoutingInput:
     return RoutingInput(request.lines, request.country, catalog, vendors, request.settings, request.now)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(request=routing_inputs())
 def test_every_line_is_allocated_in_full_or_held_and_only_where_it_may_go(request: RoutingInput) -> None:
     routing = route_lines(request)
@@ -124,7 +124,7 @@ def test_every_line_is_allocated_in_full_or_held_and_only_where_it_may_go(reques
             assert not stock.stale and stock.units is not None and allocation.quantity <= stock.units
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(request=routing_inputs())
 def test_the_same_question_gets_the_same_answer(request: RoutingInput) -> None:
     first = route_lines(request)
@@ -155,7 +155,7 @@ def routed_orders(draw: st.DrawFn) -> tuple[OrderReceivedData, LineRouting]:
     return order, route_lines(request)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(routed=routed_orders(), first_sequence=st.integers(min_value=1, max_value=5))
 def test_vendor_orders_share_the_orders_money_to_the_cent(
     routed: tuple[OrderReceivedData, LineRouting], first_sequence: int
