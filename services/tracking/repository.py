@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -145,8 +146,9 @@ async def unapplied_shipments(connection: Connection, order_id: str) -> list[Shi
 RECORD_ACKNOWLEDGEMENT_SQL = (
     "INSERT INTO acknowledgements"
     " (vendor_order_id, line_id, order_id, vendor, vendor_order_number, entries, acknowledged_at)"
-    " SELECT $1, line.line_id, $2, $3, $4, line.entries, $5"
-    " FROM unnest($6::text[], $7::jsonb[]) AS line(line_id, entries)"
+    " SELECT $1, line.line_id, $2, $3, $4, line.entries::jsonb, $5"
+    # JSON text, not jsonb[]: a list per line would be read as another dimension of the array.
+    " FROM unnest($6::text[], $7::text[]) AS line(line_id, entries)"
     " ON CONFLICT (vendor_order_id, line_id) DO UPDATE SET entries = excluded.entries,"
     "   vendor_order_number = excluded.vendor_order_number, acknowledged_at = excluded.acknowledged_at"
     " WHERE acknowledgements.acknowledged_at <= excluded.acknowledged_at"
@@ -169,7 +171,7 @@ async def record_acknowledgement(
         acknowledgement.vendor_order_number,
         acknowledged_at,
         list(entries),
-        list(entries.values()),
+        [json.dumps(line_entries) for line_entries in entries.values()],
     )
 
 
