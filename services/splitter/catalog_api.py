@@ -23,7 +23,6 @@ from shared.http import ApiError, json_response, require_admin
 from shared.messaging.topology import is_valid_vendor_code
 
 IMPORT_MEDIA_TYPES = frozenset({"text/csv", "application/octet-stream"})
-_TRUE, _FALSE = frozenset({"true", "1", "yes"}), frozenset({"false", "0", "no", ""})
 
 
 class CatalogAdminApi:
@@ -40,12 +39,12 @@ class CatalogAdminApi:
     async def list_catalog(self, request: web.Request) -> web.Response:
         require_admin(request)
         query = request.query
-        vendor = query.get("vendor") or None
+        vendor = query.get("vendor")
         if vendor is not None and not is_valid_vendor_code(vendor):
             raise ApiError(400, "invalid_vendor", "a vendor code is 1-50 of a-z, 0-9, '-' and '_'")
         q = query.get("q")
-        if q is not None and len(q) > MAX_QUERY_CHARACTERS:
-            raise ApiError(400, "invalid_query", f"q is at most {MAX_QUERY_CHARACTERS} characters")
+        if q is not None and (len(q) > MAX_QUERY_CHARACTERS or not _storable(q)):
+            raise ApiError(400, "invalid_query", f"q is text of at most {MAX_QUERY_CHARACTERS} characters")
         limit = _limit(query.get("limit"))
         try:
             page = await list_catalog(self.pool, vendor=vendor, q=q, cursor=query.get("cursor") or None, limit=limit)
@@ -79,11 +78,19 @@ def _limit(text: str | None) -> int:
 
 
 def _flag(text: str, name: str) -> bool:
-    if text.lower() in _TRUE:
-        return True
-    if text.lower() in _FALSE:
+    if text not in {"true", "false", ""}:
+        raise ApiError(400, f"invalid_{name}", f"{name} is true or false")
+    return text == "true"
+
+
+def _storable(text: str) -> bool:
+    """Whether PostgreSQL can compare ``text``: no NUL, and no lone surrogate (a query string's
+    percent-escapes that were not UTF-8)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
         return False
-    raise ApiError(400, f"invalid_{name}", f"{name} is true or false")
+    return "\x00" not in text
 
 
 async def _read_file(request: web.Request) -> bytes:

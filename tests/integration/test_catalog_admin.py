@@ -18,16 +18,24 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import asyncpg
 import pytest
+import requests
+import schemathesis
 from aiohttp import web
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
+from schemathesis import GenerationMode
+from schemathesis.checks import CHECKS, load_all_checks
 
 from services.splitter import catalog_api
 from services.splitter.catalog_api import CatalogAdminApi
+from services.splitter.catalog_openapi import OPERATIONS
 from shared.cli import cli
 from shared.cli.catalog import ImportProgress
 from shared.db import Connection, create_pool, migrate, migration_files
 from shared.http import ADMIN_TOKEN_KEY, HttpMetrics, error_middleware
+from shared.openapi import build_document
 from shared.processes import free_port
 
 if TYPE_CHECKING:
@@ -36,6 +44,8 @@ if TYPE_CHECKING:
 SPLITTER_DIR = Path(__file__).resolve().parents[2] / "services" / "splitter"
 TOKEN = f"admin-{uuid.uuid4().hex}"
 HEADER = "sku,name,vendor,vendor_sku,cost,priority\n"
+load_all_checks()
+SCHEMATHESIS_CHECKS = [check for check in CHECKS.get_all() if not isinstance(check, type)]
 
 
 @dataclass
@@ -420,3 +430,64 @@ def test_on_a_terminal_the_progress_bar_redraws_in_place(monkeypatch: pytest.Mon
     assert "\r" in drawn
     assert "10/10" in drawn and "100%" in drawn
     assert "imported" not in drawn  # not the line-per-chunk form
+
+
+# --- the document ---------------------------------------------------------------------------------
+
+
+def _meet_the_rules_a_schema_cannot_say(cursor: str) -> Any:
+    """A valid request as the document describes it, made valid in what no JSON schema says: a cursor is
+    one a page answered, and the body is a CSV file with a header."""
+
+    def adjust(drawn: tuple[Any, bool]) -> Any:
+        case, coin = drawn
+        if case.meta is None or not case.meta.generation.mode.is_positive:
+            return case
+        if case.method == "GET" and isinstance(case.query, dict) and "cursor" in case.query:
+            case.query["cursor"] = cursor
+        if case.method == "POST":
+            case.body = "sku,name,vendor,cost\nA,Alpha,east,1.00\n" if coin else "sku,vendor\nB,nobody\n"
+        return case
+
+    return adjust
+
+
+def _fuzz(url: str, cursor: str) -> list[str]:
+    """Every schemathesis check on both operations, valid and invalid requests (blocking: run in a thread)."""
+    document = build_document("splitter", "The catalog routes.", OPERATIONS)
+    schema = schemathesis.openapi.from_dict(document)
+    session = requests.Session()
+    failures: list[str] = []
+    for result in schema.get_all_operations():
+        operation = result.ok()  # type: ignore[union-attr]  # an invalid document raises right here
+        if not operation.path.startswith("/v1/catalog"):
+            continue  # the health routes build_document adds are the runtime's, not served here
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        strategy = st.one_of(
+            operation.as_strategy(GenerationMode.POSITIVE, headers=headers),
+            operation.as_strategy(GenerationMode.NEGATIVE, headers=headers),
+        )
+        strategy = st.tuples(strategy, st.booleans()).map(_meet_the_rules_a_schema_cannot_say(cursor))
+
+        @given(case=strategy)
+        @settings(
+            max_examples=40, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck)
+        )
+        def fuzz(case: Any) -> None:
+            response = case.call(base_url=url, session=session, timeout=15)
+            case.validate_response(response, checks=SCHEMATHESIS_CHECKS)
+
+        try:
+            fuzz()
+        except (Exception, BaseExceptionGroup) as error:
+            failures.append(f"{operation.label}: {error}")
+    session.close()
+    return failures
+
+
+async def test_schemathesis_finds_nothing_on_the_catalog_routes(catalog: CatalogService) -> None:
+    await catalog.add_vendors("east")
+    await catalog.import_csv("sku,name,vendor\nA,Alpha,east\nB,Beta,east\n")
+    cursor = (await _listing(catalog, "limit=1"))["next_cursor"]
+    failures = await asyncio.to_thread(_fuzz, catalog.url, cursor)
+    assert failures == [], "\n\n".join(failures)
