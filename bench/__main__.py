@@ -22,7 +22,7 @@ from typing import Any
 
 import aiohttp
 
-from bench import baselines, export, hops, notices
+from bench import baselines, export, hops, notices, routing
 from bench.config import FULL, SMOKE, TARGETS, Sizes
 from bench.environment import BenchEnvironment
 from bench.machine import describe, infra_settled
@@ -34,7 +34,7 @@ from bench.scenario import Merchant, WebhookReceiver, set_up
 from bench.system import BenchSystem
 from shared.db import redacted_dsn
 
-SECTIONS = ("baselines", "steady", "ramp", "notices", "export")
+SECTIONS = ("routing", "baselines", "steady", "ramp", "notices", "export")
 
 
 def say(message: str) -> None:
@@ -89,6 +89,8 @@ class Bench:
         watcher: ExportWatcher | None = None
         failed = False
         try:
+            if "routing" in self.sections:
+                self.routing()
             await self.environment.create()
             await self.receiver.start()
             if "baselines" in self.sections:
@@ -143,6 +145,12 @@ class Bench:
         if await infra_settled():
             self.saw_restart = True
             say("waited for the chaos suite's RabbitMQ/PostgreSQL restart to finish")
+
+    def routing(self) -> None:
+        """The pure routing engine on one core, beside its baseline; before anything else runs."""
+        say("routing: decisions per second, beside validating the same orders")
+        self.results["routing"] = routing.measure(seconds=0.1, rounds=1) if self.args.smoke else routing.measure()
+        say(routing.summary_line(self.results["routing"]))
 
     async def baselines(self) -> None:
         await self.settled()

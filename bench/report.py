@@ -67,6 +67,17 @@ def rows(results: dict[str, Any]) -> list[Row]:
                 None,
             )
         )
+    routing = results.get("routing")
+    if routing:
+        out.append(
+            Row(
+                f"Routing decisions (route_lines + split_order), {routing['lines_per_order']} lines, 3 sources each",
+                f"{routing['decisions_per_s']:.0f} decisions/s ({routing['lines_per_s']:.0f} lines/s;"
+                f" baseline {routing['baseline']} {routing['baseline_per_s']:.0f}/s, ratio {routing['ratio']:.2f})",
+                "beside baseline",
+                None,
+            )
+        )
     throughput = results.get("throughput")
     if throughput:
         rate = float(throughput["sustained_per_s"])
