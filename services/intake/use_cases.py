@@ -184,10 +184,17 @@ async def _order_view(db: Database, progress: OrderProgress, order: StoredOrder)
         "updated_at": order.updated_at,
         "cancelled_at": order.cancelled_at,
         "split": routing,
-        "shipments": shipments.get("shipments", shipments) if isinstance(shipments, dict) else [],
+        "shipments": _shipments_of(shipments),
         "status_history": history,
         "upstream_deliveries": deliveries,
     }
+
+
+def _shipments_of(answer: Any) -> list[Any]:
+    """Tracking's shipments; none while tracking has not seen the order or does not answer (its
+    ``{"unavailable": …}`` is not a list of shipments)."""
+    shipments = answer.get("shipments") if isinstance(answer, dict) else None
+    return shipments if isinstance(shipments, list) else []
 
 
 # ---------------------------------------------------------------------------------------------- channels

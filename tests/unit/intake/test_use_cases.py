@@ -139,6 +139,7 @@ async def test_the_view_is_shown_while_the_other_services_are_away() -> None:
 
     assert view["status"] == "received"
     assert view["split"] == {"unavailable": "ClientConnectorError"}
+    assert view["shipments"] == []  # a list, as documented, while tracking is away
 
 
 async def test_shipments_are_taken_from_trackings_answer() -> None:
