@@ -333,7 +333,7 @@ def route_lines(request: RoutingInput) -> LineRouting:
     strategy = settings.strategy
     eligible = [eligible_sources(request, line) for line in request.lines]
     per_line = _candidates(request, eligible)
-    # One line always goes to one vendor: the setting only changes anything from two lines on.
+    # With a single line the strategy's own choice already is the best vendor for the whole order.
     preferred = single_vendor(strategy, per_line) if settings.prefer_single_vendor and len(request.lines) > 1 else None
     allocations: list[Allocation] = []
     holds: list[Hold] = []
