@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.splitter import catalog_openapi, routing_openapi
 from services.splitter.commands import CatalogRequest, VendorRequest
 from shared.contracts.vendors import VendorKind
 from shared.messaging.subscriptions import VENDOR_CODE_PATTERN
@@ -48,8 +49,11 @@ class RoutingView(BaseModel):
     model_config = ConfigDict(extra="allow")
     order_id: str
     state: str = Field(description="routed, held or cancelled.")
-    hold_reason: str | None = None
-    decisions: list[dict[str, Any]]
+    hold_reason: str | None = Field(default=None, description="Every current hold's text in one.")
+    holds: list[dict[str, Any]] = Field(description="Current holds: {code, detail, line_id, sku, quantity, since}.")
+    tried: dict[str, list[str]] = Field(description="Per line, the vendors that had it and gave it back.")
+    decisions: list[dict[str, Any]] = Field(description="Every allocation made (routed, rerouted, released).")
+    history: list[dict[str, Any]] = Field(description="Every decision, hold, reroute, release and shipment, in order.")
     vendor_orders: list[dict[str, Any]]
 
 
@@ -150,7 +154,8 @@ OPERATIONS = [
 def document() -> dict[str, Any]:
     return build_document(
         "splitter",
-        "Vendors, the catalog (which vendor ships which SKU) and the routing of orders to vendors. Admin API "
-        "only. Errors are JSON `{error, detail, fields}`.",
-        OPERATIONS,
+        "Vendors, the catalog (which vendor ships which SKU), stock and feeds, the merchant's routing settings, "
+        "holds, and the routing of orders to vendors with reasons. Admin API only. Errors are JSON "
+        "`{error, detail, fields}`.",
+        [*OPERATIONS, *catalog_openapi.OPERATIONS, *routing_openapi.OPERATIONS],
     )

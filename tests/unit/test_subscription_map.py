@@ -38,8 +38,23 @@ def test_bindings_are_derived_from_the_events_unless_given() -> None:
 
 
 def test_service_queues_names_what_each_service_consumes() -> None:
-    assert {spec.name for spec in service_queues("splitter")} == {"splitter.orders", "splitter.inventory"}
+    assert {spec.name for spec in service_queues("splitter")} == {
+        "splitter.orders",
+        "splitter.inventory",
+        "splitter.vendor_events",
+    }
     assert {spec.name for spec in service_queues("intake")} == {"intake.status"}
+    assert {spec.name for spec in service_queues("channels")} == {"channels.status"}
+
+
+def test_no_event_the_services_publish_is_unroutable() -> None:
+    # Publishes are mandatory: every published event type must reach at least one queue.
+    from shared.messaging.subscriptions import PUBLICATIONS, SERVICE_QUEUES
+
+    bindings = [binding for spec in (*SERVICE_QUEUES, vendor_queue("acme")) for binding in spec.bindings]
+    for publication in PUBLICATIONS:
+        key = publication.routing_key.replace("<vendor>", "acme")
+        assert any(topic_matches(binding, key) for binding in bindings), key
 
 
 def test_a_queue_of_several_events_validates_bodies_by_their_type() -> None:
