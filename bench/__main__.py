@@ -22,7 +22,7 @@ from typing import Any
 
 import aiohttp
 
-from bench import baselines, export, hops, notices, routing
+from bench import baselines, catalog_import, export, hops, notices, routing
 from bench.config import FULL, SMOKE, TARGETS, Sizes
 from bench.environment import BenchEnvironment
 from bench.machine import describe, infra_settled
@@ -34,7 +34,7 @@ from bench.scenario import Merchant, WebhookReceiver, set_up
 from bench.system import BenchSystem
 from shared.db import redacted_dsn
 
-SECTIONS = ("routing", "baselines", "steady", "ramp", "notices", "export")
+SECTIONS = ("routing", "baselines", "steady", "ramp", "notices", "export", "catalog")
 
 
 def say(message: str) -> None:
@@ -119,6 +119,12 @@ class Bench:
                     await self.notices(session)
                 if "export" in self.sections:
                     await self.export(session)
+                if "catalog" in self.sections:  # last: 50,000 more sources must not weigh on the figures above
+                    catalog = await catalog_import.measure(
+                        session, self.system.urls["splitter"], self.environment, smoke=self.args.smoke
+                    )
+                    self.results["catalog_import"] = catalog
+                    say(catalog_import.summary_line(catalog))
             if "memory" in self.results:
                 self.results["memory"]["end"] = self.system.rss()
         except BaseException:

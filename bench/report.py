@@ -141,6 +141,17 @@ def rows(results: dict[str, Any]) -> list[Row]:
                 rate >= t.notices_per_s,
             )
         )
+    catalog = results.get("catalog_import")
+    if catalog and "skipped" not in catalog:
+        out.append(
+            Row(
+                f"Catalog import, {catalog['rows']:,} rows (POST /v1/catalog:import)",
+                f"{catalog['import_s']:.1f} s, {catalog['rows_per_s']:,} rows/s (baseline COPY"
+                f" {catalog['baseline_copy_s']:.2f} s; the same file again {catalog['reimport_unchanged_s']:.1f} s)",
+                f"< {catalog['target_s']:.0f} s",
+                float(catalog["import_s"]) < float(catalog["target_s"]),
+            )
+        )
     memory = results.get("memory")
     if memory:
         for service, value in sorted((memory.get("during_steady") or {}).items()):
