@@ -6,21 +6,22 @@ released when stock arrives, and ``inventory.available`` for what changed."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from services.splitter.routing.stock import MINUS
-from shared.contracts.inventory import InventoryUpdated, InventoryUpdatedData, StockLevel
+from shared.contracts.inventory import FeedMode, InventoryUpdated, InventoryUpdatedData, StockLevel
 from shared.contracts.vendor_orders import VendorOrderAcknowledged, VendorOrderAcknowledgedData
 from tests.integration.splitter.conftest import Bus, Observer, Shop, routed_vendors
 from tests.support import unique, wait_until
 
 
-def _feed(vendor: str, mode: str, levels: dict[str, int], as_of: datetime | None = None) -> InventoryUpdated:
+def _feed(vendor: str, mode: FeedMode, levels: dict[str, int], as_of: datetime | None = None) -> InventoryUpdated:
     return InventoryUpdated(
         correlation_id=f"feed:{vendor}",
         data=InventoryUpdatedData(
             vendor=vendor,
-            mode=mode,  # type: ignore[arg-type]
+            mode=mode,
             as_of=as_of,
             levels=[StockLevel(sku=sku, stock=stock) for sku, stock in levels.items()],
         ),
@@ -104,7 +105,7 @@ async def test_snapshot_and_delta_feeds_from_the_bus_and_from_ops(shop: Shop, bu
 
     # (changes within a second are announced together: c's passing 0 may never be told on its own)
     for sku, units in ((a, 7), (b, 6), (c, 9)):
-        await wait_until(lambda sku=sku, units=units: announced(sku, units))
+        await wait_until(partial(announced, sku, units))
 
     # An older feed than the last applied is ignored.
     older = {
