@@ -1,15 +1,23 @@
 """The four services as real processes (:class:`shared.processes.ServiceProcess`), as ``make run``
 runs them, for the end-to-end and chaos suites: start, stop with a signal, kill, restart, add
-instances, read their logs."""
+instances, read their logs; and a stand-in for a third-party vendor adapter on the real broker."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+
+from shared.contracts.envelope import Envelope
+from shared.messaging.broker import connect
+from shared.messaging.topology import Topology, vendor_queue
 from shared.processes import REPO_ROOT, ServiceProcess, free_port, wait_ready
 
 SERVICE_NAMES = ("intake", "splitter", "shipstation", "tracking")
@@ -72,3 +80,61 @@ class ProcessSystem:
 
     def all_logs(self) -> str:
         return "\n".join(p.logs() for p in [*self.processes.values(), *self.extra])
+
+
+@dataclass
+class VendorAdapterStandIn:
+    """The test playing a third-party vendor adapter on the real broker, as contract §3 allows anyone:
+    it consumes the vendor's public ``vendor.<code>`` queue (named with the run's namespace, as the
+    services name it) and publishes what an adapter publishes (persistent, mandatory, confirmed)."""
+
+    vendor: str
+    topology: Topology
+    connection: AbstractRobustConnection
+    channel: AbstractChannel
+    received: list[dict[str, Any]] = field(default_factory=list)
+    """Every message the vendor's queue delivered, as parsed JSON, in arrival order."""
+
+    @classmethod
+    async def connect(cls, amqp_url: str, namespace: str, vendor: str) -> VendorAdapterStandIn:
+        """Start consuming ``vendor.<vendor>``; the splitter declared it when the vendor was put."""
+        connection = await connect(amqp_url, name=f"tests-adapter-{vendor}")
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        adapter = cls(vendor, Topology(namespace=namespace), connection, channel)
+        queue = await channel.get_queue(adapter.topology.queue(vendor_queue(vendor)), ensure=True)
+        await queue.consume(adapter._on_message)
+        return adapter
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        async with message.process():
+            self.received.append(json.loads(message.body))
+
+    def messages(self, event_type: str, vendor_order_id: str | None = None) -> list[dict[str, Any]]:
+        """The messages of ``event_type`` received so far (for ``vendor_order_id`` if given)."""
+        return [
+            message
+            for message in self.received
+            if message["type"] == event_type
+            and (vendor_order_id is None or message["data"]["vendor_order_id"] == vendor_order_id)
+        ]
+
+    def created_for(self, order_id: str) -> list[dict[str, Any]]:
+        """The ``vendor_order.created`` messages of one order, in arrival order."""
+        return [m for m in self.messages("vendor_order.created") if m["data"]["order_id"] == order_id]
+
+    async def publish(self, event: Envelope) -> None:
+        exchange = await self.channel.get_exchange(self.topology.exchange, ensure=False)
+        message = aio_pika.Message(
+            event.model_dump_json().encode(),
+            content_type="application/json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=event.message_id,
+            correlation_id=event.correlation_id,
+            type=event.type,
+            app_id=f"adapter-{self.vendor}",
+        )
+        await exchange.publish(message, routing_key=event.routing_key(), mandatory=True)
+
+    async def close(self) -> None:
+        await self.channel.close()
+        await self.connection.close()
