@@ -24,7 +24,9 @@ from bench.stats import summary
 from bench.system import BenchSystem
 from services.intake.domain import OrderRequest, new_order_id, to_order_received
 from services.shipstation.timezones import format_export_datetime
-from services.splitter.routing import Source, route_order, split_order
+from services.splitter.routing.model import LineToRoute, RoutingInput, RoutingSettings, Source, VendorProfile
+from services.splitter.routing.split import split_order
+from services.splitter.routing.strategies import route_lines
 
 TEMPLATES = 256
 UTC_ZONE = ZoneInfo("UTC")
@@ -38,16 +40,22 @@ def vendor_order_templates(merchant: Merchant, count: int = TEMPLATES) -> list[d
     """Vendor orders exactly as the splitter makes them (intake's validation, routing, split)."""
     rng = random.Random(7)  # noqa: S311 - test data
     sources = {
-        merchant.sku(vendor, index): [Source(vendor, f"V-{merchant.sku(vendor, index)}", Decimal("7.10"), None, 1)]
+        merchant.sku(vendor, index): (Source(vendor, f"V-{merchant.sku(vendor, index)}", Decimal("7.10"), None, 1),)
         for vendor in (merchant.vendor_a, merchant.vendor_b)
         for index in range(SKUS_PER_VENDOR)
     }
+    vendors = {vendor: VendorProfile(vendor) for vendor in (merchant.vendor_a, merchant.vendor_b)}
     templates: list[dict[str, Any]] = []
     for index in range(count):
         order, _ = merchant.order_dict(f"T{index}", rng)
         request = OrderRequest.model_validate(json.loads(json.dumps(order), parse_float=Decimal))
         received = to_order_received(new_order_id(), request)
-        for vendor_order in split_order(received, route_order(received, sources), lambda: "vo_template"):
+        lines = tuple(LineToRoute(line.line_id, line.sku, line.quantity) for line in received.lines)
+        routing = route_lines(
+            RoutingInput(lines, received.ship_to.country, sources, vendors, RoutingSettings(), datetime.now(UTC))
+        )
+        made = split_order(received, routing.allocations, first_sequence=1, new_vendor_order_id=lambda: "vo_template")
+        for vendor_order in made:
             templates.append(vendor_order.model_dump(mode="json"))
     return templates
 

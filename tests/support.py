@@ -143,7 +143,9 @@ def order_payload(channel: str, skus: list[tuple[str, int, str]], **extra: Any) 
         "order_number": extra.pop("order_number", external_id.upper()[-10:]),
         "ordered_at": "2026-11-26T23:41:00-06:00",
         "currency": "USD",
-        "customer": {"name": "Jo Müller", "email": "jo@example.com", "phone": "+1 555 0100"},
+        # A customer of their own per order: the duplicate-order hold (same customer, ship-to and lines
+        # within an hour) must not catch the tests' many look-alike orders.
+        "customer": {"name": "Jo Müller", "email": f"jo+{external_id}@example.com", "phone": "+1 555 0100"},
         "ship_to": {
             "name": "Jo Müller",
             "company": "Acme & Sons",
