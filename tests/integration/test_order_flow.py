@@ -123,20 +123,29 @@ async def test_order_split_exported_shipped_and_reported_upstream(system: Runnin
         assert len(view["shipments"]) == 1
         assert {v["vendor"] for v in view["split"]["vendor_orders"]} == {merchant["east"], merchant["west"]}
 
-        # Cancel: the unshipped remainder is cancelled; ShipStation sees the status with a newer LastModified.
+        # Cancel: only what has not shipped is cancelled. West shipped nothing: its vendor order is
+        # cancelled. East shipped L1: only its unshipped L3 is withdrawn (vendor_order.lines_cancelled),
+        # and ShipStation's export drops that item, with a newer LastModified.
         before = xml_order.findtext("LastModified")
         status, cancelled = await api.call("POST", "intake", f"/v1/orders/{order_id}/cancel", token=merchant["api_key"])
         assert status == 202, cancelled
 
-        async def cancelled_in_export() -> etree._Element | None:
+        async def withdrawn_in_export() -> etree._Element | None:
             body = await _export(system, credentials, "11/26/2026 00:00", "12/31/2099 23:59")
             for o in etree.fromstring(body).iter("Order"):
-                if o.findtext("OrderID") == east_order["vendor_order_id"] and o.findtext("OrderStatus") == "cancelled":
-                    return o
+                if o.findtext("OrderID") == east_order["vendor_order_id"]:
+                    items = [i.findtext("LineItemID") for i in o.iter("Item") if i.findtext("Adjustment") != "true"]
+                    return o if items == ["L1"] else None
             return None
 
-        cancelled_order = await wait_until(cancelled_in_export)
+        cancelled_order = await wait_until(withdrawn_in_export)
         assert (cancelled_order.findtext("LastModified") or "") >= (before or "")
+        routing = await api.ok("GET", "splitter", f"/v1/orders/{order_id}/routing")
+        states = {v["vendor"]: v for v in routing["vendor_orders"]}
+        assert states[merchant["west"]]["status"] == "cancelled"
+        east_lines = {line["line_id"]: line for line in states[merchant["east"]]["lines"]}
+        assert (east_lines["L1"]["shipped"], east_lines["L1"]["withdrawn"]) == (2, 0)
+        assert (east_lines["L3"]["shipped"], east_lines["L3"]["withdrawn"]) == (0, 1)
         assert len(receiver.deliveries) == 2
         assert receiver.deliveries[1].json["status"] == "partially_cancelled"
         assert len({d.headers["webhook-id"] for d in receiver.deliveries}) == 2
