@@ -7,7 +7,16 @@ import hashlib
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from typing_extensions import TypeAliasType
 
 from services.splitter.routing.model import STRATEGIES, HoldRules, RoutingSettings, Strategy
@@ -26,7 +35,13 @@ MAX_STOCK = 1_000_000_000
 
 
 Hours = Annotated[int, Field(ge=1, le=24 * 365, strict=True), WHOLE_NUMBER]
-Ratio = Annotated[Decimal, Field(ge=0, le=1, max_digits=4, decimal_places=3)]
+Ratio = Annotated[Decimal, Field(ge=0, le=1), AfterValidator(lambda ratio: ratio.quantize(Decimal("0.001")))]
+"""A share from 0 to 1, kept to three places."""
+CountryCode = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=2),
+    Field(json_schema_extra={"enum": sorted(ISO_COUNTRY_CODES)}),
+]
 
 JsonSetting = TypeAliasType(
     "JsonSetting", "str | int | float | bool | list[JsonSetting] | dict[str, JsonSetting] | None"
@@ -44,7 +59,7 @@ class VendorRequest(BaseModel):
     kind: VendorKind = Field(description="How the vendor receives its orders.")
     settings: dict[str, JsonSetting] = Field(default_factory=dict, description="Stored and answered as given.")
     active: bool = Field(default=True, description="false: the vendor gets no new vendor orders.")
-    countries: list[Annotated[str, StringConstraints(min_length=2, max_length=2)]] = Field(
+    countries: list[CountryCode] = Field(
         default_factory=list, max_length=250, description="ISO 3166-1 alpha-2 codes it ships to; empty: everywhere."
     )
     accepts_backorders: bool = False
@@ -196,7 +211,7 @@ class DraftShipTo(BaseModel):
     city: str = ""
     state: str | None = None
     postal_code: str = ""
-    country: Annotated[str, StringConstraints(min_length=2, max_length=2)]
+    country: CountryCode
 
     @field_validator("country")
     @classmethod
@@ -204,6 +219,12 @@ class DraftShipTo(BaseModel):
         if country.upper() not in ISO_COUNTRY_CODES:
             raise ValueError("not an ISO 3166-1 alpha-2 country code")
         return country.upper()
+
+
+class DraftDiscount(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    code: Annotated[str, StringConstraints(max_length=100)] = ""
+    amount: NonNegativeMoney
 
 
 class PreviewRequest(BaseModel):
@@ -219,7 +240,7 @@ class PreviewRequest(BaseModel):
     ship_to: DraftShipTo
     tax_amount: NonNegativeMoney = Decimal("0")
     shipping_amount: NonNegativeMoney = Decimal("0")
-    discounts: list[Discount] = Field(default_factory=list, max_length=50)
+    discounts: list[DraftDiscount] = Field(default_factory=list, max_length=50)
 
     def to_order(self) -> OrderReceivedData:
         return OrderReceivedData(
@@ -233,7 +254,7 @@ class PreviewRequest(BaseModel):
             ship_to=self.ship_to.model_dump(),
             tax_amount=self.tax_amount,
             shipping_amount=self.shipping_amount,
-            discounts=self.discounts,
+            discounts=[Discount(code=d.code, amount=d.amount) for d in self.discounts],
             lines=[
                 OrderLine(
                     line_id=line.line_id or str(index),

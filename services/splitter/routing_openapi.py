@@ -110,6 +110,7 @@ OPERATIONS = [
             400: error("The body is not a JSON object."),
             404: error("The splitter has not seen this order."),
             409: error("The order is not held (not_held), cancelled (order_cancelled), or still held (still_held)."),
+            422: error("An override names a line the order lacks or a vendor that does not carry the SKU."),
         },
         parameters=(path_parameter("order_id", "The order id (ord_…)."),),
         request=Body(ReleaseRequest), request_required=False, tag=TAG,
