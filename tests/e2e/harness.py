@@ -138,3 +138,37 @@ class VendorAdapterStandIn:
     async def close(self) -> None:
         await self.channel.close()
         await self.connection.close()
+
+
+@dataclass
+class BrokerTap:
+    """A queue of the test's own (exclusive, gone when it closes) bound to some routing keys of the
+    run's exchange: it sees every such event the services publish, beside their real consumers."""
+
+    connection: AbstractRobustConnection
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    async def open(cls, amqp_url: str, namespace: str, routing_keys: Iterable[str]) -> BrokerTap:
+        connection = await connect(amqp_url, name="tests-broker-tap")
+        tap = cls(connection)
+        channel = await connection.channel()
+        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+        for routing_key in routing_keys:
+            await queue.bind(Topology(namespace=namespace).exchange, routing_key=routing_key)
+        await queue.consume(tap._on_message, no_ack=True)
+        return tap
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        self.received.append(json.loads(message.body))
+
+    def messages(self, event_type: str, vendor_order_id: str | None = None) -> list[dict[str, Any]]:
+        return [
+            message
+            for message in self.received
+            if message["type"] == event_type
+            and (vendor_order_id is None or message["data"]["vendor_order_id"] == vendor_order_id)
+        ]
+
+    async def close(self) -> None:
+        await self.connection.close()
