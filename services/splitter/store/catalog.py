@@ -63,7 +63,8 @@ SELECT s.sku, s.vendor, s.vendor_sku, s.cost, s.stock, s.priority, s.stock_as_of
        coalesce(r.reserved, 0)::int AS reserved
 FROM sources s
 LEFT JOIN LATERAL (
-    SELECT sum(greatest(l.quantity - l.shipped - l.withdrawn - l.rejected, 0)) AS reserved
+    -- Rejected units are withdrawn once rerouted: the larger of the two counts, never both.
+    SELECT sum(greatest(l.quantity - l.shipped - greatest(l.withdrawn, l.rejected), 0)) AS reserved
     FROM vendor_order_lines l JOIN vendor_orders v ON v.id = l.vendor_order_id
     WHERE l.reserving AND l.sku = s.sku AND l.vendor = s.vendor AND v.status NOT IN ('cancelled', 'failed')
 ) r ON true

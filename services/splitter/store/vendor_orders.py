@@ -70,7 +70,9 @@ async def save_state(
         ")"
         " UPDATE vendor_order_lines l SET accepted = u.accepted, backordered = u.backordered, rejected = u.rejected,"
         "   shipped = u.shipped, withdrawn = u.withdrawn,"
-        "   reserving = l.reserving AND u.shipped + u.withdrawn + u.rejected < l.quantity"
+        # Rejected units are also withdrawn once rerouted: count the larger, so a partly rejected line
+        # keeps reserving the units the vendor still ships.
+        "   reserving = l.reserving AND u.shipped + greatest(u.withdrawn, u.rejected) < l.quantity"
         " FROM unnest($6::text[], $7::int[], $8::int[], $9::int[], $10::int[], $11::int[])"
         "   AS u(line_id, accepted, backordered, rejected, shipped, withdrawn)"
         " WHERE l.vendor_order_id = $1 AND l.line_id = u.line_id",
