@@ -161,3 +161,14 @@ async def test_a_status_that_overtakes_its_order_is_applied_when_the_order_arriv
     assert created["data"]["vendor"] == vendor
     assert events.of("order.held", order_id) == []
     assert (await shop.routing(order_id))["state"] == "routed"
+
+
+async def test_a_vendor_made_active_again_releases_the_orders_that_waited_for_it(shop: Shop, events: Observer) -> None:
+    vendor = await shop.vendor(active=False)
+    sku = await shop.catalog([{"vendor": vendor}])
+    order_id = await shop.place([(sku, 1, "10.00")])
+    assert await _held_codes(shop, events, order_id) == ["no_stock"]
+    await shop.api.ok("PUT", "splitter", f"/v1/vendors/{vendor}", {"name": "Back", "kind": "webhook", "active": True})
+    await events.wait_for("order.released", order_id)
+    [created] = await events.wait_for("vendor_order.created", order_id)
+    assert created["data"]["vendor"] == vendor

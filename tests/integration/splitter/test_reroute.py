@@ -191,3 +191,64 @@ async def test_a_missed_acknowledgement_deadline_cancels_and_reroutes(shop: Shop
     view = await shop.routing(order_id, until=lambda v: len(v["vendor_orders"]) == 2)
     assert view["tried"] == {"L1": [slow]}
     assert any(e["kind"] == "ack_overdue" for e in view["history"])
+
+
+async def test_a_line_every_vendor_rejected_is_released_by_a_person_to_a_vendor_of_their_choice(
+    shop: Shop, bus: Bus, events: Observer
+) -> None:
+    order_id, first, second, created = await _two_line_order(shop, events)
+    await bus.publish(_ack(created, [("L1", "rejected", 1)]))
+    at_second = await events.wait_match(
+        lambda m: (
+            m["type"] == "vendor_order.created" and m["correlation_id"] == order_id and m["data"]["vendor"] == second
+        )
+    )
+    assert at_second["data"]["lines"][0]["quantity"] == 1
+    # The first vendor answers again: now both units are rejected; only the second unit moves.
+    await bus.publish(_ack(created, [("L1", "rejected", 2)]))
+    await events.wait_for("vendor_order.lines_cancelled", order_id, count=2)
+    view = await shop.routing(order_id, until=lambda v: len(v["vendor_orders"]) == 3)
+    numbers = sorted(vo["vendor_order_number"] for vo in view["vendor_orders"])
+    assert numbers == ["1001-1", "1001-2", "1001-3"]
+    assert sum(vo["lines"][0]["quantity"] for vo in view["vendor_orders"] if vo["vendor"] == second) == 2
+
+    # The second vendor rejects its first vendor order too: nobody is left for that unit.
+    await bus.publish(_ack(at_second, [("L1", "rejected", 1)]))
+    [held] = await events.wait_for("order.held", order_id)
+    [reason] = held["data"]["reasons"]
+    assert (reason["code"], reason["line_id"]) == ("vendor_rejected", "L1")
+    view = await shop.routing(order_id, until=lambda v: bool(v["holds"]))
+    assert view["tried"] == {"L1": [first, second]}
+    assert view["holds"][0]["quantity"] == 1
+
+    released = await shop.api.ok("POST", "splitter", f"/v1/orders/{order_id}/release", {"overrides": {"L1": first}})
+    assert (released["released"], released["vendor_orders"]) == (True, 1)
+    [by_person] = await events.wait_for("order.released", order_id)
+    assert by_person["data"]["by"] == "person"
+    last = await events.wait_match(
+        lambda m: (
+            m["type"] == "vendor_order.created"
+            and m["correlation_id"] == order_id
+            and m["data"]["vendor_order_number"] == "1001-4"
+        )
+    )
+    assert (last["data"]["vendor"], last["data"]["lines"][0]["quantity"]) == (first, 1)
+    assert (await shop.routing(order_id))["holds"] == []
+
+
+async def test_units_still_open_after_a_partial_rejection_stay_reserved(shop: Shop, bus: Bus, events: Observer) -> None:
+    first, second = await shop.vendor(), await shop.vendor()
+    sources = [{"vendor": first, "priority": 1, "stock": 10}, {"vendor": second, "priority": 2, "stock": 10}]
+    three, two = await shop.catalog(sources), await shop.catalog(sources)
+    order_id = await shop.place([(three, 3, "10.00"), (two, 2, "10.00")])
+    [created] = await events.wait_for("vendor_order.created", order_id)
+    ack = _ack(created, [("L1", "rejected", 1), ("L2", "rejected", 1)])
+    await bus.publish(ack)
+    await events.wait_for("vendor_order.created", order_id, count=2)
+    await wait_until(lambda: bus.applied(ack))
+    # first still ships what it did not reject (1 rejected unit of each line, withdrawn and rerouted);
+    # second ships the rejected ones.
+    for sku, kept in ((three, 2), (two, 1)):
+        stock = {s["vendor"]: s for s in (await shop.stock(sku))["sources"]}
+        assert (stock[first]["reserved"], stock[first]["available"]) == (kept, 10 - kept), sku
+        assert (stock[second]["reserved"], stock[second]["available"]) == (1, 9), sku
