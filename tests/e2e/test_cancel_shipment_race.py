@@ -251,6 +251,8 @@ async def _outcome(
     assert len(shipments["shipments"]) == 1, (context, shipments)
     statuses = _statuses(receiver, race.order_id)
     assert statuses in (["shipped"], ["cancelled", "shipped"]), (context, statuses)
+    shown = await api.ok("GET", "intake", f"/v1/orders/{race.order_id}")
+    assert shown["status"] == "shipped", (context, shown["status"])  # what the channel reads in the end
     assert all(receiver.verify(d) for d in receiver.deliveries if d.json["order_id"] == race.order_id)
     assert tap.messages("vendor_order.lines_cancelled", race.vendor_order_id) == [], context
     if shipstation is not None:
