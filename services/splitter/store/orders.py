@@ -286,7 +286,8 @@ async def routing_view(db: Queryable, order_id: str) -> dict[str, Any] | None:
     entries = [dict(entry) for entry in history]
     return {
         **dict(head),
-        "decisions": [e for e in entries if e["kind"] in ("routed", "rerouted", "override")],
+        # A person's release (with or without overrides) is recorded as "released": a decision too.
+        "decisions": [e for e in entries if e["kind"] in ("routed", "rerouted", "released", "override")],
         "history": entries,
         "vendor_orders": [
             {
