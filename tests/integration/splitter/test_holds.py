@@ -122,7 +122,9 @@ async def test_a_person_may_choose_the_vendor_of_a_line_when_releasing(shop: Sho
     assert created["data"]["vendor"] == other
     view = await shop.routing(order_id)
     assert routed_vendors(view) == {"L1": other}
-    assert any("override" in e["reason"] and e["vendor"] == other for e in view["history"])
+    [decision] = view["decisions"]
+    assert (decision["kind"], decision["line_id"], decision["vendor"]) == ("released", "L1", other)
+    assert "chosen by a person on release (override)" in decision["reason"]
 
     status, _ = await shop.api.call("POST", "splitter", f"/v1/orders/{unique('ord_')}/release")
     assert status == 404
