@@ -76,7 +76,9 @@ def channel_order(merchant: Merchant, **fields: Any) -> dict[str, Any]:
         "currency": "USD",
         "ship_to": {
             "name": "Ana Lima",
-            "address1": "2 Side St",
+            # Each order its own purchase: the splitter holds one that repeats a recent order's
+            # customer, ship-to and lines as a suspected duplicate.
+            "address1": f"2 Side St {unique('#')}",
             "city": "Austin",
             "state": "TX",
             "postal_code": "73301",

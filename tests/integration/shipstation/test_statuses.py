@@ -12,13 +12,15 @@ from tests.conftest import RunningSystem
 from tests.integration.shipstation.support import (
     Merchant,
     channel_order,
+    deliver_vendor_orders,
     new_merchant,
     post_order,
     standin,
+    vendor_order_data,
     vendor_order_of,
 )
 from tests.shipstation_standin import ShippedItem, ShipStationStandIn, StatusBoxes
-from tests.support import wait_until
+from tests.support import unique, wait_until
 
 CUSTOM_NAMES = {
     "unpaid": "Awaiting Payment",
@@ -47,8 +49,12 @@ async def test_custom_names_reach_shipstation_for_every_state(system: RunningSys
     merchant = await new_merchant(system, settings={"status_names": CUSTOM_NAMES})
     assert merchant.credentials["status_names"] == CUSTOM_NAMES  # what the merchant pastes
     shipstation = standin(system, merchant)
-    unpaid = await place(system, merchant, status="unpaid")
-    held = await place(system, merchant, status="on_hold")
+    # The splitter holds unpaid and on-hold channel orders back by default; a merchant whose rules let
+    # them through sends the adapter vendor orders in those states.
+    unpaid_order = vendor_order_data(merchant, unique("U") + "-1", status="unpaid")
+    held_order = vendor_order_data(merchant, unique("H") + "-1", status="on_hold")
+    await deliver_vendor_orders(system, [unpaid_order, held_order])
+    unpaid, held = unpaid_order.vendor_order_id, held_order.vendor_order_id
     to_ship = await place(system, merchant)
     partly = await place(system, merchant, lines__0__quantity=2)
     paid_order = await post_order(system, merchant, channel_order(merchant))
