@@ -298,6 +298,9 @@ async def record_status_changed(tables: Tables, event: OrderStatusChanged) -> No
     Tracking's statuses are news that wins over a hold or a release."""
     data = event.data
     order = await _locked_order(tables, data.order_id, event)
+    if domain.status_change_overtook(order.status, data.previous_status):
+        # Two changes of one order can be applied out of order (consumers run batches side by side).
+        raise RetryLater(f"{data.status} follows {data.previous_status}, not yet recorded (order is {order.status})")
     await _queue_webhook(
         tables, order, event, status=data.status, previous_status=data.previous_status, shipment=data.shipment
     )

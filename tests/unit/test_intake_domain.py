@@ -30,6 +30,7 @@ from services.intake.domain import (
     hash_api_key,
     new_api_key,
     shown_status,
+    status_change_overtook,
     to_order_received,
     webhook_event_type,
 )
@@ -746,3 +747,21 @@ def test_the_status_an_order_view_shows(stored: str, routing: Any, status: str, 
     shown = shown_status(stored, routing)
 
     assert (shown.status, shown.hold_reason) == (status, hold_reason)
+
+
+@pytest.mark.parametrize(
+    ("stored", "previous", "overtook"),
+    [
+        ("received", None, False),
+        ("received", "received", False),
+        ("routed", "received", False),
+        ("routed", "cancelled", True),  # the cancellation is not recorded yet: the late shipment waits
+        ("held", "partially_shipped", True),
+        ("partially_shipped", "partially_shipped", False),
+        ("partially_shipped", "partially_cancelled", True),
+        ("cancelled", "partially_shipped", False),  # intake recorded the cancel itself: never held back
+        ("shipped", "cancelled", False),
+    ],
+)
+def test_a_status_change_waits_for_the_one_it_overtook(stored: str, previous: str | None, overtook: bool) -> None:
+    assert status_change_overtook(stored, previous) is overtook

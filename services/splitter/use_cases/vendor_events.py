@@ -95,7 +95,10 @@ async def on_vendor_order_failed(connection: Connection, event: VendorOrderFaile
         log.warning("failure of an unknown vendor order", vendor_order_id=data.vendor_order_id)
         return
     routed, state = found
-    if state.status == "failed":
+    if state.status in ("failed", "cancelled", "shipped"):
+        # Failed before, cancelled (nothing left to deliver), or shipped anyway: nothing to reroute.
+        note = f"{state.vendor} reported {state.number} failed ({data.reason}); it is {state.status}: nothing rerouted"
+        await order_store.save(connection, routed, history=[HistoryEntry("failed", note, vendor=state.vendor)])
         return
     reason = f"{state.vendor} failed {state.number} after {data.attempts} attempt(s): {data.reason}"
     requests = reroute_whole(state, reason)
