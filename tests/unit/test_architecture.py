@@ -36,6 +36,8 @@ PURE_MODULES = (
     "services/splitter/routing/*.py",
     "services/tracking/fulfilment.py",
     "services/shipstation/xml_export.py",
+    "services/shipstation/withdrawals.py",
+    "services/shipstation/acknowledgements.py",
     "services/shipstation/shipnotice.py",
     "services/shipstation/timezones.py",
     "services/shipstation/credentials.py",
