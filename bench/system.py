@@ -73,7 +73,9 @@ class BenchSystem:
         measurement)."""
         started = time.monotonic()
         topology = self.environment.topology
-        specs = [*SERVICE_QUEUES, *(vendor_queue(v) for v in self.environment.vendors)]
+        # Queues of services that run here (channels.status waits for the channel connectors).
+        running = [spec for spec in SERVICE_QUEUES if spec.consumer in SERVICES]
+        specs = [*running, *(vendor_queue(v) for v in self.environment.vendors)]
         database = await connect_database(self.environment.database_url)
         broker = await aio_pika.connect(self.environment.amqp_url)
         try:
