@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from services.splitter.routing.model import (
@@ -327,6 +327,20 @@ def _single_vendor_reason(strategy: Strategy, line: LineToRoute, chosen: Candida
 # ------------------------------------------------------------------------------------------ the request
 
 
+def _after_earlier_lines(
+    request: RoutingInput, line: LineToRoute, ranked: list[Candidate], taken: Counter[tuple[str, str]]
+) -> list[Candidate]:
+    """``ranked`` with the units earlier lines of the same SKU took from each source counted as
+    reserved, so two lines of one SKU never get more than a vendor has."""
+    if not any(taken[(line.sku, c.code)] for c in ranked):
+        return ranked
+    again = []
+    for c in ranked:
+        source = replace(c.source, reserved=c.source.reserved + taken[(line.sku, c.code)])
+        again.append(Candidate(source, c.vendor, availability(source, c.vendor, request.now), c.fee, c.quantity))
+    return rank(request.settings.strategy, again)
+
+
 def route_lines(request: RoutingInput) -> LineRouting:
     """Every line of ``request`` fully allocated or held, in the request's order of lines."""
     settings = request.settings
@@ -337,10 +351,12 @@ def route_lines(request: RoutingInput) -> LineRouting:
     preferred = single_vendor(strategy, per_line) if settings.prefer_single_vendor and len(request.lines) > 1 else None
     allocations: list[Allocation] = []
     holds: list[Hold] = []
+    taken: Counter[tuple[str, str]] = Counter()
     for line, ranked in zip(request.lines, per_line, strict=True):
         if isinstance(ranked, Hold):
             holds.append(ranked)
             continue
+        ranked = _after_earlier_lines(request, line, ranked, taken)
         if preferred is not None:
             chosen = next(c for c in ranked if c.code == preferred)
             reason = _single_vendor_reason(strategy, line, chosen, ranked)
@@ -351,4 +367,5 @@ def route_lines(request: RoutingInput) -> LineRouting:
             holds.append(outcome)
         else:
             allocations.extend(outcome)
+            taken.update({(a.sku, a.vendor): a.quantity for a in outcome if not a.backorder})
     return LineRouting(tuple(allocations), tuple(holds))

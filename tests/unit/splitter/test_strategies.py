@@ -808,3 +808,22 @@ def test_allocations_carry_the_sources_vendor_sku_and_cost_and_keep_the_request_
         ("L1", "X", "EAST-SKU", Decimal("2.50")),
         ("L2", "Y", "WEST-SKU", Decimal("0.99")),
     ]
+
+
+@pytest.mark.parametrize("strategy", ["priority", "lowest_cost", "most_stock"])
+def test_two_lines_of_one_sku_never_get_more_than_a_vendor_has(strategy: Strategy) -> None:
+    sources = {"X": [src("acme", stock=3, cost="1.00", priority=1), src("beta", stock=2, cost="2.00", priority=2)]}
+    routed = route_lines(
+        request([line("L1", quantity=2), line("L2", quantity=2)], sources, vendors("acme", "beta"), strategy)
+    )
+    assert outcome(routed) == [("L1", "acme", 2, False), ("L2", "beta", 2, False)]
+    taken_from_acme = sum(a.quantity for a in routed.allocations if a.vendor == "acme")
+    assert taken_from_acme <= 3
+    # The second line's reason counts what the first took from acme.
+    assert "acme" in routed.allocations[1].reason and "available 1" in routed.allocations[1].reason
+
+
+def test_a_third_line_of_one_sku_is_held_when_the_stock_is_used_up() -> None:
+    sources = {"X": [src("acme", stock=3, priority=1)]}
+    routed = route_lines(request([line("L1", quantity=2), line("L2", quantity=2)], sources, vendors("acme")))
+    assert outcome(routed) == [("L1", "acme", 2, False), ("L2", "no_stock")]
