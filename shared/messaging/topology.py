@@ -130,11 +130,16 @@ async def declare_topology(channel: AbstractChannel, topology: Topology, extra: 
         await declare_queue(channel, topology, spec)
 
 
-async def delete_namespace(channel: AbstractChannel, topology: Topology, specs: tuple[QueueSpec, ...]) -> None:
-    """Remove a namespace's queues and exchanges (test runs clean up after themselves)."""
+async def delete_queues(channel: AbstractChannel, topology: Topology, specs: tuple[QueueSpec, ...]) -> None:
+    """Remove ``specs``' queues with their parked and delay queues."""
     for spec in specs:
         retries = [topology.retry_queue(spec, delay) for delay in topology.retry_delays]
         for name in (topology.queue(spec), topology.parked_queue(spec), *retries):
             await channel.queue_delete(name, if_unused=False, if_empty=False)
+
+
+async def delete_namespace(channel: AbstractChannel, topology: Topology, specs: tuple[QueueSpec, ...]) -> None:
+    """Remove a namespace's queues and exchanges (test runs clean up after themselves)."""
+    await delete_queues(channel, topology, specs)
     await channel.exchange_delete(topology.exchange)
     await channel.exchange_delete(topology.parked_exchange)

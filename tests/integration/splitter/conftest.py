@@ -20,6 +20,7 @@ import pytest
 
 from shared.contracts.envelope import Envelope
 from shared.messaging.broker import connect
+from shared.messaging.topology import delete_queues, vendor_queue
 from tests.conftest import RunningSystem
 from tests.support import AMQP_URL, order_payload, unique, wait_until
 
@@ -117,6 +118,8 @@ class Shop:
     system: RunningSystem
     channel: str
     api_key: str
+    vendors: list[str] = field(default_factory=list)
+    """Made by this module's tests: their queues are removed when the module ends."""
 
     @property
     def api(self) -> Any:
@@ -126,6 +129,7 @@ class Shop:
         code = unique(prefix)
         body = {"name": f"Vendor {code}", "kind": "webhook", **fields}
         await self.api.ok("PUT", "splitter", f"/v1/vendors/{code}", body)
+        self.vendors.append(code)
         return code
 
     async def catalog(self, sources: list[dict[str, Any]], sku: str | None = None) -> str:
@@ -195,10 +199,30 @@ class Shop:
 
 
 @pytest.fixture(scope="module")
-async def shop(system: RunningSystem) -> Shop:
+async def shop(system: RunningSystem) -> AsyncIterator[Shop]:
     channel = unique("shop-")
     created = await system.api.ok("PUT", "intake", f"/v1/channels/{channel}", {"name": "Shop"})
-    return Shop(system, channel, created["api_key"])
+    shop = Shop(system, channel, created["api_key"])
+    yield shop
+    await _remove_vendor_queues(system, shop.vendors)
+
+
+async def _remove_vendor_queues(system: RunningSystem, codes: list[str]) -> None:
+    """These tests make many vendors, each with a quorum queue, a parked queue and delay queues; the
+    broker of a whole run should not carry them all (RabbitMQ 3.10 has been seen to stall under a
+    thousand quorum queues). Once the splitter has published everything, nothing more goes to them."""
+    splitter = system.splitter
+
+    async def drained() -> bool:
+        waiting: int = await splitter.pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        return waiting == 0
+
+    await wait_until(drained, timeout=20)
+    channel = await splitter.amqp.channel()
+    try:
+        await delete_queues(channel, splitter.topology, tuple(vendor_queue(code) for code in codes))
+    finally:
+        await channel.close()
 
 
 async def settled(seconds: float = 0.5) -> None:
