@@ -29,6 +29,8 @@ from shared.contracts.orders import (
     OrderStatusChanged,
     OrderStatusChangedData,
 )
+from shared.db import drop_database
+from shared.messaging.topology import SERVICE_QUEUES, Topology, delete_namespace
 from shared.processes import free_port
 from shared.service import Runtime, running_service
 from tests.conftest import SuiteEnvironment
@@ -63,16 +65,26 @@ class IntakeAlone:
 async def intake_alone(test_env: SuiteEnvironment) -> AsyncIterator[IntakeAlone]:
     """Intake on a free loopback port, with the run's database and namespace; the splitter and tracking
     it would ask for an order's progress are not there (the view says they are unavailable)."""
+    # A database and namespace of its own ("f" keeps the run's names, so a killed run's leftovers are
+    # still found): the suite's splitter, when it runs, must not route and hold these orders itself.
     settings = test_env.settings(
         IntakeSettings,
+        database_url=test_env.database_url + "f",
+        namespace=test_env.namespace + "f",
         intake_port=free_port(),
         splitter_port=free_port(),
         tracking_port=free_port(),
         webhook_max_backoff_seconds=2.0,
     )
-    async with running_service(INTAKE, settings, port=0) as runtime, aiohttp.ClientSession() as session:
-        urls = {"intake": f"http://127.0.0.1:{runtime.port}"}
-        yield IntakeAlone(runtime, Api(session, urls, test_env.admin_token))
+    try:
+        async with running_service(INTAKE, settings, port=0) as runtime, aiohttp.ClientSession() as session:
+            urls = {"intake": f"http://127.0.0.1:{runtime.port}"}
+            yield IntakeAlone(runtime, Api(session, urls, test_env.admin_token))
+    finally:
+        connection = await aio_pika.connect(settings.amqp_url)
+        async with connection:
+            await delete_namespace(await connection.channel(), Topology(settings.namespace), SERVICE_QUEUES)
+        await drop_database(settings.database_url)
 
 
 @pytest.fixture(scope="module")
