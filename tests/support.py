@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
+import aio_pika
 import aiohttp
 from aiohttp import web
 from faststream.rabbit import RabbitBroker
@@ -205,3 +206,18 @@ async def serve_on_loopback(app: web.Application) -> tuple[web.AppRunner, int]:
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     return runner, port
+
+
+async def publish_as_producer(amqp: aio_pika.abc.AbstractConnection, topology: Topology, event: Envelope) -> None:
+    """Publish ``event`` to the events exchange as its producer's relay would: persistent, mandatory,
+    publisher-confirmed (tests acting as a vendor adapter, or as a service that is not running)."""
+    channel = await amqp.channel(publisher_confirms=True, on_return_raises=True)
+    try:
+        exchange = await channel.get_exchange(topology.exchange)
+        await exchange.publish(
+            aio_pika.Message(event.model_dump_json().encode(), message_id=event.message_id, delivery_mode=2),
+            routing_key=event.routing_key(),
+            mandatory=True,
+        )
+    finally:
+        await channel.close()

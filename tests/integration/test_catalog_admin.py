@@ -485,6 +485,7 @@ def _fuzz(url: str, cursor: str) -> list[str]:
     return failures
 
 
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")  # schemathesis, not ours
 async def test_schemathesis_finds_nothing_on_the_catalog_routes(catalog: CatalogService) -> None:
     await catalog.add_vendors("east")
     await catalog.import_csv("sku,name,vendor\nA,Alpha,east\nB,Beta,east\n")

@@ -34,7 +34,7 @@ from shared.messaging.topology import SERVICE_QUEUES, Topology, delete_namespace
 from shared.processes import free_port
 from shared.service import Runtime, running_service
 from tests.conftest import SuiteEnvironment
-from tests.support import Api, ChannelReceiver, order_payload, unique, wait_until
+from tests.support import Api, ChannelReceiver, order_payload, publish_as_producer, unique, wait_until
 
 
 @dataclass
@@ -44,16 +44,7 @@ class IntakeAlone:
 
     async def publish(self, event: Envelope) -> None:
         """Publish ``event`` to the exchange as its producer's relay would (persistent, mandatory)."""
-        channel = await self.runtime.amqp.channel(publisher_confirms=True, on_return_raises=True)
-        try:
-            exchange = await channel.get_exchange(self.runtime.topology.exchange)
-            await exchange.publish(
-                aio_pika.Message(event.model_dump_json().encode(), message_id=event.message_id, delivery_mode=2),
-                routing_key=event.routing_key(),
-                mandatory=True,
-            )
-        finally:
-            await channel.close()
+        await publish_as_producer(self.runtime.amqp, self.runtime.topology, event)
 
     async def applied(self, event: Envelope) -> bool:
         """Whether intake's consumer has applied ``event`` (its inbox holds the message id)."""

@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import aio_pika
 from aio_pika.abc import AbstractQueue
 
 from shared.contracts.envelope import Envelope
@@ -19,21 +18,12 @@ from shared.contracts.orders import OrderCancelled, OrderCancelledData
 from shared.contracts.shipments import ShipmentLine, ShipmentReported, ShipmentReportedData
 from shared.contracts.vendor_orders import AcknowledgedLine, VendorOrderAcknowledged, VendorOrderAcknowledgedData
 from tests.conftest import RunningSystem
-from tests.support import order_payload, unique, wait_until
+from tests.support import order_payload, publish_as_producer, unique, wait_until
 
 
 async def publish(system: RunningSystem, event: Envelope) -> None:
     """As the event's producer's relay would: persistent, mandatory, confirmed."""
-    channel = await system.tracking.amqp.channel(publisher_confirms=True, on_return_raises=True)
-    try:
-        exchange = await channel.get_exchange(system.tracking.topology.exchange)
-        await exchange.publish(
-            aio_pika.Message(event.model_dump_json().encode(), message_id=event.message_id, delivery_mode=2),
-            routing_key=event.routing_key(),
-            mandatory=True,
-        )
-    finally:
-        await channel.close()
+    await publish_as_producer(system.tracking.amqp, system.tracking.topology, event)
 
 
 @asynccontextmanager

@@ -66,7 +66,8 @@ LEFT JOIN LATERAL (
     -- Rejected units are withdrawn once rerouted: the larger of the two counts, never both.
     SELECT sum(greatest(l.quantity - l.shipped - greatest(l.withdrawn, l.rejected), 0)) AS reserved
     FROM vendor_order_lines l JOIN vendor_orders v ON v.id = l.vendor_order_id
-    WHERE l.reserving AND l.sku = s.sku AND l.vendor = s.vendor AND v.status NOT IN ('cancelled', 'failed')
+    WHERE s.stock IS NOT NULL  -- an untracked source counts as in stock: what it reserves does not matter
+      AND l.reserving AND l.sku = s.sku AND l.vendor = s.vendor AND v.status NOT IN ('cancelled', 'failed')
 ) r ON true
 WHERE s.sku = ANY($1::text[])
 """

@@ -42,10 +42,14 @@ log = get_logger(__name__)
 GiveBack = Literal["vendor_rejected", "ack_overdue"]
 
 
-async def _locked(connection: Connection, vendor_order_id: str) -> tuple[RoutedOrder, VendorOrderState] | None:
-    """The vendor order's order, locked (the lock every change of an order takes first), and its state."""
+async def _locked(
+    connection: Connection, event: Envelope, vendor_order_id: str
+) -> tuple[RoutedOrder, VendorOrderState] | None:
+    """The vendor order's order, locked (the lock every change of an order takes first), and its state;
+    none (logged: a vendor adapter named a vendor order we never made) when there is no such vendor order."""
     order_id = await vendor_order_store.order_of(connection, vendor_order_id)
     if order_id is None:
+        log.warning("event for an unknown vendor order", event_type=event.type, vendor_order_id=vendor_order_id)
         return None
     routed = await order_store.load(connection, order_id, lock=True)
     tracked = await vendor_order_store.get(connection, vendor_order_id)
@@ -56,9 +60,8 @@ async def _locked(connection: Connection, vendor_order_id: str) -> tuple[RoutedO
 
 async def on_vendor_order_acknowledged(connection: Connection, event: VendorOrderAcknowledged) -> None:
     data = event.data
-    found = await _locked(connection, data.vendor_order_id)
+    found = await _locked(connection, event, data.vendor_order_id)
     if found is None:
-        log.warning("acknowledgement for an unknown vendor order", vendor_order_id=data.vendor_order_id)
         return
     routed, state = found
     vendor = await vendor_store.get_vendor(connection, state.vendor)
@@ -90,9 +93,8 @@ async def on_vendor_order_acknowledged(connection: Connection, event: VendorOrde
 
 async def on_vendor_order_failed(connection: Connection, event: VendorOrderFailed) -> None:
     data = event.data
-    found = await _locked(connection, data.vendor_order_id)
+    found = await _locked(connection, event, data.vendor_order_id)
     if found is None:
-        log.warning("failure of an unknown vendor order", vendor_order_id=data.vendor_order_id)
         return
     routed, state = found
     if state.status in ("failed", "cancelled", "shipped"):
@@ -120,9 +122,8 @@ async def on_vendor_order_failed(connection: Connection, event: VendorOrderFaile
 
 async def on_shipment_reported(connection: Connection, event: ShipmentReported) -> None:
     data = event.data
-    found = await _locked(connection, data.vendor_order_id)
+    found = await _locked(connection, event, data.vendor_order_id)
     if found is None:
-        log.warning("shipment of an unknown vendor order", vendor_order_id=data.vendor_order_id)
         return
     routed, state = found
     shipped: dict[str, int] = {}

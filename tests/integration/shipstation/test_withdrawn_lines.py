@@ -6,7 +6,6 @@ vendor order waits for it."""
 
 from __future__ import annotations
 
-import aio_pika
 from lxml import etree
 
 from services.shipstation import repository
@@ -30,7 +29,7 @@ from tests.integration.shipstation.support import (
     vendor_order_data,
 )
 from tests.shipstation_standin import ShipStationStandIn
-from tests.support import unique, wait_until
+from tests.support import publish_as_producer, unique, wait_until
 
 
 def three_mugs_and_a_cap(merchant: Merchant) -> VendorOrderCreatedData:
@@ -127,16 +126,7 @@ async def test_with_nothing_left_standing_the_vendor_order_shows_cancelled(syste
 
 
 async def publish(system: RunningSystem, event: Envelope) -> None:
-    channel = await system.shipstation.amqp.channel(publisher_confirms=True, on_return_raises=True)
-    try:
-        exchange = await channel.get_exchange(system.shipstation.topology.exchange)
-        await exchange.publish(
-            aio_pika.Message(event.model_dump_json().encode(), message_id=event.message_id, delivery_mode=2),
-            routing_key=event.routing_key(),
-            mandatory=True,
-        )
-    finally:
-        await channel.close()
+    await publish_as_producer(system.shipstation.amqp, system.shipstation.topology, event)
 
 
 async def test_a_withdrawal_that_overtakes_its_vendor_order_is_applied_once_the_order_arrives(

@@ -22,7 +22,7 @@ from shared.contracts.envelope import Envelope
 from shared.messaging.broker import connect
 from shared.messaging.topology import delete_queues, vendor_queue
 from tests.conftest import RunningSystem
-from tests.support import AMQP_URL, order_payload, unique, wait_until
+from tests.support import AMQP_URL, order_payload, publish_as_producer, unique, wait_until
 
 Message = dict[str, Any]
 
@@ -59,16 +59,7 @@ class Bus:
 
     async def publish(self, event: Envelope) -> None:
         """Publish ``event`` as its producer's relay would (persistent, mandatory, confirmed)."""
-        channel = await self.connection.channel(publisher_confirms=True, on_return_raises=True)
-        try:
-            exchange = await channel.get_exchange(self.system.splitter.topology.exchange)
-            await exchange.publish(
-                aio_pika.Message(event.model_dump_json().encode(), message_id=event.message_id, delivery_mode=2),
-                routing_key=event.routing_key(),
-                mandatory=True,
-            )
-        finally:
-            await channel.close()
+        await publish_as_producer(self.connection, self.system.splitter.topology, event)
 
     async def applied(self, event: Envelope) -> bool:
         """Whether the splitter has applied ``event`` (its inbox holds the message id)."""
