@@ -364,6 +364,15 @@ def status_change_overtook(stored_status: str, previous_status: str | None) -> b
 
 
 OPEN_STATUSES = frozenset({"received", "held", "routed", "partially_shipped"})
+
+
+def status_change_is_stale(stored_status: str, previous_status: str | None, carries_shipment: bool) -> bool:
+    """Whether a status change came after the one that followed it: tracking never leaves ``shipped``,
+    so a change without a shipment that does not start from ``shipped`` while intake already shows
+    ``shipped`` is older news (a cancellation the shipment overtook once intake had cancelled itself)."""
+    return stored_status == "shipped" and previous_status != "shipped" and not carries_shipment
+
+
 """What is left of the order was withdrawn from its vendors: a payment or a review changes nothing."""
 
 

@@ -301,6 +301,9 @@ async def record_status_changed(tables: Tables, event: OrderStatusChanged) -> No
     if domain.status_change_overtook(order.status, data.previous_status):
         # Two changes of one order can be applied out of order (consumers run batches side by side).
         raise RetryLater(f"{data.status} follows {data.previous_status}, not yet recorded (order is {order.status})")
+    if domain.status_change_is_stale(order.status, data.previous_status, data.shipment is not None):
+        log.info("status change older than the order's shipped status, ignored", message_id=event.message_id)
+        return
     await _queue_webhook(
         tables, order, event, status=data.status, previous_status=data.previous_status, shipment=data.shipment
     )

@@ -272,7 +272,10 @@ async def _outcome(
     assert routing["state"] == "cancelled", context
     # Tracking decides its own race the same way: the shipment wins, a late one is marked for ops.
     assert (shipments["status"], shipments["cancelled"]) == ("shipped", True), (context, shipments)
-    assert shipments["shipped_after_cancel"] is (statuses[0] == "cancelled"), (context, shipments)
+    if statuses[0] == "cancelled":
+        # The channel heard the cancel first only if tracking applied it first. The converse need not
+        # hold: a cancellation intake receives after the shipment it was overtaken by is old news.
+        assert shipments["shipped_after_cancel"] is True, (context, shipments)
     if "cancelled" in kinds and kinds.index("cancelled") < kinds.index("shipped"):
         # The vendor was told, shipped anyway: the shipment counts and ops can see it.
         winner = "cancel"

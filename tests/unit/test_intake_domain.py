@@ -30,6 +30,7 @@ from services.intake.domain import (
     hash_api_key,
     new_api_key,
     shown_status,
+    status_change_is_stale,
     status_change_overtook,
     to_order_received,
     webhook_event_type,
@@ -765,3 +766,17 @@ def test_the_status_an_order_view_shows(stored: str, routing: Any, status: str, 
 )
 def test_a_status_change_waits_for_the_one_it_overtook(stored: str, previous: str | None, overtook: bool) -> None:
     assert status_change_overtook(stored, previous) is overtook
+
+
+@pytest.mark.parametrize(
+    ("stored", "previous", "shipment", "stale"),
+    [
+        ("shipped", "received", False, True),  # a cancellation the shipment overtook
+        ("shipped", "shipped", False, False),
+        ("shipped", "received", True, False),  # a shipment's news is always passed on
+        ("cancelled", "received", False, False),
+        ("partially_shipped", "received", False, False),
+    ],
+)
+def test_a_status_change_older_than_shipped_is_stale(stored: str, previous: str, shipment: bool, stale: bool) -> None:
+    assert status_change_is_stale(stored, previous, shipment) is stale

@@ -66,7 +66,7 @@ LEFT JOIN LATERAL (
     -- Rejected units are withdrawn once rerouted: the larger of the two counts, never both.
     SELECT sum(greatest(l.quantity - l.shipped - greatest(l.withdrawn, l.rejected), 0)) AS reserved
     FROM vendor_order_lines l JOIN vendor_orders v ON v.id = l.vendor_order_id
-    WHERE s.stock IS NOT NULL  -- an untracked source counts as in stock: what it reserves does not matter
+    WHERE ($2 OR s.stock IS NOT NULL)  -- routing skips untracked sources: they count as in stock anyway
       AND l.reserving AND l.sku = s.sku AND l.vendor = s.vendor AND v.status NOT IN ('cancelled', 'failed')
 ) r ON true
 WHERE s.sku = ANY($1::text[])
@@ -85,10 +85,15 @@ def _source(row: Any) -> Source:
     )
 
 
-async def sources_for(db: Queryable, skus: Sequence[str]) -> dict[str, tuple[Source, ...]]:
-    """Each SKU's sources with their stock and the units open vendor orders reserve, by SKU."""
+async def sources_for(
+    db: Queryable, skus: Sequence[str], *, untracked_reservations: bool = False
+) -> dict[str, tuple[Source, ...]]:
+    """Each SKU's sources with their stock and the units open vendor orders reserve, by SKU. Routing
+    leaves out what untracked sources reserve (it changes nothing there, and costs a scan of their open
+    lines); the stock view asks for it (``untracked_reservations``)."""
     found: dict[str, list[Source]] = {}
-    for row in await db.fetch(RESERVED_SQL + " ORDER BY s.sku, s.priority, s.vendor", list(skus)):
+    sql = RESERVED_SQL + " ORDER BY s.sku, s.priority, s.vendor"
+    for row in await db.fetch(sql, list(skus), untracked_reservations):
         found.setdefault(row["sku"], []).append(_source(row))
     return {sku: tuple(sources) for sku, sources in found.items()}
 

@@ -137,7 +137,7 @@ async def stock_view(pool: Any, sku: str) -> dict[str, Any]:
     """Per source: the feed's quantity and time, reserved units, buffer and what is available, with the
     arithmetic in words."""
     async with pool.acquire() as connection, connection.transaction(isolation="repeatable_read", readonly=True):
-        sources = (await catalog_store.sources_for(connection, [sku])).get(sku)
+        sources = (await catalog_store.sources_for(connection, [sku], untracked_reservations=True)).get(sku)
         if sources is None:
             raise NotFound(f"no sources for SKU {sku!r}")
         vendors = await vendor_store.profiles(connection, [s.vendor for s in sources])
