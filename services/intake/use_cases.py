@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 import structlog
 
-from services.intake import domain, holds
+from services.intake import domain, holds, status_order
 from services.intake.domain import Caller
 from services.intake.ports import Database, OrderProgress, OutboxWritten, Tables
 from services.intake.repository import IntakeRepository, StoredOrder
@@ -298,10 +298,10 @@ async def record_status_changed(tables: Tables, event: OrderStatusChanged) -> No
     Tracking's statuses are news that wins over a hold or a release."""
     data = event.data
     order = await _locked_order(tables, data.order_id, event)
-    if domain.status_change_overtook(order.status, data.previous_status):
+    if status_order.status_change_overtook(order.status, data.previous_status):
         # Two changes of one order can be applied out of order (consumers run batches side by side).
         raise RetryLater(f"{data.status} follows {data.previous_status}, not yet recorded (order is {order.status})")
-    if domain.status_change_is_stale(order.status, data.previous_status, data.shipment is not None):
+    if status_order.status_change_is_stale(order.status, data.previous_status, data.shipment is not None):
         log.info("status change older than the order's shipped status, ignored", message_id=event.message_id)
         return
     await _queue_webhook(

@@ -32,6 +32,7 @@ PURE_MODULES = (
     "shared/contracts/**/*.py",
     "services/intake/domain.py",
     "services/intake/holds.py",
+    "services/intake/status_order.py",
     "services/splitter/catalog_csv.py",
     "services/splitter/routing/*.py",
     "services/tracking/fulfilment.py",

@@ -30,12 +30,11 @@ from services.intake.domain import (
     hash_api_key,
     new_api_key,
     shown_status,
-    status_change_is_stale,
-    status_change_overtook,
     to_order_received,
     webhook_event_type,
 )
 from services.intake.fields import FREE_TEXT_MAX_CHARS
+from services.intake.status_order import status_change_is_stale, status_change_overtook
 
 Payload = dict[str, Any]
 
