@@ -107,8 +107,9 @@ decided AS (
     INSERT INTO vendor_order_lines (vendor_order_id, line_id, sku, vendor, quantity)
     SELECT * FROM unnest($15::text[], $16::text[], $17::text[], $18::text[], $19::int[])
 ), changed AS (
+    -- DO NOTHING, not an update: every order of a popular SKU would otherwise queue on its row lock.
     INSERT INTO availability_changes (sku) SELECT DISTINCT unnest($20::text[])
-    ON CONFLICT (sku) DO UPDATE SET changed_at = now()
+    ON CONFLICT (sku) DO NOTHING
 ), announced AS ({events})
 SELECT 1
 """

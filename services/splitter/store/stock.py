@@ -98,8 +98,7 @@ async def apply_levels(
 async def mark_changed(db: Queryable, skus: Sequence[str]) -> None:
     if skus:
         await db.execute(
-            "INSERT INTO availability_changes (sku) SELECT DISTINCT unnest($1::text[])"
-            " ON CONFLICT (sku) DO UPDATE SET changed_at = now()",
+            "INSERT INTO availability_changes (sku) SELECT DISTINCT unnest($1::text[]) ON CONFLICT (sku) DO NOTHING",
             list(skus),
         )
 
