@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-ServiceName = Literal["intake", "splitter", "shipstation", "tracking"]
+ServiceName = Literal["intake", "splitter", "shipstation", "tracking", "gateway"]
 Environment = Literal["development", "production"]
 
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -45,10 +45,12 @@ class Settings(BaseSettings):
     splitter_port: int = 8002
     shipstation_port: int = 8003
     tracking_port: int = 8004
+    gateway_port: int = 8005
     intake_url: str | None = None
     splitter_url: str | None = None
     shipstation_url: str | None = None
     tracking_url: str | None = None
+    gateway_url: str | None = None
 
     max_body_bytes: int = 1_048_576
     auth_failure_limit: int = Field(
@@ -91,6 +93,7 @@ class Settings(BaseSettings):
             "splitter": self.splitter_port,
             "shipstation": self.shipstation_port,
             "tracking": self.tracking_port,
+            "gateway": self.gateway_port,
         }
         return ports[service]
 
@@ -100,6 +103,7 @@ class Settings(BaseSettings):
             "splitter": self.splitter_url,
             "shipstation": self.shipstation_url,
             "tracking": self.tracking_url,
+            "gateway": self.gateway_url,
         }[service]
         return (explicit or f"http://127.0.0.1:{self.port(service)}").rstrip("/")
 

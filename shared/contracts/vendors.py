@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Literal, get_args
 
-VendorKind = Literal["shipstation", "webhook", "csv_sftp", "edi_x12"]
+VendorKind = Literal["shipstation", "webhook", "csv_sftp", "edi_x12", "email"]
 """How a vendor receives its orders (``PUT /v1/vendors/{code}``)."""
 VENDOR_KINDS: tuple[VendorKind, ...] = get_args(VendorKind)
 
