@@ -1,7 +1,9 @@
 """``make run``: prepare the database and broker, then run every service as its own process.
 
 ``python -m shared.runner prepare`` creates the database, applies every service's migrations,
-declares the RabbitMQ topology and creates the admin token file if needed.
+declares the RabbitMQ topology and creates the admin token file and the secret key file (which seals
+stored secrets) if needed: development only, production sets ``DROPSHIP_ADMIN_TOKEN`` and
+``DROPSHIP_SECRET_KEY``.
 ``python -m shared.runner up`` does that, then runs the four services with their output interleaved
 and prefixed; Ctrl-C (or SIGTERM) stops them all gracefully.
 """
@@ -23,7 +25,8 @@ from pathlib import Path
 from shared.db import InfrastructureUnavailable, ensure_database, migrate, migration_files
 from shared.messaging.broker import connect
 from shared.messaging.topology import Topology, declare_topology
-from shared.settings import ServiceName, Settings, ensure_admin_token_file
+from shared.secrets import SecretKeyError
+from shared.settings import NoSecretKey, ServiceName, Settings, ensure_admin_token_file, ensure_secret_key_file
 
 SERVICES: tuple[ServiceName, ...] = ("intake", "splitter", "shipstation", "tracking")
 COLOURS = ("\033[36m", "\033[35m", "\033[33m", "\033[32m")
@@ -71,6 +74,8 @@ async def prepare(settings: Settings) -> None:
     await connection.close()
     if settings.admin_token is None and ensure_admin_token_file(settings.admin_token_file):
         print(f"admin token generated in {settings.admin_token_file} (the dropship CLI reads it)", flush=True)
+    if settings.secret_key is None and ensure_secret_key_file(settings.secret_key_file):
+        print(f"secret key generated in {settings.secret_key_file} (it seals stored secrets: keep it)", flush=True)
 
 
 async def _pump(name: str, colour: str, stream: asyncio.StreamReader, width: int) -> None:
@@ -82,6 +87,7 @@ async def _pump(name: str, colour: str, stream: asyncio.StreamReader, width: int
 
 async def up(settings: Settings, services: Sequence[ServiceName]) -> int:
     await prepare(settings)
+    settings.secret_box  # noqa: B018 - a bad key stops here with one line, not once per service
     env = dict(os.environ)
     env.setdefault("DROPSHIP_LOG_FORMAT", "console" if sys.stdout.isatty() else "json")
     width = max(len(s) for s in services)
@@ -142,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             print("database, migrations and queues are ready", flush=True)
         else:
             raise SystemExit(asyncio.run(up(settings, args.only or SERVICES)))
-    except InfrastructureUnavailable as error:
+    except (InfrastructureUnavailable, SecretKeyError, NoSecretKey) as error:
         print(f"dropship: {error}", file=sys.stderr)
         raise SystemExit(2) from None
 

@@ -31,7 +31,8 @@ from shared.messaging.consumer import ConsumerMetrics, DeliveryGuard, subscribe_
 from shared.messaging.inbox import EventEffect, InboxBatcher
 from shared.messaging.outbox import OutboxRelay, purge_published
 from shared.messaging.topology import QueueSpec, Topology, declare_queue, declare_topology
-from shared.settings import ServiceName, Settings
+from shared.secrets import SecretBox, SecretKeyError
+from shared.settings import NoSecretKey, ServiceName, Settings
 from shared.throttle import AUTH_LIMITER_KEY, FailureLimiter
 
 log = get_logger(__name__)
@@ -72,6 +73,8 @@ class Runtime:
     app: web.Application
     registry: CollectorRegistry
     relay: OutboxRelay
+    secrets: SecretBox
+    """Seals and opens the secrets the service stores (``DROPSHIP_SECRET_KEY``)."""
     background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     stoppers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     port: int = 0
@@ -196,6 +199,8 @@ def _health_routes(runtime: Runtime) -> list[web.RouteDef]:
 async def _connected_runtime(definition: ServiceDefinition[Any], settings: Settings) -> Runtime:
     """The database migrated, the pool and broker connected, the queues declared and the HTTP app built."""
     schema = definition.name
+    # First: a bad or missing key stops the start with one line, before anything is connected.
+    secrets = settings.secret_box
     await ensure_database(settings.database_url)
     applied = await migrate(settings.database_url, schema, migration_files(definition.package_dir))
     if applied:
@@ -222,7 +227,7 @@ async def _connected_runtime(definition: ServiceDefinition[Any], settings: Setti
         topology=topology,
         app_id=definition.name,
     )
-    return Runtime(definition, settings, topology, pool, amqp, broker, app, registry, relay)
+    return Runtime(definition, settings, topology, pool, amqp, broker, app, registry, relay, secrets)
 
 
 @contextlib.asynccontextmanager
@@ -315,6 +320,6 @@ def run(definition: ServiceDefinition[ServiceSettings]) -> None:
 
     try:
         uvloop.run(main())
-    except InfrastructureUnavailable as error:
+    except (InfrastructureUnavailable, SecretKeyError, NoSecretKey) as error:
         log.error(str(error))
         raise SystemExit(2) from None

@@ -6,11 +6,14 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from shared.secrets import SecretBox
 
 ServiceName = Literal["intake", "splitter", "shipstation", "tracking", "gateway"]
 Environment = Literal["development", "production"]
@@ -39,6 +42,14 @@ class Settings(BaseSettings):
 
     admin_token: SecretStr | None = None
     admin_token_file: Path = Path(".dropship/admin-token")
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet keys that seal stored secrets, comma-separated: the first seals, every one opens.",
+    )
+    secret_key_file: Path = Field(
+        default=Path(".dropship/secret-key"),
+        description="Read when DROPSHIP_SECRET_KEY is not set (make run creates it; development only).",
+    )
 
     bind_host: str = "127.0.0.1"
     intake_port: int = 8001
@@ -85,6 +96,8 @@ class Settings(BaseSettings):
             problems.append(
                 f"DROPSHIP_ADMIN_TOKEN looks like a placeholder (use {MIN_PRODUCTION_TOKEN_LENGTH}+ random characters)"
             )
+        if self.secret_key is None:
+            problems.append("DROPSHIP_SECRET_KEY is not set (the generated development key file is not used)")
         return problems
 
     def port(self, service: ServiceName) -> int:
@@ -119,6 +132,28 @@ class Settings(BaseSettings):
                 f"no admin token: set DROPSHIP_ADMIN_TOKEN or create {self.admin_token_file} (make run does)"
             ) from None
 
+    @cached_property
+    def secret_box(self) -> SecretBox:
+        """What seals and opens stored secrets: the keys from the environment, else from the key file
+        (created by ``make run``). A key that is not a Fernet key raises
+        :class:`shared.secrets.SecretKeyError`, naming its position, never its value."""
+        # Imported here: shared.secrets builds on the HTTP and OpenAPI modules, which import this one.
+        from shared.secrets import SecretBox
+
+        if self.secret_key is not None:
+            return SecretBox(self.secret_key.get_secret_value())
+        try:
+            keys = self.secret_key_file.read_text()
+        except FileNotFoundError:
+            raise NoSecretKey(
+                f"no secret key: set DROPSHIP_SECRET_KEY or create {self.secret_key_file} (make run does)"
+            ) from None
+        return SecretBox(keys.strip())
+
+
+class NoSecretKey(RuntimeError):
+    """Neither ``DROPSHIP_SECRET_KEY`` nor the key file is there: stored secrets can be neither sealed nor opened."""
+
 
 def is_placeholder(secret: str) -> bool:
     """Too short, one repeated character, or a word people put where a secret goes."""
@@ -138,4 +173,18 @@ def ensure_admin_token_file(path: Path) -> bool:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as token_file:
         token_file.write(secrets.token_urlsafe(32) + "\n")
+    return True
+
+
+def ensure_secret_key_file(path: Path) -> bool:
+    """Create the secret key file (mode 0600) with a fresh Fernet key if it is missing. Answers whether
+    it was created. Development only: production sets ``DROPSHIP_SECRET_KEY``."""
+    from shared.secrets import new_secret_key
+
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as key_file:
+        key_file.write(new_secret_key() + "\n")
     return True

@@ -16,7 +16,7 @@ import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from shared.db import drop_database, ensure_database
 from shared.logging import configure_logging
 from shared.messaging.broker import connect
 from shared.processes import free_port
+from shared.secrets import new_secret_key
 from shared.service import Runtime, ServiceDefinition, running_service
 from shared.settings import Settings
 from tests.reference.support import REFERENCE_ENV
@@ -74,6 +75,8 @@ class SuiteEnvironment:
     database_url: str
     namespace: str
     admin_token: str
+    secret_key: str = field(default_factory=new_secret_key)
+    """Seals the secrets the services store (``DROPSHIP_SECRET_KEY``)."""
 
     def settings(self, settings_type: type[Settings] = Settings, **overrides: object) -> Settings:
         """Settings of ``settings_type`` for this run; overrides a type does not have are ignored."""
@@ -82,6 +85,7 @@ class SuiteEnvironment:
             "amqp_url": AMQP_URL,
             "namespace": self.namespace,
             "admin_token": self.admin_token,
+            "secret_key": self.secret_key,
             "log_format": "json",
             "delivery_limit": 5,
         }
@@ -95,6 +99,7 @@ class SuiteEnvironment:
             "DROPSHIP_AMQP_URL": AMQP_URL,
             "DROPSHIP_NAMESPACE": self.namespace,
             "DROPSHIP_ADMIN_TOKEN": self.admin_token,
+            "DROPSHIP_SECRET_KEY": self.secret_key,
             "DROPSHIP_LOG_FORMAT": "json",
             "DROPSHIP_DELIVERY_LIMIT": "5",
         }

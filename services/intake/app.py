@@ -1,5 +1,7 @@
 """Intake's composition root: builds the ports once and wires the HTTP API, the status consumer (the
-order's status from tracking, its holds from the splitter) and the webhook deliverer."""
+order's status from tracking, its holds from the splitter) and the webhook deliverer. At start it seals
+the channel secrets still stored in clear (written before sealing existed), and it serves the reseal
+route for key rotation."""
 
 from __future__ import annotations
 
@@ -10,19 +12,26 @@ import aiohttp
 from services.intake import openapi
 from services.intake.http import IntakeApi
 from services.intake.progress import ServicesProgress
-from services.intake.repository import PostgresDatabase
+from services.intake.repository import SEALED_COLUMNS, PostgresDatabase
 from services.intake.settings import IntakeSettings
 from services.intake.upstream import UpstreamDeliverer
 from services.intake.use_cases import apply_order_held, apply_order_released, apply_status_changed
 from shared.contracts.orders import OrderHeld, OrderReleased, OrderStatusChanged
 from shared.http import ADMIN_TOKEN_KEY
+from shared.logging import get_logger
 from shared.messaging.topology import INTAKE_STATUS
+from shared.secrets import reseal_route, seal_clear_stored
 from shared.service import Runtime, ServiceDefinition
+
+log = get_logger(__name__)
 
 
 async def setup(runtime: Runtime) -> None:
     settings = runtime.settings_as(IntakeSettings)
     admin_token = runtime.app[ADMIN_TOKEN_KEY]
+    sealed = await seal_clear_stored(runtime.pool, runtime.secrets, SEALED_COLUMNS)
+    if sealed:
+        log.info("stored secrets sealed at start", sealed=sealed)
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3))
     runtime.on_stop(session.close)
     progress = ServicesProgress(
@@ -32,14 +41,19 @@ async def setup(runtime: Runtime) -> None:
         admin_token=admin_token,
     )
     api = IntakeApi(
-        PostgresDatabase(runtime.pool), progress, admin_token=admin_token, outbox_written=runtime.relay.wake
+        PostgresDatabase(runtime.pool),
+        progress,
+        runtime.secrets,
+        admin_token=admin_token,
+        outbox_written=runtime.relay.wake,
     )
-    runtime.app.router.add_routes(api.routes())
+    runtime.app.router.add_routes([*api.routes(), reseal_route(runtime.pool, runtime.secrets, SEALED_COLUMNS)])
 
     deliverer = UpstreamDeliverer(
         runtime.pool,
         settings.database_url,
         runtime.registry,
+        runtime.secrets,
         timeout_seconds=settings.webhook_timeout_seconds,
         max_backoff_seconds=settings.webhook_max_backoff_seconds,
     )

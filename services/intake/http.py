@@ -24,6 +24,7 @@ from shared.http import (
     unauthorized,
     validate_model,
 )
+from shared.secrets import SecretBox
 
 Route = Callable[[web.Request], Awaitable[web.Response]]
 
@@ -56,10 +57,17 @@ def _answering_errors(route: Route) -> Route:
 
 class IntakeApi:
     def __init__(
-        self, db: Database, progress: OrderProgress, *, admin_token: str, outbox_written: OutboxWritten
+        self,
+        db: Database,
+        progress: OrderProgress,
+        secrets: SecretBox,
+        *,
+        admin_token: str,
+        outbox_written: OutboxWritten,
     ) -> None:
         self.db = db
         self.progress = progress
+        self.secrets = secrets
         self.admin_token = admin_token
         self.outbox_written = outbox_written
 
@@ -130,7 +138,7 @@ class IntakeApi:
         if not CHANNEL_CODE.match(code):
             raise ApiError(400, "invalid_code", "a channel code is 1-50 of a-z, 0-9, '-' and '_'")
         channel_request = validate_model(domain.ChannelRequest, await read_json(request))
-        answer = await use_cases.put_channel(self.db, code, channel_request)
+        answer = await use_cases.put_channel(self.db, code, channel_request, self.secrets)
         return json_response(answer.body, status=201 if answer.changed else 200)
 
     async def get_channel(self, request: web.Request) -> web.Response:

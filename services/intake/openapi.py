@@ -11,6 +11,7 @@ from services.intake.domain import CancelRequest, ChannelRequest, OrderRequest, 
 from services.intake.fields import FREE_TEXT_MAX_CHARS
 from shared.contracts.orders import HoldCode, OrderReceivedData
 from shared.openapi import Body, Operation, build_document, error, json_reply, path_parameter
+from shared.secrets import RESEAL_OPERATION
 
 CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,49}$"
 
@@ -192,6 +193,7 @@ OPERATIONS = [
         parameters=(CHANNEL_CODE,),
         tag="admin API",
     ),
+    RESEAL_OPERATION,
 ]
 
 

@@ -20,6 +20,11 @@ from shared.contracts.envelope import Envelope
 from shared.contracts.orders import OrderReceivedData
 from shared.db import Queryable
 from shared.messaging.outbox import insert_event_sql, outbox_row
+from shared.secrets import SealedColumn
+
+SEALED_COLUMNS = (SealedColumn("channels", "code", "webhook_secret"),)
+"""Where intake keeps secrets sealed (:mod:`shared.secrets`): sealed at start if still in clear, and
+resealed by ``POST /v1/admin/secrets:reseal``."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,7 @@ class Channel:
     name: str
     webhook_url: str | None
     webhook_secret: str
+    """Sealed (:class:`shared.secrets.SecretBox`): opened only to sign a webhook."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,7 @@ class DueDelivery:
     attempts: int
     webhook_url: str | None
     webhook_secret: str
+    """The channel's secret as stored: sealed."""
 
 
 @dataclass(frozen=True)
@@ -166,7 +173,8 @@ class IntakeRepository:
         new_secret: str,
         new_key_hash: str,
     ) -> bool:
-        """Create or update a channel. Answers whether it was created (the caller then shows the key)."""
+        """Create or update a channel. Answers whether it was created (the caller then shows the key).
+        ``webhook_secret`` and ``new_secret`` are sealed already."""
         created: bool = await self._db.fetchval(
             "INSERT INTO channels (code, name, webhook_url, webhook_secret, api_key_hash)"
             " VALUES ($1, $2, $3, coalesce($4, $5), $6)"

@@ -3,6 +3,7 @@
 A delivery is written in the same transaction as the status change that causes it, sent in order per
 order, retried with :func:`shared.backoff.backoff_seconds` until the channel answers 2xx, and survives
 restarts because it lives in the database. ``webhook-id`` is the delivery id: a receiver dedupes on it.
+The channel's secret is stored sealed and opened here, only to sign.
 
 Rounds run in a :class:`shared.messaging.relay.RelayLoop`, like the outbox relay, and hold no
 transaction open while a channel answers: a round leases what it sends (one statement), sends, then
@@ -26,6 +27,7 @@ from services.intake.repository import DueDelivery, FailedDelivery, IntakeReposi
 from shared.backoff import backoff_seconds
 from shared.logging import get_logger
 from shared.messaging.relay import RelayLoop
+from shared.secrets import SecretBox, is_sealed
 from shared.webhooks import webhook_headers
 
 log = get_logger(__name__)
@@ -41,6 +43,7 @@ class UpstreamDeliverer:
         pool: asyncpg.Pool,
         dsn: str,
         registry: CollectorRegistry,
+        secrets: SecretBox,
         *,
         timeout_seconds: float,
         max_backoff_seconds: float,
@@ -48,6 +51,7 @@ class UpstreamDeliverer:
         lease_seconds: float | None = None,
     ) -> None:
         self._tables = IntakeRepository(pool)
+        self._secrets = secrets
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self._max_backoff = max_backoff_seconds
         self._batch_size = batch_size
@@ -128,8 +132,15 @@ class UpstreamDeliverer:
             return None, "channel has no webhook_url"
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
+        secret = delivery.webhook_secret
+        try:
+            # A value in clear was written by an instance from before sealing (while both run during an
+            # upgrade); the next start seals it.
+            secret = self._secrets.open(secret) if is_sealed(secret) else secret
+        except ValueError as unopenable:
+            return None, str(unopenable)
         body = json.dumps(delivery.body, separators=(",", ":"), ensure_ascii=False).encode()
-        headers = webhook_headers(delivery.webhook_secret, delivery.delivery_id, int(time.time()), body)
+        headers = webhook_headers(secret, delivery.delivery_id, int(time.time()), body)
         try:
             async with self._session.post(delivery.webhook_url, data=body, headers=headers) as response:
                 await response.read()

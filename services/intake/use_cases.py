@@ -33,6 +33,7 @@ from shared.contracts.orders import (
 )
 from shared.db import Connection
 from shared.messaging.consumer import RetryLater
+from shared.secrets import SecretBox
 from shared.webhooks import new_webhook_secret
 
 log = structlog.get_logger()
@@ -205,18 +206,20 @@ async def channel_for_key(db: Database, api_key: str) -> str | None:
     return await db.tables.channel_for_key(domain.hash_api_key(api_key))
 
 
-async def put_channel(db: Database, code: str, request: domain.ChannelRequest) -> Answer:
+async def put_channel(db: Database, code: str, request: domain.ChannelRequest, secrets: SecretBox) -> Answer:
     """Create or update a channel. A new channel's key, and a secret intake generated, are answered
-    this once and never again."""
+    this once and never again. The webhook secret is stored sealed by ``secrets``."""
     api_key = domain.new_api_key()
     generated_secret = new_webhook_secret()
+    # Every seal is a fresh token: the stored value equals this one only if the generated secret was kept.
+    sealed_generated = secrets.seal(generated_secret)
     async with db.transaction() as tables:
         created = await tables.upsert_channel(
             code,
             request.name,
             request.webhook_url,
-            request.webhook_secret,
-            generated_secret,
+            None if request.webhook_secret is None else secrets.seal(request.webhook_secret),
+            sealed_generated,
             domain.hash_api_key(api_key),
         )
         channel = await tables.get_channel(code)
@@ -224,7 +227,7 @@ async def put_channel(db: Database, code: str, request: domain.ChannelRequest) -
     body: dict[str, Any] = {"code": code, "name": channel.name, "webhook_url": channel.webhook_url}
     if created:
         body["api_key"] = api_key
-    if request.webhook_secret is None and channel.webhook_secret == generated_secret:
+    if request.webhook_secret is None and channel.webhook_secret == sealed_generated:
         body["webhook_secret"] = generated_secret
     return Answer(body, changed=created)
 

@@ -7,7 +7,8 @@ ports); ``dropship parked …`` talks to RabbitMQ instead. ``--json`` prints the
 are, for scripts; errors go to stderr, exit 1.
 
 One module per command group (``channels``, ``vendors``, ``shipstation``, ``catalog``, ``orders``,
-``parked``), on top of ``client`` (the HTTP calls and their error lines) and ``output`` (text and JSON).
+``parked``, ``secrets``), on top of ``client`` (the HTTP calls and their error lines) and ``output``
+(text and JSON).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from shared.cli.channels import channel
 from shared.cli.client import Api, State
 from shared.cli.orders import order
 from shared.cli.parked import parked
+from shared.cli.secrets import secrets
 from shared.cli.shipstation import shipstation
 from shared.cli.vendors import vendor
 from shared.settings import Settings
@@ -31,7 +33,7 @@ __all__ = ["cli", "main"]
 @click.option("--json", "as_json", is_flag=True, help="Print the services' JSON answers instead of text.")
 @click.pass_context
 def cli(ctx: click.Context, as_json: bool) -> None:
-    """Dropship Router's command line: channels, vendors, ShipStation, catalog and orders.
+    """Dropship Router's command line: channels, vendors, ShipStation, catalog, orders and secrets.
 
     Talks to the running services (make run) with the admin token from DROPSHIP_ADMIN_TOKEN or
     .dropship/admin-token.
@@ -44,7 +46,7 @@ def cli(ctx: click.Context, as_json: bool) -> None:
     ctx.obj = State(Api(settings), as_json)
 
 
-for group in (channel, vendor, shipstation, catalog, order, parked):
+for group in (channel, vendor, shipstation, catalog, order, parked, secrets):
     cli.add_command(group)
 
 

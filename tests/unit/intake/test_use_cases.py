@@ -29,9 +29,11 @@ from shared.contracts.orders import (
     ShipmentSummary,
 )
 from shared.messaging.consumer import RetryLater
+from shared.secrets import SecretBox, is_sealed, new_secret_key
 from tests.unit.intake.fakes import FakeDatabase, FakeProgress, FakeTables, Wakes
 
 SHOP = "shop"
+SECRETS = SecretBox(new_secret_key())
 
 
 def order_request(channel: str = SHOP, external_id: str = "5521", **changes: Any) -> OrderRequest:
@@ -220,11 +222,12 @@ async def test_another_channel_cannot_cancel_the_order() -> None:
 async def test_a_new_channel_answers_its_key_and_generated_secret_once() -> None:
     db = FakeDatabase()
 
-    created = await use_cases.put_channel(db, "new", ChannelRequest(name="New"))
-    updated = await use_cases.put_channel(db, "new", ChannelRequest(name="Renamed"))
+    created = await use_cases.put_channel(db, "new", ChannelRequest(name="New"), SECRETS)
+    updated = await use_cases.put_channel(db, "new", ChannelRequest(name="Renamed"), SECRETS)
 
     assert created.changed and created.body["api_key"].startswith("dsk_")
     assert created.body["webhook_secret"].startswith("whsec_")
+    assert SECRETS.open(db.tables.channels["new"].webhook_secret) == created.body["webhook_secret"]
     assert await use_cases.channel_for_key(db, created.body["api_key"]) == "new"
     assert not updated.changed and updated.body == {"code": "new", "name": "Renamed", "webhook_url": None}
     assert db.transactions == 2
@@ -233,10 +236,11 @@ async def test_a_new_channel_answers_its_key_and_generated_secret_once() -> None
 async def test_a_secret_the_admin_chose_is_never_echoed() -> None:
     db = FakeDatabase()
 
-    created = await use_cases.put_channel(db, "own", ChannelRequest(name="Own", webhook_secret="s" * 20))
+    created = await use_cases.put_channel(db, "own", ChannelRequest(name="Own", webhook_secret="s" * 20), SECRETS)
 
     assert "webhook_secret" not in created.body
-    assert db.tables.channels["own"].webhook_secret == "s" * 20
+    stored = db.tables.channels["own"].webhook_secret
+    assert is_sealed(stored) and SECRETS.open(stored) == "s" * 20
 
 
 async def test_rotating_a_key_replaces_the_old_one() -> None:
