@@ -30,10 +30,10 @@ MAX_ROWS = 100_000
 """More data rows than this is not a vendor's daily file: the whole file is refused."""
 
 _UTF8_BOM = b"\xef\xbb\xbf"
-_SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")
-_WHOLE_NUMBER = re.compile(r"^\d+(?:\.0*)?$")
-_AMOUNT = re.compile(r"^\d+(?:\.\d+)?$")
-_LOST_UPC_ZERO = re.compile(r"^\d{11}$")
+_SCIENTIFIC = re.compile(r"^[+-]?[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+$")
+_WHOLE_NUMBER = re.compile(r"^[0-9]+(?:\.0*)?$")
+_AMOUNT = re.compile(r"^[0-9]+(?:\.[0-9]+)?$")
+_LOST_UPC_ZERO = re.compile(r"^[0-9]{11}$")
 """A 12-digit UPC-A starting with 0 that a spreadsheet turned into a number. The one length checked:
 no other common code has 11 digits, and a lost zero of any other length cannot be told from one cell."""
 _EXPORT_AS_TEXT = "export the column as text"
