@@ -31,7 +31,7 @@ API_VERSION = "1.0.0"
 REF_TEMPLATE = "#/components/schemas/{model}"
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
-Access = Literal["public", "admin", "channel", "shipstation"]
+Access = Literal["public", "admin", "channel", "vendor", "shipstation"]
 Schema = Mapping[str, Any] | type[BaseModel]
 DocumentBuilder = Callable[[], dict[str, Any]]
 
@@ -57,6 +57,12 @@ SECURITY_SCHEMES: dict[str, Any] = {
         "description": "The admin token: DROPSHIP_ADMIN_TOKEN, else the file `make run` writes "
         "(.dropship/admin-token).",
     },
+    "vendorKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A vendor's API key (answered once by the gateway's PUT /v1/connections/{vendor}); it acts only"
+        " for its own vendor orders.",
+    },
     "channelKey": {
         "type": "http",
         "scheme": "bearer",
@@ -76,6 +82,7 @@ SECURITY: dict[Access, list[dict[str, list[str]]]] = {
     "public": [],
     "admin": [{"adminToken": []}],
     "channel": [{"channelKey": []}, {"adminToken": []}],
+    "vendor": [{"vendorKey": []}, {"adminToken": []}],
     # ShipStation sends Basic auth and appends the same credentials to the query; either is enough.
     "shipstation": [{"shipstationBasic": []}, {"shipstationUserName": [], "shipstationPassword": []}],
 }
@@ -149,6 +156,10 @@ _ACCESS_REPLIES: dict[Access, dict[int, Reply]] = {
     },
     "channel": {
         401: error("Missing, malformed or unknown channel key (or admin token)."),
+        429: Reply("Too many failed authentications from this address lately.", Body(ERROR_REF), RETRY_AFTER),
+    },
+    "vendor": {
+        401: error("Missing, malformed or unknown vendor key (or admin token)."),
         429: Reply("Too many failed authentications from this address lately.", Body(ERROR_REF), RETRY_AFTER),
     },
     "shipstation": {

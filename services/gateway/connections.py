@@ -50,7 +50,9 @@ class SftpSettings(BaseModel):
     username: str = Field(min_length=1, max_length=100)
     password: str | None = Field(default=None, max_length=1000)
     private_key: str | None = Field(default=None, max_length=20000)
-    host_key: str = Field(min_length=16, max_length=5000, description="`ssh-ed25519 AAAA…`: required, no trust on first use.")
+    host_key: str = Field(
+        min_length=16, max_length=5000, description="`ssh-ed25519 AAAA…`: required, no trust on first use."
+    )
     outbound_dir: str = "/orders"
     inbound: InboundFolders = Field(default_factory=InboundFolders)
     poll_seconds: int = Field(default=300, ge=1, le=86400)

@@ -74,6 +74,13 @@ async def enqueue(connection: Connection, event: Envelope) -> None:
     await connection.execute(INSERT_SQL, *outbox_row(event))
 
 
+async def enqueue_once(connection: Connection, event: Envelope) -> bool:
+    """Write ``event`` unless a row of its ``message_id`` is still in the outbox: for events whose id is
+    derived from their content (the same answer posted twice). Answers whether it was written."""
+    status: str = await connection.execute(INSERT_SQL + " ON CONFLICT (message_id) DO NOTHING", *outbox_row(event))
+    return status.endswith(" 1")
+
+
 async def enqueue_many(connection: Connection, events: Sequence[Envelope]) -> None:
     if events:
         await connection.execute(insert_events_sql(1), *outbox_rows(events))

@@ -1,0 +1,121 @@
+"""The vendor gateway: serves every vendor that is not ShipStation.
+
+Owns vendor connections (transport, format, sealed credentials, host keys), vendor API keys (hashed),
+its copy of each vendor order, deliveries and their attempts, files picked up and packages reported.
+Consumes ``vendor.<code>`` of every non-ShipStation vendor (found in the splitter's vendor list within
+seconds, by every instance; a vendor whose settings say ``"adapter": "own"`` is left to its own
+adapter). Publishes ``vendor_order.acknowledged``, ``vendor_order.failed``, ``shipment.reported`` and
+``inventory.updated`` through its outbox.
+
+Background work: the deliverer (webhook, SFTP upload, e-mail; retries with backoff) and the SFTP
+poller (inbound shipments, stock and acknowledgements; one instance per vendor at a time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+import aiohttp
+
+from services.gateway import openapi
+from services.gateway.http import GatewayApi
+from services.gateway.metrics import GatewayMetrics
+from services.gateway.settings import GatewaySettings
+from services.gateway.splitter import SplitterClient
+from services.gateway.use_cases.context import GatewayPorts
+from services.gateway.use_cases.delivery import Deliverer
+from services.gateway.use_cases.pickup import Poller
+from services.gateway.use_cases.vendor_orders import lines_withdrawn, order_cancelled, order_created
+from shared.contracts.vendor_orders import VendorOrderCancelled, VendorOrderCreated, VendorOrderLinesCancelled
+from shared.http import ADMIN_TOKEN_KEY
+from shared.logging import get_logger
+from shared.messaging.topology import vendor_queue
+from shared.service import Runtime, ServiceDefinition
+
+CONSUMER = "gateway.vendor"
+log = get_logger(__name__)
+
+
+async def setup(runtime: Runtime) -> None:
+    settings = runtime.settings_as(GatewaySettings)
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.delivery_timeout_seconds))
+    runtime.on_stop(session.close)
+    splitter = SplitterClient(session, settings.service_url("splitter"), runtime.app[ADMIN_TOKEN_KEY])
+    ports = GatewayPorts(
+        pool=runtime.pool,
+        secrets=runtime.secrets,
+        metrics=GatewayMetrics(runtime.registry),
+        splitter=splitter,
+        settings=settings,
+        wake_relay=runtime.relay.wake,
+    )
+    deliverer = Deliverer(ports, settings.database_url, runtime.name)
+    poller = Poller(ports)
+    subscribed: set[str] = set()
+
+    async def subscribe_vendor(vendor: str) -> None:
+        if vendor in subscribed:
+            return
+        spec = vendor_queue(vendor)
+        await runtime.declare(spec)
+        subscriber = runtime.consume(
+            spec,
+            {
+                VendorOrderCreated: order_created,
+                VendorOrderCancelled: order_cancelled,
+                VendorOrderLinesCancelled: lines_withdrawn,
+            },
+            consumer=CONSUMER,
+            description="Keep the vendor order and owe its vendor the order, the cancellation or the withdrawal.",
+            publishes=False,
+            title=f"vendor.{vendor} (gateway)",
+        )
+        subscribed.add(vendor)
+        if runtime.broker.running:
+            await subscriber.start()
+        log.info("consuming vendor queue", vendor=vendor)
+
+    async def subscribe_known_vendors() -> None:
+        for vendor in await splitter.vendors():
+            if vendor.kind != "shipstation" and not vendor.own_adapter:
+                await subscribe_vendor(vendor.code)
+
+    stopping = asyncio.Event()
+
+    async def follow_new_vendors() -> None:
+        """A vendor created through the splitter has its queue consumed here within seconds."""
+        while not stopping.is_set():
+            try:
+                await subscribe_known_vendors()
+            except Exception as error:  # the splitter or the broker is away: the next round tries again
+                log.warning("could not look for new vendors", error=str(error))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=settings.vendor_discovery_seconds)
+
+    async def on_connected(vendor: str) -> None:
+        await subscribe_vendor(vendor)
+        deliverer.wake()
+
+    api = GatewayApi(ports, session, on_connected)
+    runtime.app.router.add_routes(api.routes())
+    runtime.add_background(follow_new_vendors)
+    runtime.add_background(deliverer.run)
+    runtime.add_background(poller.run)
+
+    async def stop_background() -> None:
+        stopping.set()
+        await poller.stop()
+        await deliverer.stop()
+
+    runtime.on_stop(stop_background)
+
+
+SERVICE = ServiceDefinition(
+    name="gateway",
+    package_dir=Path(__file__).parent,
+    setup=setup,
+    settings_type=GatewaySettings,
+    openapi=openapi.document,
+)

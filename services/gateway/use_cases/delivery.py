@@ -1,0 +1,178 @@
+"""Deliveries to vendors: each vendor order event sent once, in order per vendor order, with retries.
+
+Rounds run in a :class:`shared.messaging.relay.RelayLoop` (woken by ``LISTEN deliveries_<schema>``)
+and hold no transaction while a vendor answers: a round leases what it sends (one statement), sends
+side by side, then records every attempt (one round trip). The document is built from the stored
+event, so every attempt sends the same delivery id, file name and bytes; a deliverer that dies
+between "sent" and "recorded" leaves the lease to run out and the same document goes again, which
+the vendor recognises (``webhook-id``/``Idempotency-Key``, the same file name, the same Message-ID).
+
+After ``delivery_attempts`` failed attempts a delivery is failed and, for an order, the splitter hears
+``vendor_order.failed`` (it reroutes) in the same statement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from datetime import UTC, datetime
+
+import aiohttp
+
+from services.gateway.outbound import document_for, transport_for
+from services.gateway.ports import DeliveryError, OutboundDocument
+from services.gateway.store import deliveries
+from services.gateway.store.deliveries import AttemptOutcome, DueDelivery
+from services.gateway.use_cases.context import GatewayPorts, open_connection
+from shared.backoff import backoff_seconds
+from shared.contracts.vendor_orders import VendorOrderFailed, VendorOrderFailedData
+from shared.logging import get_logger
+from shared.messaging.relay import RelayLoop
+
+log = get_logger(__name__)
+
+IDLE_SECONDS = 1.0
+"""Retries fall due with time, not with an insert (which NOTIFYs): the loop looks again this often."""
+
+
+class Deliverer:
+    def __init__(self, ports: GatewayPorts, dsn: str, schema: str, *, batch_size: int = 32) -> None:
+        self._ports = ports
+        self._settings = ports.settings
+        self._batch_size = batch_size
+        # The sends of a round run side by side, each within the timeout: a lease of several timeouts
+        # outlasts the round, so no other deliverer sends the same rows while this one still may.
+        self._lease_seconds = max(60.0, 3 * self._settings.delivery_timeout_seconds)
+        self._session: aiohttp.ClientSession | None = None
+        self._next_gauge_update = 0.0
+        self._loop = RelayLoop(
+            name="gateway-deliveries",
+            dsn=dsn,
+            channel=f"deliveries_{schema}",
+            run_round=self._round,
+            batch_size=batch_size,
+            idle_seconds=IDLE_SECONDS,
+        )
+
+    async def run(self) -> None:
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self._settings.delivery_timeout_seconds)
+        )
+        try:
+            await self._loop.run()
+        finally:
+            await self._session.close()
+
+    def wake(self) -> None:
+        self._loop.wake()
+
+    async def stop(self) -> None:
+        await self._loop.stop()
+
+    async def _round(self) -> int:
+        handled = await self.deliver_due()
+        if time.monotonic() >= self._next_gauge_update:
+            self._ports.metrics.oldest_undelivered.set(
+                await deliveries.oldest_undelivered_age_seconds(self._ports.pool)
+            )
+            self._next_gauge_update = time.monotonic() + 1.0
+        return handled
+
+    async def deliver_due(self) -> int:
+        """Send up to one batch of due deliveries; answers how many were attempted."""
+        due = await deliveries.claim_due(self._ports.pool, self._batch_size, self._lease_seconds)
+        if not due:
+            return 0
+        outcomes = await asyncio.gather(*(self._attempt(delivery) for delivery in due))
+        within_budget = [outcome for outcome in outcomes if outcome.ok or outcome.retry_in_seconds is not None]
+        await deliveries.record_outcomes(self._ports.pool, within_budget)
+        for delivery, outcome in zip(due, outcomes, strict=True):
+            if not outcome.ok and outcome.retry_in_seconds is None:
+                await self._give_up(delivery, outcome)
+        return len(due)
+
+    async def _attempt(self, delivery: DueDelivery) -> AttemptOutcome:
+        attempt = delivery.attempts + 1
+        metrics = self._ports.metrics
+        document: OutboundDocument | None = None
+        try:
+            connection = open_connection(
+                self._ports.secrets, delivery.vendor, delivery.settings, delivery.sealed_secrets
+            )
+            document = document_for(
+                connection,
+                delivery.delivery_id,
+                delivery.event,  # type: ignore[arg-type]  # the table's CHECK: one of the three events
+                delivery.payload,
+                delivery.order,
+            )
+            if self._session is None:
+                raise DeliveryError("the deliverer is not running")
+            receipt = await transport_for(connection, self._settings, self._session).send(document)
+        except DeliveryError as error:
+            return self._failed(delivery, attempt, error.message, error.status, error.retryable)
+        except ValueError as error:  # a secret that no key opens, a stored payload no longer valid
+            return self._failed(delivery, attempt, str(error), None, retryable=False)
+        metrics.deliveries.labels(delivery.vendor, "sent").inc()
+        age = (datetime.now(UTC) - delivery.created_at).total_seconds()
+        metrics.delivery_seconds.labels(delivery.transport).observe(max(age, 0.0))
+        log.info(
+            "delivered to vendor",
+            vendor=delivery.vendor,
+            delivery_id=delivery.delivery_id,
+            event=delivery.event,
+            attempt=attempt,
+            receipt=receipt,
+        )
+        return AttemptOutcome(delivery.seq, delivery.delivery_id, attempt, True, receipt, file_name=document.file_name)
+
+    def _failed(
+        self, delivery: DueDelivery, attempt: int, detail: str, status: int | None, retryable: bool
+    ) -> AttemptOutcome:
+        shown = detail if retryable else f"{detail} (needs a change to the connection)"
+        if attempt >= self._settings.delivery_attempts:
+            self._ports.metrics.deliveries.labels(delivery.vendor, "failed").inc()
+            return AttemptOutcome(delivery.seq, delivery.delivery_id, attempt, False, shown, status)
+        retry_in = backoff_seconds(
+            attempt,
+            first=self._settings.delivery_first_retry_seconds,
+            cap=self._settings.delivery_max_backoff_seconds,
+            jitter=random.random(),  # noqa: S311 - spreading retries, not a secret
+        )
+        self._ports.metrics.deliveries.labels(delivery.vendor, "retry").inc()
+        log.info(
+            "delivery not accepted, will retry",
+            vendor=delivery.vendor,
+            delivery_id=delivery.delivery_id,
+            attempt=attempt,
+            error=shown,
+            retry_in=round(retry_in, 1),
+        )
+        return AttemptOutcome(delivery.seq, delivery.delivery_id, attempt, False, shown, status, None, retry_in)
+
+    async def _give_up(self, delivery: DueDelivery, outcome: AttemptOutcome) -> None:
+        event = None
+        if delivery.event == "vendor_order.created" and delivery.order is not None:
+            event = VendorOrderFailed(
+                correlation_id=delivery.order["order_id"],
+                data=VendorOrderFailedData(
+                    vendor_order_id=delivery.vendor_order_id,
+                    vendor=delivery.vendor,
+                    order_id=delivery.order["order_id"],
+                    reason=f"not delivered after {outcome.attempt} attempts: {outcome.detail}"[:500],
+                    attempts=outcome.attempt,
+                ),
+            )
+        async with self._ports.pool.acquire() as connection, connection.transaction():
+            failed = await deliveries.fail_delivery(connection, outcome, event)
+        if event is not None:
+            self._ports.wake_relay()
+        if failed:
+            log.warning(
+                "delivery failed: retry budget spent",
+                vendor=delivery.vendor,
+                delivery_id=delivery.delivery_id,
+                attempts=outcome.attempt,
+                error=outcome.detail,
+            )
