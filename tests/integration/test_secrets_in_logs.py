@@ -1,7 +1,8 @@
 """Secrets never reach the logs: a whole flow (channel, ShipStation credentials, order, export and ship
 notice with the password in the query as ShipStation sends it, a signed webhook) with every logger at
 DEBUG, ours and the libraries' (aiohttp, faststream, aio-pika), and then a search of everything written
-to stdout and stderr and every log record for the actual secret values."""
+to stdout and stderr and every log record for the actual secret values, the key that seals stored
+secrets among them."""
 
 from __future__ import annotations
 
@@ -127,6 +128,7 @@ async def _flow(system: RunningSystem, receiver: ChannelReceiver) -> dict[str, s
         "webhook secret": webhook_secret.removeprefix("whsec_"),
         "channel API key": api_key,
         "admin token": system.env.admin_token,
+        "secret key (DROPSHIP_SECRET_KEY)": system.env.secret_key,
     }
 
 
