@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from shared.cli.catalog import catalog
 from shared.cli.channels import channel
 from shared.cli.client import Api, State
+from shared.cli.gateway import deliveries, stock  # also adds the gateway's commands to `vendor`
 from shared.cli.orders import order
 from shared.cli.parked import parked
 from shared.cli.secrets import secrets
@@ -46,7 +47,7 @@ def cli(ctx: click.Context, as_json: bool) -> None:
     ctx.obj = State(Api(settings), as_json)
 
 
-for group in (channel, vendor, shipstation, catalog, order, parked, secrets):
+for group in (channel, vendor, shipstation, catalog, order, parked, secrets, deliveries, stock):
     cli.add_command(group)
 
 
