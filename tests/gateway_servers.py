@@ -199,6 +199,16 @@ class _Collector:
     def __init__(self, arrivals: _Arrivals[ReceivedMail]) -> None:
         self._arrivals = arrivals
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.refusals: dict[str, str] = {}
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        refusal = self.refusals.get(address.lower())
+        if refusal is not None:
+            return refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or envelope.content or b""
@@ -261,6 +271,10 @@ class SmtpServer:
         elif tls == "implicit":
             options = {"ssl_context": _server_tls_context()}
         self._controller = Controller(self._collector, hostname=LOOPBACK, port=self.port, **options)
+
+    def refuse(self, address: str, reply: str = "550 5.1.1 mailbox unavailable") -> None:
+        """Answer ``RCPT TO`` for ``address`` with ``reply`` (a 4xx for "later", a 5xx for "never")."""
+        self._collector.refusals[address.lower()] = reply
 
     @property
     def received(self) -> list[ReceivedMail]:

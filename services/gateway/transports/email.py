@@ -10,6 +10,7 @@ failure is retryable, a 5xx is not; the URL's password never appears in a messag
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -127,6 +128,11 @@ class EmailTransport:
             step = "noop"
             response = await client.noop()
             steps.append(CheckStep(step="noop", ok=True, detail=f"{response.code} {response.message}"))
+            # A server that wants STARTTLS or a login still answers NOOP; MAIL FROM is where it says no.
+            step = "sender"
+            response = await client.mail(self._sender)
+            steps.append(CheckStep(step="sender", ok=True, detail=f"{response.code} {response.message}"))
+            await client.rset()
         except aiosmtplib.SMTPException as error:
             steps.append(CheckStep(step=step, ok=False, detail=_delivery_error(endpoint, error).message))
         except OSError as error:
@@ -159,4 +165,8 @@ def _delivery_error(endpoint: SmtpEndpoint, error: aiosmtplib.SMTPException) -> 
 
 
 def _os_reason(error: OSError) -> str:
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return f"TLS certificate not accepted: {error.verify_message}"
+    if isinstance(error, ssl.SSLError):
+        return f"TLS failed: {error.reason or type(error).__name__}"
     return error.strerror or str(error) or type(error).__name__
