@@ -121,7 +121,7 @@ class Deliverer:
             "delivered to vendor",
             vendor=delivery.vendor,
             delivery_id=delivery.delivery_id,
-            event=delivery.event,
+            event_type=delivery.event,
             attempt=attempt,
             receipt=receipt,
         )
