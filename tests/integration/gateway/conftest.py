@@ -18,10 +18,10 @@ import pytest
 
 from services.gateway.app import SERVICE as GATEWAY
 from services.gateway.settings import GatewaySettings
+from shared.processes import free_port
 from shared.service import Runtime, running_service
 from tests.conftest import RunningSystem
 from tests.gateway_servers import SftpServer, SmtpServer
-from shared.processes import free_port
 from tests.support import order_payload, unique, wait_until
 
 DELIVERY_ATTEMPTS = 3
