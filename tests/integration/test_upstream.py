@@ -190,6 +190,7 @@ async def test_deliverers_side_by_side_send_each_delivery_once_in_order_per_orde
             system.intake.pool,
             system.intake.settings.database_url,
             CollectorRegistry(),
+            system.intake.secrets,
             timeout_seconds=5.0,
             max_backoff_seconds=2.0,
             batch_size=8,
