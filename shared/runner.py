@@ -4,7 +4,7 @@
 declares the RabbitMQ topology and creates the admin token file and the secret key file (which seals
 stored secrets) if needed: development only, production sets ``DROPSHIP_ADMIN_TOKEN`` and
 ``DROPSHIP_SECRET_KEY``.
-``python -m shared.runner up`` does that, then runs the four services with their output interleaved
+``python -m shared.runner up`` does that, then runs every service with their output interleaved
 and prefixed; Ctrl-C (or SIGTERM) stops them all gracefully.
 """
 

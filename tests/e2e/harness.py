@@ -1,4 +1,4 @@
-"""The four services as real processes (:class:`shared.processes.ServiceProcess`), as ``make run``
+"""Every service as a real process (:class:`shared.processes.ServiceProcess`), as ``make run``
 runs them, for the end-to-end and chaos suites: start, stop with a signal, kill, restart, add
 instances, read their logs; and a stand-in for a third-party vendor adapter on the real broker."""
 
@@ -25,7 +25,7 @@ SERVICE_NAMES = ("intake", "splitter", "shipstation", "tracking", "gateway")
 
 @dataclass
 class ProcessSystem:
-    """The four services as processes sharing one database and namespace; more instances on request."""
+    """The services as processes sharing one database and namespace; more instances on request."""
 
     base_env: dict[str, str]
     log_dir: Path
