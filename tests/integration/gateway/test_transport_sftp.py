@@ -4,6 +4,7 @@ delete/set-aside, chroots between vendors, a server that goes away and comes bac
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -155,6 +156,25 @@ async def test_a_server_that_is_down_is_retried_and_works_once_it_is_back(server
 
     await server.start()  # the same port and host key
     assert await transport.send(document()) == "/orders/1001-1.csv"
+
+
+async def test_a_server_that_accepts_but_never_answers_times_out_retryably(server: SftpServer) -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # holds the connection open, says nothing, until the client gives up
+        writer.close()
+
+    listener = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    settings = server.settings("alice", password=PASSWORD).model_copy(update={"port": port})
+    try:
+        with pytest.raises(DeliveryError) as caught:
+            await SftpTransport(settings, timeout_seconds=0.3).send(document())
+    finally:
+        listener.close()
+        await listener.wait_closed()
+
+    assert caught.value.retryable is True
+    assert "within 0.3 s" in str(caught.value)
 
 
 async def test_a_session_dropped_by_the_server_is_retryable(server: SftpServer) -> None:
