@@ -52,6 +52,7 @@ from shared.secrets import (
     seal_clear_stored,
 )
 from shared.service import Runtime, running_service
+from shared.settings import Settings
 from tests.conftest import SuiteEnvironment
 from tests.support import (
     Api,
@@ -379,3 +380,47 @@ async def _assert_stand_in_resealed(database_url: str, box: SecretBox, clear_bef
         else:
             assert box.sealed_under_first_key(after[code]), code
             assert box.open(after[code]) == clear, code
+
+
+# --- make run's key file -------------------------------------------------------------------------------
+
+
+def _prepare(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    inherited = {name: value for name, value in os.environ.items() if not name.startswith("DROPSHIP_")}
+    return subprocess.run(
+        [sys.executable, "-m", "shared.runner", "prepare"],
+        cwd=cwd,
+        env={**inherited, "PYTHONPATH": str(REPO_ROOT), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_make_runs_preparation_writes_a_key_file_only_without_the_setting(site: Site, tmp_path: Path) -> None:
+    env = {
+        "DROPSHIP_DATABASE_URL": site.database_url,
+        "DROPSHIP_NAMESPACE": site.namespace,
+        "DROPSHIP_DELIVERY_LIMIT": str(site.env.settings().delivery_limit),
+        "DROPSHIP_ADMIN_TOKEN": site.env.admin_token,
+    }
+    given = tmp_path / "given" / "secret-key"
+    with_setting = await asyncio.to_thread(
+        _prepare, {**env, "DROPSHIP_SECRET_KEY": new_secret_key(), "DROPSHIP_SECRET_KEY_FILE": str(given)}, tmp_path
+    )
+    assert with_setting.returncode == 0, with_setting.stderr
+    assert not given.exists(), "a key in the environment needs no file"
+
+    key_file = tmp_path / ".dropship" / "secret-key"
+    first = await asyncio.to_thread(_prepare, env, tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert f"secret key generated in {Path('.dropship/secret-key')}" in first.stdout
+    written = key_file.read_text()
+    second = await asyncio.to_thread(_prepare, env, tmp_path)
+    assert second.returncode == 0, second.stderr
+
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert key_file.read_text() == written, "an existing key file is kept: it opens what is stored"
+    box = Settings(secret_key=None, secret_key_file=key_file).secret_box
+    assert SecretBox(written.strip()).open(box.seal("x")) == "x"
