@@ -37,7 +37,9 @@ async def test_a_rejected_line_is_rerouted_to_shipstation_and_the_channel_hears_
             "PUT", "intake", f"/v1/channels/{channel}", {"name": "Shop", "webhook_url": receiver.url}
         )
         receiver.secret, key = created["webhook_secret"], created["api_key"]
-        await api.ok("PUT", "splitter", f"/v1/vendors/{thirdparty}", {"name": "Distributor", "kind": "webhook"})
+        # The test plays this vendor's own adapter, so the gateway leaves its queue alone.
+        distributor = {"name": "Distributor", "kind": "webhook", "settings": {"adapter": "own"}}
+        await api.ok("PUT", "splitter", f"/v1/vendors/{thirdparty}", distributor)
         await api.ok("PUT", "splitter", f"/v1/vendors/{warehouse}", {"name": "Warehouse", "kind": "shipstation"})
         await api.ok("PUT", "shipstation", f"/v1/shipstation/{warehouse}/settings", {"timezone": "America/Chicago"})
         credentials = await api.ok("POST", "shipstation", f"/v1/shipstation/{warehouse}/credentials")
