@@ -32,9 +32,12 @@ from shared.contracts.vendor_orders import VendorOrderCancelled, VendorOrderCrea
 from shared.http import ADMIN_TOKEN_KEY
 from shared.logging import get_logger
 from shared.messaging.topology import vendor_queue
+from shared.secrets import SealedColumn, reseal_route
 from shared.service import Runtime, ServiceDefinition
 
 CONSUMER = "gateway.vendor"
+SEALED_COLUMNS = (SealedColumn("connections", "vendor", "sealed_secrets"),)
+"""Where the gateway keeps sealed secrets: resealed under a new key by ``dropship secrets rotate``."""
 log = get_logger(__name__)
 
 
@@ -99,7 +102,7 @@ async def setup(runtime: Runtime) -> None:
         deliverer.wake()
 
     api = GatewayApi(ports, session, on_connected)
-    runtime.app.router.add_routes(api.routes())
+    runtime.app.router.add_routes([*api.routes(), reseal_route(runtime.pool, runtime.secrets, SEALED_COLUMNS)])
     runtime.add_background(follow_new_vendors)
     runtime.add_background(deliverer.run)
     runtime.add_background(poller.run)

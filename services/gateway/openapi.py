@@ -8,6 +8,7 @@ from typing import Any
 from services.gateway.connections import ConnectionRequest
 from services.gateway.requests import AcknowledgementRequest, InventoryRequest, ShipmentRequest
 from shared.openapi import Body, Operation, Parameter, build_document, error, json_reply, path_parameter
+from shared.secrets import RESEAL_OPERATION
 
 OBJECT: dict[str, Any] = {"type": "object", "additionalProperties": True}
 VENDOR = path_parameter("vendor", "The vendor's code.", pattern="^[a-z0-9][a-z0-9_-]{0,49}$")
@@ -155,6 +156,7 @@ OPERATIONS = [
         request=Body(InventoryRequest),
         tag=VENDOR_API,
     ),
+    RESEAL_OPERATION,
 ]
 
 

@@ -22,7 +22,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 COMPOSE_FILE = ROOT / "docker-compose.yml"
-APP_PORTS = {"intake": 8001, "splitter": 8002, "shipstation": 8003, "tracking": 8004}
+APP_PORTS = {"intake": 8001, "splitter": 8002, "shipstation": 8003, "tracking": 8004, "gateway": 8005}
 TOKEN = "compose-test-token"
 
 

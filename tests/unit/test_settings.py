@@ -13,6 +13,7 @@ SAFE = {
     "amqp_url": "amqp://router:Xk29dLq@rabbit-0.internal:5672/",
     "database_url": "postgresql://router:p4ss@db.internal:5432/dropship",
     "admin_token": STRONG_TOKEN,
+    "secret_key": "3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
 }
 
 
@@ -31,6 +32,7 @@ def test_production_with_real_secrets_starts() -> None:
         ({"amqp_url": "amqp://guest:guest@rabbit:5672/"}, "DROPSHIP_AMQP_URL"),
         ({"amqp_url": "amqp://rabbit:5672/"}, "DROPSHIP_AMQP_URL"),
         ({"database_url": "postgresql://postgres@127.0.0.1:5432/dropship"}, "DROPSHIP_DATABASE_URL"),
+        ({"secret_key": None}, "DROPSHIP_SECRET_KEY"),
         ({"admin_token": None}, "DROPSHIP_ADMIN_TOKEN is not set"),
         ({"admin_token": "change-me-please-change-me-please-1234"}, "placeholder"),
         ({"admin_token": "short"}, "placeholder"),
