@@ -284,12 +284,6 @@ async def test_deliveries_list_and_retry(cli: Cli, receiver: WebhookReceiver) ->
     assert order["id"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the gateway's PUT /v1/inventory/{vendor} answers 500: it builds inventory.updated with "
-    "correlation_id=None, which the envelope refuses (services/gateway/use_cases/answers.py); "
-    "remove this mark with the fix",
-)
 async def test_stock_post_reaches_the_splitter(cli: Cli, tmp_path: Path) -> None:
     api = cli.system.api
     vendor = await cli.vendor("webhook")

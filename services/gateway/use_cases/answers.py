@@ -208,7 +208,7 @@ async def post_inventory_in(
     feed_id = stable_id("feed", vendor, key)
     event = InventoryUpdated(
         message_id=stable_id("msg", "feed", feed_id),
-        correlation_id=None,
+        correlation_id=feed_id,  # a feed belongs to no order: it is what its messages share
         data=InventoryUpdatedData(
             vendor=vendor, feed_id=feed_id, mode=mode, as_of=as_of or datetime.now(UTC), source=source, levels=levels
         ),
