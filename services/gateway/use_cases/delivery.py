@@ -16,14 +16,17 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import aiohttp
 
+from services.gateway.connections import Connection
 from services.gateway.outbound import document_for, transport_for
 from services.gateway.ports import DeliveryError, OutboundDocument
 from services.gateway.store import deliveries
 from services.gateway.store.deliveries import AttemptOutcome, DueDelivery
+from services.gateway.transports.sftp import SftpConnection
 from services.gateway.use_cases.context import GatewayPorts, open_connection
 from shared.backoff import backoff_seconds
 from shared.contracts.vendor_orders import VendorOrderFailed, VendorOrderFailedData
@@ -31,6 +34,9 @@ from shared.logging import get_logger
 from shared.messaging.relay import RelayLoop
 
 log = get_logger(__name__)
+
+Sender = Callable[[Connection, OutboundDocument], Awaitable[str]]
+"""Sends one document over a session already open (the round's SFTP session of a vendor)."""
 
 IDLE_SECONDS = 1.0
 """Retries fall due with time, not with an insert (which NOTIFYs): the loop looks again this often."""
@@ -84,7 +90,16 @@ class Deliverer:
         due = await deliveries.claim_due(self._ports.pool, self._batch_size, self._lease_seconds)
         if not due:
             return 0
-        outcomes = await asyncio.gather(*(self._attempt(delivery) for delivery in due))
+        # One SSH session per SFTP vendor and round, its files uploaded one after another: a vendor's
+        # server is not asked for dozens of logins at once (OpenSSH drops beyond MaxStartups).
+        groups: dict[str, list[DueDelivery]] = {}
+        for delivery in due:
+            groups.setdefault(delivery.vendor if delivery.transport == "sftp" else delivery.delivery_id, []).append(
+                delivery
+            )
+        sent = await asyncio.gather(*(self._attempt_group(group) for group in groups.values()))
+        by_seq = {outcome.seq: outcome for group in sent for outcome in group}
+        outcomes = [by_seq[delivery.seq] for delivery in due]
         within_budget = [outcome for outcome in outcomes if outcome.ok or outcome.retry_in_seconds is not None]
         await deliveries.record_outcomes(self._ports.pool, within_budget)
         for delivery, outcome in zip(due, outcomes, strict=True):
@@ -92,7 +107,39 @@ class Deliverer:
                 await self._give_up(delivery, outcome)
         return len(due)
 
-    async def _attempt(self, delivery: DueDelivery) -> AttemptOutcome:
+    async def _attempt_group(self, group: list[DueDelivery]) -> list[AttemptOutcome]:
+        if group[0].transport != "sftp" or len(group) == 1:
+            return [await self._attempt(delivery) for delivery in group]
+        first = group[0]
+        outcomes: list[AttemptOutcome] = []
+        try:
+            connection = open_connection(self._ports.secrets, first.vendor, first.settings, first.sealed_secrets)
+            assert connection.sftp is not None  # transport sftp
+            folder = connection.sftp.outbound_dir
+            async with SftpConnection(connection.sftp, timeout_seconds=self._settings.delivery_timeout_seconds) as sftp:
+
+                async def upload(_: Connection, document: OutboundDocument) -> str:
+                    return await sftp.upload(folder, document.file_name, document.content)
+
+                for delivery in group:
+                    outcomes.append(await self._attempt(delivery, upload))
+        except (DeliveryError, ValueError) as error:
+            # The login failed or the session broke: what was not tried yet fails with it (what was
+            # uploaded before keeps its outcome, even when closing the session failed after it).
+            message, status, retryable = (
+                (error.message, error.status, error.retryable)
+                if isinstance(error, DeliveryError)
+                else (str(error), None, False)
+            )
+            tried = {outcome.seq for outcome in outcomes}
+            outcomes += [
+                self._failed(delivery, delivery.attempts + 1, message, status, retryable)
+                for delivery in group
+                if delivery.seq not in tried
+            ]
+        return outcomes
+
+    async def _attempt(self, delivery: DueDelivery, send: Sender | None = None) -> AttemptOutcome:
         attempt = delivery.attempts + 1
         metrics = self._ports.metrics
         document: OutboundDocument | None = None
@@ -107,9 +154,12 @@ class Deliverer:
                 delivery.payload,
                 delivery.order,
             )
-            if self._session is None:
-                raise DeliveryError("the deliverer is not running")
-            receipt = await transport_for(connection, self._settings, self._session).send(document)
+            if send is not None:
+                receipt = await send(connection, document)
+            else:
+                if self._session is None:
+                    raise DeliveryError("the deliverer is not running")
+                receipt = await transport_for(connection, self._settings, self._session).send(document)
         except DeliveryError as error:
             return self._failed(delivery, attempt, error.message, error.status, error.retryable)
         except ValueError as error:  # a secret that no key opens, a stored payload no longer valid
