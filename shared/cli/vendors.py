@@ -26,10 +26,18 @@ def _print_vendor(code: str, answer: Answer) -> None:
 @click.argument("code")
 @click.option("--name", required=True, help="A name for people.")
 @click.option("--kind", required=True, type=click.Choice(VENDOR_KINDS), help="How the vendor receives its orders.")
+@click.option(
+    "--own-adapter",
+    is_flag=True,
+    help='Its queue is read by an adapter of its own, not the gateway (settings {"adapter": "own"}).',
+)
 @click.pass_obj
-def vendor_put(state: State, code: str, name: str, kind: str) -> None:
+def vendor_put(state: State, code: str, name: str, kind: str, own_adapter: bool) -> None:
     """Create or update vendor CODE (PUT /v1/vendors/CODE on the splitter)."""
-    answer = state.api.call("splitter", "PUT", f"/v1/vendors/{segment(code)}", {"name": name, "kind": kind})
+    body: dict[str, object] = {"name": name, "kind": kind}
+    if own_adapter:
+        body["settings"] = {"adapter": "own"}
+    answer = state.api.call("splitter", "PUT", f"/v1/vendors/{segment(code)}", body)
     emit(state, answer.body, lambda: _print_vendor(code, answer))
 
 
