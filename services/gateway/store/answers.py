@@ -36,7 +36,7 @@ async def record_shipment(
         " ON CONFLICT DO NOTHING RETURNING true",
         shipment_id,
         vendor_order_id,
-        json.dumps(lines),
+        lines,
     )
     if new:
         await enqueue_many(db, [event])
@@ -89,7 +89,7 @@ async def record_pickup(
         state,
         rows,
         applied,
-        json.dumps(errors),
+        errors,
     )
     return pickup_id
 

@@ -58,7 +58,7 @@ async def upsert_connection(
         kind,
         transport,
         format_,
-        json.dumps(settings),
+        settings,
         sealed_secrets,
         api_key_hash,
     )

@@ -37,7 +37,7 @@ async def record_created(db: Queryable, vendor_order: dict[str, Any]) -> bool:
         vendor_order["vendor"],
         vendor_order["vendor_order_number"],
         vendor_order["order_id"],
-        json.dumps(vendor_order),
+        vendor_order,
         delivery_id(vendor_order["vendor_order_id"], "vendor_order.created"),
     )
     return new
@@ -56,7 +56,7 @@ async def record_cancelled(db: Queryable, cancellation: dict[str, Any]) -> bool:
         " SELECT EXISTS (SELECT 1 FROM cancelled)",
         cancellation["vendor_order_id"],
         delivery_id(cancellation["vendor_order_id"], "vendor_order.cancelled"),
-        json.dumps(cancellation),
+        cancellation,
     )
     return known
 
@@ -77,7 +77,7 @@ async def record_withdrawal(db: Queryable, withdrawal: dict[str, Any]) -> int | 
         delivery_id(withdrawal["vendor_order_id"], "vendor_order.lines_cancelled", sequence),
         withdrawal["vendor_order_id"],
         row["vendor"],
-        json.dumps({**withdrawal, "sequence": sequence}),
+        {**withdrawal, "sequence": sequence},
     )
     return sequence
 
