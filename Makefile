@@ -39,7 +39,7 @@ test-chaos: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy bench shared services tests
+	$(BIN)/mypy bench examples shared services tests
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .
