@@ -1,4 +1,4 @@
-"""The chaos suite's fixtures: each scenario gets its own database, namespace and four fresh service
+"""The chaos suite's fixtures: each scenario gets its own database, namespace and five fresh service
 processes (a fault in one scenario must not leak into the next), and the figures of every scenario
 are printed at the end of the run, whatever ``-s`` or ``-q`` say."""
 
@@ -15,6 +15,7 @@ from shared.db import drop_database, ensure_database
 from shared.messaging.broker import connect
 from tests.chaos.faults import list_queues
 from tests.chaos.flow import SlowChannel, Verdict, World, set_up_shop
+from tests.chaos.vendors import VendorWebhooks, open_tap, webhook_secret
 from tests.conftest import BASE_DATABASE_URL, RUN_ID
 from tests.e2e.harness import ProcessSystem
 from tests.support import AMQP_URL, Api
@@ -42,8 +43,8 @@ async def _remove_namespace(namespace: str) -> None:
 
 @pytest.fixture
 async def chaos_world(tmp_path: Path) -> AsyncIterator[World]:
-    """The four services as processes on a database and namespace of their own, a channel that
-    receives webhooks, and a shop set up through the admin API."""
+    """The five services as processes on a database and namespace of their own, a channel that
+    receives webhooks, a webhook vendor the gateway delivers to, and a shop set up through the admin API."""
     suffix = uuid.uuid4().hex[:6]
     database_url = f"{BASE_DATABASE_URL}/dropship_chaos_{RUN_ID}_{suffix}"
     namespace = f"chaos{RUN_ID}{suffix}"
@@ -58,23 +59,34 @@ async def chaos_world(tmp_path: Path) -> AsyncIterator[World]:
         "DROPSHIP_LOG_LEVEL": "INFO",
         "DROPSHIP_DELIVERY_LIMIT": "5",
         "DROPSHIP_WEBHOOK_MAX_BACKOFF_SECONDS": "2",
-        # Seven processes share PostgreSQL's 100 connections with everyone else's test runs here.
+        # The gateway keeps trying through every outage here (a give-up would reroute the order) and
+        # retries soon after a vendor is back; a hung send is given up after a few seconds.
+        "DROPSHIP_DELIVERY_ATTEMPTS": "1000",
+        "DROPSHIP_DELIVERY_FIRST_RETRY_SECONDS": "0.5",
+        "DROPSHIP_DELIVERY_MAX_BACKOFF_SECONDS": "3",
+        "DROPSHIP_DELIVERY_TIMEOUT_SECONDS": "10",
+        "DROPSHIP_VENDOR_DISCOVERY_SECONDS": "1",
+        # Eight processes share PostgreSQL's 100 connections with everyone else's test runs here.
         "DROPSHIP_DB_POOL_SIZE": "6",
     }
     logs = tmp_path / "service-logs"
     logs.mkdir()
     processes = ProcessSystem(env, logs)
     receiver = SlowChannel()
+    west_hooks = VendorWebhooks(webhook_secret())
     await receiver.start()
+    await west_hooks.start()
     try:
         processes.start()
         await processes.wait_ready()
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)) as session:
             api = Api(session, processes.urls, admin_token)
-            shop = await set_up_shop(api, receiver)
-            yield World(processes, api, receiver, shop, database_url, AMQP_URL, namespace)
+            shop = await set_up_shop(api, receiver, west_hooks)
+            tap = await open_tap(AMQP_URL, namespace, [shop.west])
+            yield World(processes, api, receiver, shop, database_url, AMQP_URL, namespace, west_hooks, tap)
     finally:
         processes.stop_all()
+        await west_hooks.stop()
         await receiver.stop()
         try:
             await drop_database(database_url)

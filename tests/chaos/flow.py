@@ -1,6 +1,7 @@
-"""One chaos scenario: thousands of orders through the four services (as processes), ShipStation
-polling the export and posting ship notices, a channel receiving the webhooks, a fault injected
-mid-flow; then the books are checked.
+"""One chaos scenario: thousands of orders through the five services (as processes), ShipStation
+polling the export and posting ship notices, the gateway delivering to a webhook vendor (and, when a
+scenario asks, an SFTP vendor), a channel receiving the webhooks, a fault injected mid-flow; then the
+books are checked.
 
 The parts, each playing someone outside the system:
 
@@ -9,8 +10,9 @@ The parts, each playing someone outside the system:
 - :class:`ShipStation`: walks the export (all pages), posts a ship notice for every new vendor order,
   some of them twice;
 - :class:`tests.support.ChannelReceiver`, the channel's webhook endpoint;
-- :func:`drain`, the webhook vendor's adapter (a third party reading ``vendor.<code>``) and the person
-  who looks at the parked queues.
+- :class:`tests.chaos.vendors.VendorWebhooks`, the webhook vendor's endpoint the gateway posts to, and
+  :class:`tests.chaos.vendors.SftpVendor`, an SFTP vendor's server;
+- :func:`drain`, the person who reads the bus tap (every vendor message published) and the parked queues.
 
 :func:`audit` then counts what was lost and what was duplicated, end to end.
 """
@@ -38,11 +40,19 @@ from lxml import etree
 
 from shared.messaging.subscriptions import CHANNELS_STATUS
 from tests.chaos.faults import list_queues
+from tests.chaos.vendors import (
+    SftpVendor,
+    VendorWebhooks,
+    audit_sftp_vendor,
+    audit_webhook_vendor,
+    connect_webhook_vendor,
+    gateway_deliveries,
+)
 from tests.e2e.harness import ProcessSystem
 from tests.support import Api, ChannelReceiver, basic_auth, order_payload, unique
 
 EXPORT_PAGE_SIZE = 500
-SCHEMAS = ("intake", "splitter", "shipstation", "tracking")
+SCHEMAS = ("intake", "splitter", "shipstation", "tracking", "gateway")
 
 
 @dataclass
@@ -61,7 +71,8 @@ class SlowChannel(ChannelReceiver):
 
 @dataclass(frozen=True)
 class Shop:
-    """The merchant's set-up: one channel, one ShipStation vendor (east), one webhook vendor (west)."""
+    """The merchant's set-up: one channel, one ShipStation vendor (east), one webhook vendor (west)
+    served by the gateway."""
 
     channel: str
     key: str
@@ -72,7 +83,7 @@ class Shop:
     store_auth: dict[str, str]
 
 
-async def set_up_shop(api: Api, receiver: ChannelReceiver) -> Shop:
+async def set_up_shop(api: Api, receiver: ChannelReceiver, west_hooks: VendorWebhooks) -> Shop:
     channel, east, west = unique("shop-"), unique("east-"), unique("west-")
     created = await api.ok("PUT", "intake", f"/v1/channels/{channel}", {"name": "Shop", "webhook_url": receiver.url})
     receiver.secret = created["webhook_secret"]
@@ -85,6 +96,7 @@ async def set_up_shop(api: Api, receiver: ChannelReceiver) -> Shop:
     for sku in east_skus:
         await api.ok("PUT", "splitter", f"/v1/catalog/{sku}", {"sources": [{"vendor": east, "priority": 1}]})
     await api.ok("PUT", "splitter", f"/v1/catalog/{west_sku}", {"sources": [{"vendor": west}]})
+    await connect_webhook_vendor(api, west, west_hooks)
     return Shop(
         channel,
         created["api_key"],
@@ -101,10 +113,24 @@ async def _backoff(attempt: int) -> None:
 
 
 class OrderLoad:
-    """The channel: ``total`` orders of two or three lines, ``concurrency`` requests in flight."""
+    """The channel: ``total`` orders of two or three lines (one more for ``extra_sku``), ``concurrency``
+    requests in flight; with ``rate``, no more than that many orders started per second."""
 
-    def __init__(self, session: aiohttp.ClientSession, intake_url: str, shop: Shop, total: int, concurrency: int):
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        intake_url: str,
+        shop: Shop,
+        total: int,
+        concurrency: int,
+        *,
+        rate: float | None = None,
+        extra_sku: str | None = None,
+    ):
         self.session = session
+        self.rate = rate
+        self.extra_sku = extra_sku
+        self._started_at = 0.0
         self.url = f"{intake_url}/v1/orders"
         self.shop = shop
         self.total = total
@@ -124,6 +150,8 @@ class OrderLoad:
         if index % 2:
             lines.append((east_b, 1, "7.50"))
         lines.append((self.shop.west_sku, 1, "9.50"))
+        if self.extra_sku:
+            lines.append((self.extra_sku, 2, "4.25"))
         return order_payload(
             self.shop.channel,
             lines,
@@ -132,12 +160,15 @@ class OrderLoad:
         )
 
     async def run(self) -> None:
+        self._started_at = time.monotonic()
         await asyncio.gather(*(self._worker() for _ in range(self.concurrency)))
 
     async def _worker(self) -> None:
         while self._next < self.total:
             index = self._next
             self._next += 1
+            if self.rate:
+                await asyncio.sleep(max(0.0, self._started_at + index / self.rate - time.monotonic()))
             await self._place(self.payload(index))
 
     async def _place(self, payload: dict[str, Any]) -> None:
@@ -386,12 +417,22 @@ class World:
     database_url: str
     amqp_url: str
     namespace: str
+    west_hooks: VendorWebhooks
+    tap: str
+    """The queue that keeps a copy of every vendor message published (:func:`tests.chaos.vendors.open_tap`)."""
+    north: SftpVendor | None = None
+    """An SFTP vendor, for the scenarios that add one: then every order has a line for it too."""
 
     def store_url(self, url: str) -> str:
         return f"{url}/shipstation/{self.shop.east}"
 
     def queue(self, base: str) -> str:
         return f"{self.namespace}.{base}"
+
+    @property
+    def gateway_vendors(self) -> list[str]:
+        """The vendors the gateway delivers to in this scenario."""
+        return [self.shop.west, *([self.north.code] if self.north else [])]
 
 
 async def _check_listeners(world: World, verdict: Verdict) -> None:
@@ -400,6 +441,8 @@ async def _check_listeners(world: World, verdict: Verdict) -> None:
         expected[f"outbox_{proc.name}"] += 1
         if proc.name == "intake":
             expected["upstream_intake"] += 1
+        if proc.name == "gateway":
+            expected["deliveries_gateway"] += 1
     database = world.database_url.rsplit("/", 1)[-1]
     connection = await _db(world.database_url)
     try:
@@ -442,12 +485,19 @@ async def _pending_work(world: World, load: OrderLoad, shipstation: ShipStation)
         )
         if undelivered:
             return f"{undelivered} channel webhooks not delivered yet"
+        unsent = await connection.fetchval("SELECT count(*) FROM gateway.deliveries WHERE state = 'pending'")
+        if unsent:
+            return f"{unsent} vendor deliveries pending in the gateway"
+        vendor_orders = await connection.fetchval(
+            "SELECT count(*) FROM splitter.vendor_orders WHERE vendor = $1", world.shop.west
+        )
+        if vendor_orders < expected:
+            return f"the splitter made {vendor_orders} of {expected} vendor orders for {world.shop.west}"
     finally:
         await connection.close()
-    west = world.queue(f"vendor.{world.shop.west}")
     for name, (ready, unacked) in (await list_queues(world.namespace)).items():
-        if name.endswith(".parked") or (name in (west, world.queue(CHANNELS_STATUS.name)) and not unacked):
-            continue  # queues nobody here consumes (the webhook vendor's, the channel connectors')
+        if name.endswith(".parked") or (name in (world.tap, world.queue(CHANNELS_STATUS.name)) and not unacked):
+            continue  # queues nobody here consumes (the audit's tap, the channel connectors')
         if ready or unacked:
             return f"queue {name}: {ready} ready, {unacked} unacknowledged"
     return None
@@ -486,8 +536,9 @@ async def audit(world: World, load: OrderLoad, shipstation: ShipStation, poisone
             )
         }
         rows = await connection.fetch(
-            "SELECT id, order_id, vendor FROM splitter.vendor_orders WHERE order_id = ANY($1)", list(order_ids)
+            "SELECT id, order_id, vendor, number FROM splitter.vendor_orders WHERE order_id = ANY($1)", list(order_ids)
         )
+        delivered = {vendor: await gateway_deliveries(connection, vendor) for vendor in world.gateway_vendors}
         statuses = Counter(
             row["status"]
             for row in await connection.fetch("SELECT status FROM intake.orders WHERE channel = $1", shop.channel)
@@ -496,14 +547,16 @@ async def audit(world: World, load: OrderLoad, shipstation: ShipStation, poisone
         await connection.close()
     verdict.notes["intake statuses"] = dict(statuses)
     vendor_orders: dict[tuple[str, str], list[str]] = defaultdict(list)
+    numbers: dict[str, str] = {}
     for row in rows:
         vendor_orders[(row["order_id"], row["vendor"])].append(row["id"])
-    east_orders: dict[str, str] = {}
-    west_orders: dict[str, str] = {}
+        numbers[row["id"]] = row["number"]
+    by_vendor: dict[str, dict[str, str]] = {vendor: {} for vendor in (shop.east, *world.gateway_vendors)}
+    east_orders = by_vendor[shop.east]
     for order_id in sorted(order_ids):
         if routed.get(order_id) != "routed":
             verdict.problem(f"order {order_id} is {routed.get(order_id) or 'unknown to the splitter'}")
-        for vendor, mine in ((shop.east, east_orders), (shop.west, west_orders)):
+        for vendor, mine in by_vendor.items():
             ids = vendor_orders.get((order_id, vendor), [])
             if not ids:
                 verdict.lose("vendor order", f"order {order_id} has no vendor order for {vendor}")
@@ -568,35 +621,41 @@ async def audit(world: World, load: OrderLoad, shipstation: ShipStation, poisone
     # Every process listens again for its wake-ups (a dead LISTEN leaves the relay polling).
     await _check_listeners(world, verdict)
 
-    # The bus: the webhook vendor's queue holds each of its vendor orders under one message id; the
+    # The vendors the gateway serves: each vendor order delivered at least once, never under two identities.
+    audit_webhook_vendor(verdict, shop.west, world.west_hooks, set(by_vendor[shop.west]), delivered[shop.west])
+    if world.north is not None:
+        north_numbers = {vendor_order_id: numbers[vendor_order_id] for vendor_order_id in by_vendor[world.north.code]}
+        audit_sftp_vendor(verdict, world.north, north_numbers, delivered[world.north.code])
+
+    # The bus: the tap holds each vendor message the gateway was given under one message id; the
     # parked queues hold exactly the poison; nothing else is left anywhere.
     queues = await list_queues(world.namespace)
-    west_queue = world.queue(f"vendor.{shop.west}")
     parked = sorted(name for name in queues if name.endswith(".parked"))
     # channels.status waits for the channel connectors (not built yet): emptied, so it is not a leftover.
-    drained = await drain(world.amqp_url, [west_queue, world.queue(CHANNELS_STATUS.name), *parked])
+    drained = await drain(world.amqp_url, [world.tap, world.queue(CHANNELS_STATUS.name), *parked])
     message_ids: dict[str, set[str]] = defaultdict(set)
     deliveries = Counter[str]()
-    for message_id, body in drained[west_queue].messages:
+    for message_id, body in drained[world.tap].messages:
         vendor_order_id = json.loads(body)["data"]["vendor_order_id"]
         message_ids[vendor_order_id].add(message_id)
         deliveries[message_id] += 1
-    verdict.notes["webhook vendor messages"] = (
-        f"{len(drained[west_queue].messages)} taken, {sum(n - 1 for n in deliveries.values())} republished copies"
+    verdict.notes["vendor messages on the bus"] = (
+        f"{len(drained[world.tap].messages)} taken, {sum(n - 1 for n in deliveries.values())} republished copies"
     )
     verdict.notes["republished copies"] = sum(n - 1 for n in deliveries.values())
-    for vendor_order_id in west_orders:
-        carried = message_ids.pop(vendor_order_id, set())
-        if not carried:
-            verdict.lose("vendor message", f"vendor order {vendor_order_id} never reached {west_queue}")
-        elif len(carried) > 1:
-            verdict.duplicate(
-                "vendor message",
-                f"vendor order {vendor_order_id} under message ids {sorted(carried)}",
-                len(carried) - 1,
-            )
+    for vendor in world.gateway_vendors:
+        for vendor_order_id in by_vendor[vendor]:
+            carried = message_ids.pop(vendor_order_id, set())
+            if not carried:
+                verdict.lose("vendor message", f"vendor order {vendor_order_id} was never published for {vendor}")
+            elif len(carried) > 1:
+                verdict.duplicate(
+                    "vendor message",
+                    f"vendor order {vendor_order_id} under message ids {sorted(carried)}",
+                    len(carried) - 1,
+                )
     for vendor_order_id in message_ids:
-        verdict.duplicate("vendor message", f"{west_queue} carried unknown vendor order {vendor_order_id}")
+        verdict.duplicate("vendor message", f"the bus carried unknown vendor order {vendor_order_id}")
     for name in parked:
         found = {message_id for message_id, _ in drained[name].messages}
         unexpected = found - poisoned
@@ -637,6 +696,7 @@ async def run_scenario(
     orders: int,
     fault: Fault,
     concurrency: int = 24,
+    rate: float | None = None,
     store_urls: list[str] | None = None,
     load_timeout: float = 300,
     settle_timeout: float = 180,
@@ -645,7 +705,16 @@ async def run_scenario(
     verdict = Verdict(name)
     started = time.monotonic()
     poison = await publish_poison(world.amqp_url, world.namespace)
-    load = OrderLoad(world.api.session, world.processes.urls["intake"], world.shop, orders, concurrency)
+    extra_sku = world.north.sku if world.north else None
+    load = OrderLoad(
+        world.api.session,
+        world.processes.urls["intake"],
+        world.shop,
+        orders,
+        concurrency,
+        rate=rate,
+        extra_sku=extra_sku,
+    )
     urls = store_urls or [world.store_url(world.processes.urls["shipstation"])]
     shipstation = ShipStation(world.api.session, urls, world.shop.store_auth)
     stop = asyncio.Event()

@@ -1,29 +1,43 @@
 """Chaos: each fault injected mid-flow, in its own test, while thousands of orders go through intake,
-the splitter, the ShipStation adapter and tracking (real processes, real broker and database), and
-ShipStation's ship notices come back to the channel.
+the splitter, the ShipStation adapter, tracking and the gateway (real processes, real broker and
+database), ShipStation's ship notices come back to the channel, and the gateway delivers the webhook
+vendor's part of every order (and, in one scenario, an SFTP vendor's).
 
 After each fault: every accepted order has exactly one vendor order per vendor; every ShipStation
 vendor order appears exactly once in a full export walk; every shipment reaches the channel under one
-``webhook-id``; nothing is left unacknowledged, and nothing is parked but the one message poisoned on
-purpose; the services came back by themselves. ``CHAOS_ORDERS`` scales every scenario (default 2000).
+``webhook-id``; every vendor order the gateway serves reached its vendor at least once and never under
+a second identity (one ``webhook-id``, one ``<number>.csv``); nothing is left unacknowledged, and
+nothing is parked but the one message poisoned on purpose; the services came back by themselves.
+``CHAOS_ORDERS`` scales the long scenarios (default 2000); the gateway's own two are a few hundred.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import pathlib
 import re
 from datetime import datetime
 
 import aiohttp
+import asyncpg
 import pytest
 
 from tests.chaos.faults import restart_postgres, restart_rabbitmq, terminate_backends
 from tests.chaos.flow import OrderLoad, Verdict, World, run_scenario
+from tests.chaos.vendors import SftpVendor, open_tap
 from tests.e2e.harness import SERVICE_NAMES
+from tests.gateway_servers import SftpServer
+from tests.support import unique
 
 ORDERS = int(os.environ.get("CHAOS_ORDERS", "2000"))
+GATEWAY_ORDERS = 400
+SFTP_ORDERS = 300
+SFTP_ORDERS_PER_SECOND = 4.0
+"""75 s of orders: they keep coming all through the vendor's minute away."""
+SFTP_DOWN_SECONDS = 60.0
 STOP_SECONDS = 4.0
 """The longest a graceful stop may take under load, from "service stopping" to "service stopped"."""
 
@@ -76,13 +90,99 @@ async def test_each_service_killed(chaos_world: World, chaos_ledger: list[Verdic
     processes = chaos_world.processes
 
     async def fault(load: OrderLoad) -> int:
-        for name, at in zip(SERVICE_NAMES, (0.2, 0.4, 0.6, 0.8), strict=True):
+        for name, at in zip(SERVICE_NAMES, (0.15, 0.3, 0.45, 0.6, 0.75), strict=True):
             await load.reached(at)
             await asyncio.to_thread(processes.restart, name, kill=True)
         return len(SERVICE_NAMES)
 
     verdict = (await run_scenario(chaos_world, "SIGKILL each service", orders=ORDERS, fault=fault)).verdict
     record(chaos_ledger, verdict)
+
+
+async def _in_flight(world: World, within: float = 20.0) -> int:
+    """Wait until the webhook vendor is answering at least one delivery; answers how many."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(world.west_hooks.answering.wait(), timeout=within)
+    return world.west_hooks.in_flight
+
+
+async def test_gateway_killed_mid_delivery(chaos_world: World, chaos_ledger: list[Verdict]) -> None:
+    """SIGKILL while the vendor is still answering: what was sent and not recorded goes again after
+    the lease, under the same ``webhook-id``; nothing goes under a new one and nothing is lost."""
+    processes = chaos_world.processes
+    # A vendor that takes its time: a kill lands while requests wait for their answer.
+    chaos_world.west_hooks.delay = 0.3
+    caught: list[int] = []
+
+    async def fault(load: OrderLoad) -> int:
+        for at in (0.3, 0.7):
+            await load.reached(at)
+            caught.append(await _in_flight(chaos_world))
+            await asyncio.to_thread(processes.restart, "gateway", kill=True)
+        return len(caught)
+
+    verdict = (
+        await run_scenario(chaos_world, "SIGKILL gateway mid-delivery", orders=GATEWAY_ORDERS, fault=fault)
+    ).verdict
+    verdict.notes["webhooks in flight at each kill"] = caught
+    west = chaos_world.shop.west
+    if min(caught) == 0:
+        verdict.problem(f"a kill did not land mid-delivery (requests in flight: {caught})")
+    elif verdict.notes[f"{west} re-sent under the same webhook-id"] == 0:
+        verdict.problem("deliveries were cut mid-request, yet none was sent again: the audit would not see a loss")
+    record(chaos_ledger, verdict)
+
+
+async def test_sftp_vendor_down_for_a_minute(
+    chaos_world: World, chaos_ledger: list[Verdict], tmp_path: pathlib.Path
+) -> None:
+    """An SFTP vendor's server goes away for a minute while orders keep coming; every order file is
+    there afterwards, once, under its own name."""
+    server = SftpServer(tmp_path / "sftp")
+    await server.start()
+    try:
+        north = await SftpVendor.set_up(chaos_world.api, server, unique("north-"), unique("BOX-"))
+        chaos_world.north = north
+        await open_tap(chaos_world.amqp_url, chaos_world.namespace, [north.code])
+        accepted_during: list[int] = []
+
+        async def fault(load: OrderLoad) -> int:
+            await load.reached(0.15)
+            before = len(load.accepted)
+            await server.stop()
+            try:
+                await asyncio.sleep(SFTP_DOWN_SECONDS)
+            finally:
+                await server.restart()
+            accepted_during.append(len(load.accepted) - before)
+            return 1
+
+        run = await run_scenario(
+            chaos_world,
+            "SFTP vendor down 60 s",
+            orders=SFTP_ORDERS,
+            fault=fault,
+            rate=SFTP_ORDERS_PER_SECOND,
+        )
+        verdict = run.verdict
+        connection = await asyncpg.connect(chaos_world.database_url, timeout=10)
+        try:
+            refused = await connection.fetchval(
+                "SELECT count(*) FROM gateway.delivery_attempts a JOIN gateway.deliveries d USING (delivery_id)"
+                " WHERE d.vendor = $1 AND NOT a.ok",
+                north.code,
+            )
+        finally:
+            await connection.close()
+        verdict.notes["orders accepted while the SFTP server was down"] = accepted_during
+        verdict.notes["SFTP uploads refused while it was down"] = refused
+        if not accepted_during or accepted_during[0] < SFTP_ORDERS_PER_SECOND * SFTP_DOWN_SECONDS / 2:
+            verdict.problem(f"orders did not keep coming while the SFTP server was down: {accepted_during}")
+        if not refused:
+            verdict.problem("no upload failed while the SFTP server was down: the fault did not bite")
+        record(chaos_ledger, verdict)
+    finally:
+        await server.stop()
 
 
 async def _handled(session: aiohttp.ClientSession, url: str) -> int:
@@ -136,7 +236,8 @@ async def test_sigterm_each_service_under_load(chaos_world: World, chaos_ledger:
 
     async def fault(load: OrderLoad) -> int:
         # Intake last, when the webhooks to the channel are in full flow.
-        for name, at in zip(("splitter", "shipstation", "tracking", "intake"), (0.2, 0.4, 0.6, 0.8), strict=True):
+        order = ("splitter", "shipstation", "tracking", "gateway", "intake")
+        for name, at in zip(order, (0.15, 0.3, 0.45, 0.6, 0.8), strict=True):
             await load.reached(at)
             proc = processes.processes[name]
             code = await asyncio.to_thread(proc.stop, 40)
@@ -158,6 +259,9 @@ async def test_sigterm_each_service_under_load(chaos_world: World, chaos_ledger:
     # A graceful stop finishes and records what it started: nothing is done a second time.
     if verdict.notes["repeated webhook-ids"]:
         verdict.problem(f"{verdict.notes['repeated webhook-ids']} channel webhooks were sent again after a stop")
+    resent = verdict.notes[f"{chaos_world.shop.west} re-sent under the same webhook-id"]
+    if resent:
+        verdict.problem(f"{resent} vendor webhooks were sent again after a stop")
     if verdict.notes["republished copies"]:
         verdict.problem(f"{verdict.notes['republished copies']} vendor messages were published again after a stop")
     record(chaos_ledger, verdict)
