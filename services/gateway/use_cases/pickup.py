@@ -242,7 +242,7 @@ async def _vendor_order(db: Db, vendor: str, number: str, row: int) -> dict[str,
 async def _apply_shipments(db: Db, connection: Connection, content: bytes, _digest: str) -> FileOutcome:
     parsed = _parsed(read_shipments, content, connection.csv)
     errors = [{"row": error.row, "error": error.message} for error in parsed.errors]
-    applied = 0
+    applied_rows: set[int] = set()  # a row with several tracking numbers is several packages, one row
     for package in packages_of(parsed.rows):
         first_row = package.rows[0]
         try:
@@ -266,10 +266,10 @@ async def _apply_shipments(db: Db, connection: Connection, content: bytes, _dige
                     lines=requested,
                 )
                 await report_shipment_in(db, found, report)
-                applied += len(package.rows)
+                applied_rows.update(package.rows)
         except AnswerRefused as refused:
             errors.append({"row": _row_of(refused.field, first_row), "error": refused.message})
-    return _outcome(len(parsed.rows) + len(parsed.errors), applied, errors)
+    return _outcome(len(parsed.rows) + len(parsed.errors), len(applied_rows), errors)
 
 
 async def _apply_acknowledgements(db: Db, connection: Connection, content: bytes, _digest: str) -> FileOutcome:
