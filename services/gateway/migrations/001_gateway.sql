@@ -41,7 +41,7 @@ CREATE TABLE deliveries (
     event           text        NOT NULL,
     payload         jsonb       NOT NULL,             -- the event's data
     state           text        NOT NULL DEFAULT 'pending'
-                                CHECK (state IN ('pending', 'sent', 'acknowledged', 'failed')),
+                                CHECK (state IN ('pending', 'sent', 'acknowledged', 'failed', 'cancelled')),
     attempts        int         NOT NULL DEFAULT 0,
     next_attempt_at timestamptz NOT NULL DEFAULT now(),
     last_error      text,

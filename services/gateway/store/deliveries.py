@@ -13,7 +13,7 @@ from shared.contracts.envelope import Envelope
 from shared.db import Queryable
 from shared.messaging.outbox import insert_event_sql, outbox_row
 
-DELIVERY_STATES = ("pending", "sent", "acknowledged", "failed")
+DELIVERY_STATES = ("pending", "sent", "acknowledged", "failed", "cancelled")
 
 
 def delivery_id(vendor_order_id: str, event: str, sequence: int | None = None) -> str:
@@ -44,19 +44,27 @@ async def record_created(db: Queryable, vendor_order: dict[str, Any]) -> bool:
 
 
 async def record_cancelled(db: Queryable, cancellation: dict[str, Any]) -> bool:
-    """Owe the vendor the cancellation of an order it was owed; answers whether the order is known."""
+    """Owe the vendor the cancellation of an order it was owed; answers whether the order is known.
+
+    An order never attempted yet (pending, no attempt, not leased by a deliverer) is simply not sent:
+    the vendor is spared an order and its cancellation, and no cancellation is owed."""
     known: bool = await db.fetchval(
         "WITH cancelled AS ("
         "  UPDATE vendor_orders SET cancelled_at = coalesce(cancelled_at, now())"
         "  WHERE vendor_order_id = $1 RETURNING vendor_order_id, vendor),"
+        " unsent AS ("
+        "  UPDATE deliveries d SET state = 'cancelled', last_error = 'cancelled before it was sent'"
+        "  FROM cancelled c WHERE d.vendor_order_id = c.vendor_order_id AND d.state = 'pending'"
+        "    AND d.attempts = 0 AND d.next_attempt_at <= now() RETURNING d.event),"
         " owed AS ("
         "  INSERT INTO deliveries (delivery_id, vendor_order_id, vendor, event, payload)"
         "  SELECT $2, vendor_order_id, vendor, 'vendor_order.cancelled', $3::jsonb FROM cancelled"
+        "  WHERE NOT EXISTS (SELECT 1 FROM unsent WHERE event = 'vendor_order.created')"
         "  ON CONFLICT (delivery_id) DO NOTHING RETURNING 1)"
         " SELECT EXISTS (SELECT 1 FROM cancelled)",
         cancellation["vendor_order_id"],
         delivery_id(cancellation["vendor_order_id"], "vendor_order.cancelled"),
-        cancellation,
+        json.dumps(cancellation),
     )
     return known
 

@@ -7,9 +7,11 @@ import json
 from tests.gateway_servers import WebhookReceiver
 from tests.integration.gateway.conftest import Gateway
 
+SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
 
 async def test_a_webhook_vendor_receives_its_order_signed_and_once(gateway: Gateway) -> None:
-    receiver = WebhookReceiver("whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    receiver = WebhookReceiver(SECRET)
     await receiver.start()
     try:
         vendor = await gateway.vendor("webhook")
@@ -46,5 +48,35 @@ async def test_a_webhook_vendor_receives_its_order_signed_and_once(gateway: Gate
         )
         assert shipped["new"]
         await gateway.wait_delivery(vendor, "acknowledged")
+    finally:
+        await receiver.stop()
+
+
+async def test_an_order_cancelled_before_it_was_ever_sent_is_never_sent(gateway: Gateway) -> None:
+    vendor = await gateway.vendor("webhook")
+    sku = f"SKU-{vendor}"
+    await gateway.catalog(sku, vendor)
+    channel = await gateway.channel()
+    order_id = await gateway.place(channel, [(sku, 1, "5.00")])
+    waiting = await gateway.wait_delivery(vendor, "pending")  # no connection yet: it waits
+    assert waiting[0]["waiting_for"] == "connection"
+    await gateway.system.api.ok("post", "intake", f"/v1/orders/{order_id}/cancel", token=channel[1])
+    await gateway.wait_delivery(vendor, "cancelled")
+
+    receiver = WebhookReceiver(SECRET)
+    await receiver.start()
+    try:
+        await gateway.connect(
+            vendor,
+            {"transport": "webhook", "format": "json", "webhook": {"url": receiver.url, "secret": SECRET}},
+        )
+        # A later order of the same vendor goes out: the deliverer ran, and still sent nothing cancelled.
+        await gateway.place(channel, [(sku, 1, "5.00")])
+        arrived = await receiver.wait_for(1, timeout=30)
+        assert [json.loads(r.body)["type"] for r in arrived] == ["vendor_order.created"]
+        assert json.loads(arrived[0].body)["data"]["order_id"] != order_id
+        await gateway.wait_delivery(vendor, "sent")
+        states = sorted(d["state"] for d in await gateway.deliveries(vendor))
+        assert states == ["cancelled", "sent"]
     finally:
         await receiver.stop()
