@@ -28,7 +28,7 @@ TRANSPORTS = ("webhook", "sftp", "email")
 FORMATS = ("json", "csv", "x12")
 DEFAULT_FORMAT = {"webhook": "json", "sftp": "csv", "email": "csv"}
 """The format each transport takes unless ``--format`` says otherwise (sftp also carries x12)."""
-DELIVERY_STATES = ("pending", "sent", "acknowledged", "failed")
+DELIVERY_STATES = ("pending", "sent", "acknowledged", "failed", "cancelled")
 DELIVERY_COLUMNS = ("vendor_order_number", "vendor", "event", "state", "attempts", "next_attempt_at", "sent_at")
 
 TRANSPORT_OPTIONS: dict[str, tuple[str, ...]] = {
