@@ -13,6 +13,7 @@ import pytest
 
 from shared.db import drop_database, ensure_database
 from shared.messaging.broker import connect
+from shared.secrets import new_secret_key
 from tests.chaos.faults import list_queues
 from tests.chaos.flow import SlowChannel, Verdict, World, set_up_shop
 from tests.chaos.vendors import VendorWebhooks, open_tap, webhook_secret
@@ -55,6 +56,7 @@ async def chaos_world(tmp_path: Path) -> AsyncIterator[World]:
         "DROPSHIP_AMQP_URL": AMQP_URL,
         "DROPSHIP_NAMESPACE": namespace,
         "DROPSHIP_ADMIN_TOKEN": admin_token,
+        "DROPSHIP_SECRET_KEY": new_secret_key(),
         "DROPSHIP_LOG_FORMAT": "json",
         "DROPSHIP_LOG_LEVEL": "INFO",
         "DROPSHIP_DELIVERY_LIMIT": "5",
