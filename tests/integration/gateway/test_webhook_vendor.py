@@ -10,9 +10,11 @@ import json
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.gateway_servers import ReceivedWebhook, WebhookReceiver
 from tests.integration.gateway.conftest import DELIVERY_ATTEMPTS, Gateway
@@ -203,3 +205,41 @@ async def test_a_cancelled_order_is_sent_as_a_cancellation_with_its_own_delivery
         ("vendor_order.cancelled", cancel_id),
     }
     assert len(endpoint.server.received) == 2
+
+
+async def metrics(gateway: Gateway) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """The gateway's /metrics samples by name and labels."""
+    async with gateway.system.api.session.get(f"{gateway.url}/metrics") as response:
+        assert response.status == 200
+        text = await response.text()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+async def test_metrics_count_deliveries_by_vendor_and_outcome_and_age_the_oldest_waiting(
+    gateway: Gateway, endpoint: Endpoint
+) -> None:
+    vendor, sku = await stocked_vendor(gateway)
+    await gateway.connect(vendor, endpoint.connection())
+    endpoint.server.fail_next(1, status=503)
+    await gateway.place(await gateway.channel(), [(sku, 1, "12.00")])
+    await gateway.wait_delivery(vendor, "sent")
+    shown = await metrics(gateway)
+    assert shown[("gateway_deliveries_total", (("outcome", "sent"), ("vendor", vendor)))] == 1
+    assert shown[("gateway_deliveries_total", (("outcome", "retry"), ("vendor", vendor)))] == 1
+    assert ("gateway_deliveries_total", (("outcome", "failed"), ("vendor", vendor))) not in shown
+
+    waiting_vendor, waiting_sku = await stocked_vendor(gateway)
+    await gateway.place(await gateway.channel(), [(waiting_sku, 1, "12.00")])
+    [waiting] = await gateway.wait_delivery(waiting_vendor, "pending")
+    since = datetime.fromisoformat(waiting["created_at"])
+
+    async def aged() -> bool:
+        age = (await metrics(gateway))[("gateway_oldest_undelivered_age_seconds", ())]
+        # The gauge is refreshed about once a second: it is at least this delivery's age of a moment ago.
+        return age >= (datetime.now(UTC) - since).total_seconds() - 1.5 and age >= 1.0
+
+    await wait_until(aged, timeout=15)
