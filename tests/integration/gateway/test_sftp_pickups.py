@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from services.gateway.app import SERVICE as GATEWAY
 from shared.processes import free_port
@@ -352,6 +353,11 @@ async def test_an_acknowledgement_file_in_the_vendors_words_acknowledges_the_ord
     assert vendor.names("acks/archive") == ["ack.csv"]
 
 
+def applied_by(registry: CollectorRegistry, vendor: str) -> float:
+    """Files an instance applied for ``vendor``, from its own metrics."""
+    return registry.get_sample_value("gateway_pickups_total", {"vendor": vendor, "outcome": "applied"}) or 0.0
+
+
 async def test_two_gateway_instances_read_each_file_once(gateway: Gateway, vendors: Vendors) -> None:
     vendor = await vendors.new()
     sku = await catalog(gateway, vendor)
@@ -359,12 +365,15 @@ async def test_two_gateway_instances_read_each_file_once(gateway: Gateway, vendo
     numbers = [unique("1Z") for _ in range(5)]
     settings = gateway.runtime.settings.model_copy(update={"gateway_port": free_port()})
 
-    async with running_service(GATEWAY, settings):
+    async with running_service(GATEWAY, settings) as second:
         for index, number in enumerate(numbers):
             row = f"{placed.number},{vendor.vendor_skus[sku]},1,UPS,{number}"
             vendor.drop("tracking", f"track-{index}.csv", tracking_file([row]))
             await asyncio.sleep(0.4)  # files arrive over several polls, which either instance may take
         found = await pickups(gateway, vendor, 5)
+        read_by = [applied_by(runtime.registry, vendor.code) for runtime in (gateway.runtime, second)]
+
+    assert sum(read_by) == 5, read_by  # each file read by one instance, once
 
     assert sorted((p["name"], p["state"], p["applied"]) for p in found) == [
         (f"track-{index}.csv", "applied", 1) for index in range(5)
