@@ -17,11 +17,11 @@ from services.gateway.requests import AcknowledgementRequest, InventoryRequest, 
 from services.gateway.splitter import SplitterUnavailable, UnknownVendor
 from services.gateway.store import answers as answer_store
 from services.gateway.store import deliveries
-from services.gateway.store.deliveries import DELIVERY_STATES
 from services.gateway.use_cases import answers, connections
 from services.gateway.use_cases.answers import ShipmentReport, StockRow
 from services.gateway.use_cases.context import GatewayPorts
 from services.gateway.vendor_answers import AckLine, AnswerRefused
+from shared.contracts.vendors import DELIVERY_STATES
 from shared.http import (
     ADMIN_TOKEN_KEY,
     ApiError,

@@ -7,6 +7,7 @@ from typing import Any
 
 from services.gateway.connections import ConnectionRequest
 from services.gateway.requests import AcknowledgementRequest, InventoryRequest, ShipmentRequest
+from shared.contracts.vendors import DELIVERY_STATES
 from shared.openapi import Body, Operation, Parameter, build_document, error, json_reply, path_parameter
 from shared.secrets import RESEAL_OPERATION
 
@@ -79,7 +80,7 @@ OPERATIONS = [
             Parameter(
                 "state",
                 "query",
-                {"type": "string", "enum": ["pending", "sent", "acknowledged", "failed", "cancelled"]},
+                {"type": "string", "enum": list(DELIVERY_STATES)},
                 "",
             ),
             Parameter("vendor_order_id", "query", {"type": "string"}, "Only this vendor order's."),

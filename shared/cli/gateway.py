@@ -23,12 +23,12 @@ import click
 from shared.cli.client import State, segment
 from shared.cli.output import as_text, created_word, emit, print_fields, print_table
 from shared.cli.vendors import vendor
+from shared.contracts.vendors import DELIVERY_STATES
 
 TRANSPORTS = ("webhook", "sftp", "email")
 FORMATS = ("json", "csv", "x12")
 DEFAULT_FORMAT = {"webhook": "json", "sftp": "csv", "email": "csv"}
 """The format each transport takes unless ``--format`` says otherwise (sftp also carries x12)."""
-DELIVERY_STATES = ("pending", "sent", "acknowledged", "failed", "cancelled")
 DELIVERY_COLUMNS = ("vendor_order_number", "vendor", "event", "state", "attempts", "next_attempt_at", "sent_at")
 
 TRANSPORT_OPTIONS: dict[str, tuple[str, ...]] = {

@@ -19,3 +19,9 @@ SHIPSTATION_STATUS_LABELS: Mapping[ShipStationStatus, str] = MappingProxyType(
     {"unpaid": "Unpaid", "paid": "Paid", "shipped": "Shipped", "cancelled": "Cancelled", "on_hold": "On-Hold"}
 )
 """Each key's label in ShipStation's Custom Store form, in the form's order."""
+
+DeliveryState = Literal["pending", "sent", "acknowledged", "failed", "cancelled"]
+"""Where a delivery to a vendor stands (the gateway's ``GET /v1/deliveries?state=``): pending (due, retrying,
+or waiting for a connection), sent, acknowledged (the vendor answered it), failed (the retry budget is
+spent), cancelled (cancelled before its first attempt: nothing was sent)."""
+DELIVERY_STATES: tuple[DeliveryState, ...] = get_args(DeliveryState)

@@ -13,8 +13,6 @@ from shared.contracts.envelope import Envelope
 from shared.db import Queryable
 from shared.messaging.outbox import insert_event_sql, outbox_row
 
-DELIVERY_STATES = ("pending", "sent", "acknowledged", "failed", "cancelled")
-
 
 def delivery_id(vendor_order_id: str, event: str, sequence: int | None = None) -> str:
     """Stable per vendor order and event: created and cancelled differ, each withdrawal has its number."""
