@@ -21,7 +21,14 @@ def process_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def processes(test_env: SuiteEnvironment, process_logs: Path) -> Iterator[ProcessSystem]:
     system = ProcessSystem(
-        {**test_env.env(), "DROPSHIP_LOG_LEVEL": "DEBUG", "DROPSHIP_WEBHOOK_MAX_BACKOFF_SECONDS": "2"},
+        {
+            **test_env.env(),
+            "DROPSHIP_LOG_LEVEL": "DEBUG",
+            "DROPSHIP_WEBHOOK_MAX_BACKOFF_SECONDS": "2",
+            # The gateway finds new vendors and due SFTP polls within a second, so the tests need not wait.
+            "DROPSHIP_VENDOR_DISCOVERY_SECONDS": "1",
+            "DROPSHIP_PICKUP_CHECK_SECONDS": "0.5",
+        },
         process_logs,
     )
     system.start()
