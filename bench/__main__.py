@@ -22,7 +22,7 @@ from typing import Any
 
 import aiohttp
 
-from bench import baselines, catalog_import, export, hops, notices, routing
+from bench import baselines, catalog_import, export, gateway, hops, notices, routing
 from bench.config import FULL, SMOKE, TARGETS, Sizes
 from bench.environment import BenchEnvironment
 from bench.machine import describe, infra_settled
@@ -34,7 +34,7 @@ from bench.scenario import Merchant, WebhookReceiver, set_up
 from bench.system import BenchSystem
 from shared.db import redacted_dsn
 
-SECTIONS = ("routing", "baselines", "steady", "ramp", "notices", "export", "catalog")
+SECTIONS = ("routing", "baselines", "steady", "ramp", "notices", "gateway", "export", "catalog")
 
 
 def say(message: str) -> None:
@@ -49,7 +49,8 @@ def sizes_from(args: argparse.Namespace) -> Sizes:
         overrides["ramp_rates"] = tuple(float(r) for r in args.ramp_rates.split(","))
     if args.notice_rates:
         overrides["notice_rates"] = tuple(float(r) for r in args.notice_rates.split(","))
-    for name in ("ramp_seconds", "steady_seconds", "steady_rate", "stored_vendor_orders", "notice_seconds"):
+    names = ("ramp_seconds", "steady_seconds", "steady_rate", "stored_vendor_orders", "notice_seconds")
+    for name in (*names, "gateway_rate", "gateway_seconds"):
         value = getattr(args, name)
         if value is not None:
             overrides[name] = value
@@ -67,6 +68,8 @@ class Bench:
         self.log_dir = Path(tempfile.mkdtemp(prefix="dropship-bench-"))
         self.system = BenchSystem(self.environment, self.log_dir)
         self.receiver = WebhookReceiver()
+        self.hook_vendor = gateway.HookVendor()
+        self.file_vendor = gateway.FileVendor(self.log_dir / "sftp")
         self.profiler = Profiler(Path(args.out).parent / "profiles")
         self.finished: list[OrderSample] = []
         self.saw_restart = False
@@ -93,6 +96,8 @@ class Bench:
                 self.routing()
             await self.environment.create()
             await self.receiver.start()
+            await self.hook_vendor.start()
+            await self.file_vendor.start()
             if "baselines" in self.sections:
                 await self.baselines()
             say(f"starting the services (database dropship_bench_{self.environment.run_id})")
@@ -111,12 +116,23 @@ class Bench:
             timeout = aiohttp.ClientTimeout(total=60)
             async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
                 await set_up(session, self.system.urls, self.environment.admin_token, self.merchant, self.receiver.url)
+                if "gateway" in self.sections:
+                    await gateway.set_up(
+                        session,
+                        self.system.urls,
+                        self.environment.admin_token,
+                        self.merchant,
+                        self.hook_vendor,
+                        self.file_vendor,
+                    )
                 watcher = ExportWatcher(self.environment.database_url, [self.merchant.vendor_a, self.merchant.vendor_b])
                 await watcher.start()
                 if self.sections & {"steady", "ramp", "notices"}:
                     await self.orders(session, watcher)
                 if "notices" in self.sections:
                     await self.notices(session)
+                if "gateway" in self.sections:
+                    await self.gateway(session)
                 if "export" in self.sections:
                     await self.export(session)
                 if "catalog" in self.sections:  # last: 50,000 more sources must not weigh on the figures above
@@ -137,6 +153,8 @@ class Bench:
                 self.results["profiles"] = self.profiler.finish()
             self.results["exit_codes"] = self.system.stop()
             await self.receiver.stop()
+            await self.hook_vendor.stop()
+            await self.file_vendor.stop()
             left = await self.environment.remove()
             if left:
                 say(f"could not remove the bench's {' and '.join(left)} (run id {self.environment.run_id})")
@@ -307,6 +325,24 @@ class Bench:
             "steps": steps,
         }
 
+    async def gateway(self, session: aiohttp.ClientSession) -> None:
+        """Orders for the two vendors the gateway serves: delivered per second and created → delivered."""
+        sizes = self.sizes
+        await self.idle()
+        await self.settled()
+        say(f"gateway: {sizes.gateway_rate:.0f} orders/s for {sizes.gateway_seconds:.0f} s (webhook + SFTP vendor)")
+        self.results["gateway"] = await gateway.measure(
+            session,
+            self.system,
+            self.merchant,
+            self.hook_vendor,
+            self.file_vendor,
+            sizes.gateway_rate,
+            sizes.gateway_seconds,
+            sizes.drain_seconds,
+        )
+        say(gateway.summary_line(self.results["gateway"]))
+
     async def export(self, session: aiohttp.ClientSession) -> None:
         sizes = self.sizes
         await self.idle()
@@ -355,6 +391,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--notice-rates", help="notices/s steps, comma-separated")
     parser.add_argument("--notice-seconds", type=float)
     parser.add_argument("--stored-vendor-orders", type=int)
+    parser.add_argument("--gateway-rate", type=float, help="orders/s for the gateway's two vendors")
+    parser.add_argument("--gateway-seconds", type=float)
     return parser.parse_args(argv)
 
 

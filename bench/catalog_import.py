@@ -54,11 +54,13 @@ def as_csv(rows: list[tuple[str, str, str, str, Decimal, int]]) -> bytes:
 
 async def _add_vendors(environment: BenchEnvironment, codes: list[str]) -> None:
     """Straight into the splitter's table: vendors through the API would each get a broker queue that
-    this section never uses."""
+    this section never uses. Their own adapter serves them (``"adapter": "own"``), so the gateway does
+    not consume (and declare) queues for them either."""
     connection = await connect_database(environment.database_url, "bench-catalog")
     try:
         await connection.executemany(
-            "INSERT INTO splitter.vendors (code, name, kind) VALUES ($1, $1, 'webhook') ON CONFLICT DO NOTHING",
+            "INSERT INTO splitter.vendors (code, name, kind, settings)"
+            """ VALUES ($1, $1, 'webhook', '{"adapter": "own"}') ON CONFLICT DO NOTHING""",
             [(code,) for code in codes],
         )
     finally:

@@ -28,6 +28,9 @@ class Sizes:
     # Ship notices.
     notice_rates: tuple[float, ...]
     notice_seconds: float
+    # The gateway: orders of one line for each of its two vendors.
+    gateway_rate: float
+    gateway_seconds: float
 
 
 FULL = Sizes(
@@ -48,6 +51,8 @@ FULL = Sizes(
     page_repeats=200,
     notice_rates=(100, 250, 500, 750, 1000),
     notice_seconds=15,
+    gateway_rate=50,
+    gateway_seconds=20,
 )
 
 SMOKE = Sizes(
@@ -68,6 +73,8 @@ SMOKE = Sizes(
     page_repeats=5,
     notice_rates=(10,),
     notice_seconds=1,
+    gateway_rate=5,
+    gateway_seconds=2,
 )
 
 

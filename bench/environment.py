@@ -12,10 +12,12 @@ import uuid
 from dataclasses import dataclass, field
 
 import asyncpg
+from pydantic import SecretStr
 
 from shared.db import drop_database, ensure_database
 from shared.messaging.broker import connect
 from shared.messaging.topology import SERVICE_QUEUES, QueueSpec, Topology, delete_namespace, vendor_queue
+from shared.secrets import new_secret_key
 from shared.settings import Settings
 
 BASE_DATABASE_URL = os.environ.get("DROPSHIP_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432")
@@ -39,6 +41,8 @@ async def connect_database(dsn: str, application_name: str = "bench-reader", wit
 class BenchEnvironment:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     admin_token: str = field(default_factory=lambda: f"bench-{secrets.token_urlsafe(24)}")
+    secret_key: str = field(default_factory=new_secret_key)
+    """Seals the secrets the services store (the gateway's vendor connections): the run's own."""
     amqp_url: str = AMQP_URL
     vendors: list[str] = field(default_factory=list)
     """Vendor codes the run created: their queues are removed with the namespace."""
@@ -62,6 +66,7 @@ class BenchEnvironment:
             amqp_url=self.amqp_url,
             namespace=self.namespace,
             admin_token=self.admin_token,
+            secret_key=SecretStr(self.secret_key),
             log_format="json",
         )
 
@@ -72,6 +77,7 @@ class BenchEnvironment:
             "DROPSHIP_AMQP_URL": self.amqp_url,
             "DROPSHIP_NAMESPACE": self.namespace,
             "DROPSHIP_ADMIN_TOKEN": self.admin_token,
+            "DROPSHIP_SECRET_KEY": self.secret_key,
             "DROPSHIP_LOG_FORMAT": "json",
         }
 

@@ -141,6 +141,24 @@ def rows(results: dict[str, Any]) -> list[Row]:
                 rate >= t.notices_per_s,
             )
         )
+    delivered = results.get("gateway")
+    if delivered:
+        hop = _get(results, "baselines", "broker", "hop_per_s")
+        baseline = f"; broker hop baseline {hop:.0f} msg/s" if hop else ""
+        for transport, label in (("webhook", "webhook/JSON"), ("sftp", "SFTP/CSV")):
+            figures = delivered[transport]
+            latency = figures["created_to_delivered_s"]
+            out.append(
+                Row(
+                    f"Gateway, {label} vendor, {delivered['offered_per_s']:.0f} orders/s for"
+                    f" {delivered['seconds']:.0f} s",
+                    f"{figures['delivered_per_s']:.1f} vendor orders/s delivered"
+                    f" ({figures['delivered']}/{figures['vendor_orders']});"
+                    f" created → delivered p50 {_ms(latency['p50'])}, p99 {_ms(latency['p99'])}{baseline}",
+                    "all delivered",
+                    figures["delivered"] == figures["vendor_orders"] == delivered["accepted"],
+                )
+            )
     catalog = results.get("catalog_import")
     if catalog and "skipped" not in catalog:
         out.append(

@@ -1,6 +1,8 @@
 """The merchant the benchmark plays: one channel (with a real webhook receiver on loopback), two
 ShipStation vendors that share every order (3 lines: 2 for one vendor, 1 for the other), a third
-ShipStation vendor holding the export's 100,000 stored orders, and the catalog that routes them."""
+ShipStation vendor holding the export's 100,000 stored orders, two vendors the gateway delivers to (a
+webhook vendor and an SFTP vendor, sharing the orders of the gateway section: 1 line each), and the
+catalog that routes them."""
 
 from __future__ import annotations
 
@@ -48,6 +50,8 @@ class Merchant:
     vendor_a: str
     vendor_b: str
     vendor_bulk: str
+    vendor_hook: str
+    vendor_sftp: str
     channel_key: str = ""
     webhook_secret: str = ""
     credentials: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -61,18 +65,31 @@ class Merchant:
             vendor_a=f"bench-east-{run_id}",
             vendor_b=f"bench-west-{run_id}",
             vendor_bulk=f"bench-bulk-{run_id}",
+            vendor_hook=f"bench-hook-{run_id}",
+            vendor_sftp=f"bench-sftp-{run_id}",
         )
 
     @property
-    def vendors(self) -> list[str]:
+    def shipstation_vendors(self) -> list[str]:
         return [self.vendor_a, self.vendor_b, self.vendor_bulk]
 
-    def sku(self, vendor: str, index: int) -> str:
-        return f"{'EAST' if vendor == self.vendor_a else 'WEST'}-{self.run_id}-{index:03d}"
+    @property
+    def gateway_vendors(self) -> list[str]:
+        return [self.vendor_hook, self.vendor_sftp]
 
-    def order_dict(self, number: str, rng: random.Random) -> tuple[dict[str, Any], dict[str, tuple[Line, ...]]]:
+    @property
+    def vendors(self) -> list[str]:
+        return [*self.shipstation_vendors, *self.gateway_vendors]
+
+    def sku(self, vendor: str, index: int) -> str:
+        prefix = {self.vendor_a: "EAST", self.vendor_hook: "HOOK", self.vendor_sftp: "FILE"}.get(vendor, "WEST")
+        return f"{prefix}-{self.run_id}-{index:03d}"
+
+    def order_dict(
+        self, number: str, rng: random.Random, gateway: bool = False
+    ) -> tuple[dict[str, Any], dict[str, tuple[Line, ...]]]:
         """A realistic channel order (every optional field the contract carries): 2 lines for
-        vendor A, 1 for vendor B."""
+        vendor A, 1 for vendor B; or, with ``gateway``, 1 line for each vendor the gateway serves."""
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         name = f"{first} {last}"
         email = f"{first.lower()}.{number.lower()}@example.com"
@@ -83,8 +100,10 @@ class Merchant:
             (self.vendor_a, a_skus[1]),
             (self.vendor_b, rng.randrange(SKUS_PER_VENDOR)),
         ]
+        if gateway:
+            picks = [(vendor, rng.randrange(SKUS_PER_VENDOR)) for vendor in self.gateway_vendors]
         lines: list[dict[str, Any]] = []
-        by_vendor: dict[str, list[Line]] = {self.vendor_a: [], self.vendor_b: []}
+        by_vendor: dict[str, list[Line]] = {vendor: [] for vendor, _ in picks}
         for position, (vendor, sku_index) in enumerate(picks, start=1):
             sku, quantity = self.sku(vendor, sku_index), rng.randint(1, 3)
             line_id = f"L{position}"
@@ -138,14 +157,15 @@ class Merchant:
         }
         return order, {vendor: tuple(found) for vendor, found in by_vendor.items()}
 
-    def planner(self, seed: int) -> Callable[[], PlannedOrder]:
-        """Makes the next order each call: unique numbers for the whole run."""
+    def planner(self, seed: int, gateway: bool = False) -> Callable[[], PlannedOrder]:
+        """Makes the next order each call: unique numbers for the whole run (``gateway``: orders for
+        the vendors the gateway serves)."""
         rng = random.Random(seed)  # noqa: S311 - test data, not crypto
 
         def plan() -> PlannedOrder:
             self._counter += 1
-            number = f"B{self.run_id}-{self._counter:07d}"
-            order, by_vendor = self.order_dict(number, rng)
+            number = f"{'G' if gateway else 'B'}{self.run_id}-{self._counter:07d}"
+            order, by_vendor = self.order_dict(number, rng, gateway)
             return PlannedOrder(number, json.dumps(order, ensure_ascii=False).encode(), by_vendor)
 
         return plan
@@ -196,7 +216,7 @@ class WebhookReceiver:
             await self.runner.cleanup()
 
 
-async def _call(session: aiohttp.ClientSession, method: str, url: str, token: str, body: Any = None) -> dict[str, Any]:
+async def call(session: aiohttp.ClientSession, method: str, url: str, token: str, body: Any = None) -> dict[str, Any]:
     async with session.request(method, url, json=body, headers={"Authorization": f"Bearer {token}"}) as response:
         answer: dict[str, Any] = await response.json()
         if not 200 <= response.status < 300:
@@ -208,7 +228,7 @@ async def set_up(
     session: aiohttp.ClientSession, urls: dict[str, str], admin_token: str, merchant: Merchant, webhook_url: str
 ) -> None:
     """Through the admin API, as an operator would: channel, vendors, ShipStation credentials, catalog."""
-    created = await _call(
+    created = await call(
         session,
         "PUT",
         f"{urls['intake']}/v1/channels/{merchant.channel}",
@@ -216,21 +236,21 @@ async def set_up(
         {"name": "Bench shop", "webhook_url": webhook_url},
     )
     merchant.channel_key, merchant.webhook_secret = created["api_key"], created["webhook_secret"]
-    for vendor in merchant.vendors:
-        await _call(
+    for vendor in merchant.shipstation_vendors:
+        await call(
             session,
             "PUT",
             f"{urls['splitter']}/v1/vendors/{vendor}",
             admin_token,
             {"name": vendor, "kind": "shipstation"},
         )
-        issued = await _call(session, "POST", f"{urls['shipstation']}/v1/shipstation/{vendor}/credentials", admin_token)
+        issued = await call(session, "POST", f"{urls['shipstation']}/v1/shipstation/{vendor}/credentials", admin_token)
         merchant.credentials[vendor] = (issued["username"], issued["password"])
     for vendor in (merchant.vendor_a, merchant.vendor_b):
         for index in range(SKUS_PER_VENDOR):
             sku = merchant.sku(vendor, index)
             source = {"vendor": vendor, "vendor_sku": f"V-{sku}", "cost": "7.10", "stock": 1_000_000, "priority": 1}
-            await _call(
+            await call(
                 session,
                 "PUT",
                 f"{urls['splitter']}/v1/catalog/{sku}",

@@ -1,4 +1,4 @@
-"""The four services as their own processes, as ``make run`` starts them (``python -m services.<name>``),
+"""The five services as their own processes, as ``make run`` starts them (``python -m services.<name>``),
 on free loopback ports so a running install keeps its ports; their pids give memory and CPU readings."""
 
 from __future__ import annotations
@@ -89,6 +89,9 @@ class BenchSystem:
                 # Channel webhooks still to send keep intake busy as much as queued messages do.
                 unsent = "SELECT count(*) FROM intake.upstream_deliveries WHERE delivered_at IS NULL"
                 unpublished += int(await database.fetchval(unsent))
+                # And the gateway's deliveries to vendors.
+                undelivered = "SELECT count(*) FROM gateway.deliveries WHERE state = 'pending'"
+                unpublished += int(await database.fetchval(undelivered))
                 ready = 0
                 for spec in specs:
                     with contextlib.suppress(aio_pika.exceptions.ChannelClosed):

@@ -3,9 +3,10 @@ the real broker and database, in its own database and namespace, and writes a co
 
 What is asserted are the figures that must hold at any speed: every order sent is accepted and becomes
 exportable exactly once (nothing lost, nothing doubled: two vendor orders per order, no more), every
-ship notice reaches the channel, throughput is above zero, and each latency summary counts its samples
-and has p50 <= p95 <= p99 <= max. Targets are not asserted: a few seconds on a shared machine say
-nothing about speed.
+ship notice reaches the channel, every vendor order for the gateway's webhook and SFTP vendors reached
+its vendor (as many delivered as were created, and as many created as orders accepted), throughput is
+above zero, and each latency summary counts its samples and has p50 <= p95 <= p99 <= max. Targets are
+not asserted: a few seconds on a shared machine say nothing about speed.
 """
 
 from __future__ import annotations
@@ -117,11 +118,25 @@ def test_ship_notices_reached_the_channel(results: dict[str, Any]) -> None:
     _latencies(step["notice_to_webhook_s"], step["notices"])
 
 
+def test_gateway_delivered_every_vendor_order(results: dict[str, Any]) -> None:
+    gateway = results["gateway"]
+    sent = gateway["orders"]
+    assert sent == round(results["sizes"]["gateway_rate"] * results["sizes"]["gateway_seconds"]) > 0, gateway
+    assert gateway["accepted"] == sent and gateway["errors"] == {}, gateway
+    for transport in ("webhook", "sftp"):
+        figures = gateway[transport]
+        # One vendor order per order for each vendor, each seen arriving at the vendor's own server.
+        assert figures["vendor_orders"] == figures["delivered"] == sent, (transport, figures)
+        assert _number(figures["delivered_per_s"]) and figures["delivered_per_s"] > 0, (transport, figures)
+        _latencies(figures["created_to_delivered_s"], sent)
+    assert gateway["webhook"]["requests"] >= sent
+
+
 def test_memory_of_every_service(results: dict[str, Any]) -> None:
     memory = results["memory"]["during_steady"]
-    assert set(memory) == {"intake", "splitter", "shipstation", "tracking"}
+    assert set(memory) == {"intake", "splitter", "shipstation", "tracking", "gateway"}
     assert all(_number(value) and value > 0 for value in memory.values())
 
 
 def test_services_stopped_cleanly(results: dict[str, Any]) -> None:
-    assert results["exit_codes"] == {"intake": 0, "splitter": 0, "shipstation": 0, "tracking": 0}
+    assert results["exit_codes"] == {"intake": 0, "splitter": 0, "shipstation": 0, "tracking": 0, "gateway": 0}
