@@ -24,10 +24,16 @@ _CONVERTED_WEIGHT = Decimal("0.0001")
 _UNSAFE_IN_FILE_NAMES = re.compile(r"[^A-Za-z0-9._-]")
 
 
+def vendor_order_base(order_number: str) -> str:
+    """``#1001`` → ``1001``: the order number without its leading ``#``, every character a file name
+    could choke on replaced by ``-``."""
+    return _UNSAFE_IN_FILE_NAMES.sub("-", order_number.removeprefix("#"))
+
+
 def vendor_order_number(order_number: str, sequence: int) -> str:
-    """``#1001`` and 2 → ``1001-2``: the order number without its leading ``#``, every character a file
-    name could choke on replaced by ``-``, and the vendor order's sequence within the order."""
-    return f"{_UNSAFE_IN_FILE_NAMES.sub('-', order_number.removeprefix('#'))}-{sequence}"
+    """``#1001`` and 2 → ``1001-2``: :func:`vendor_order_base` and the vendor order's sequence. Two
+    orders with the same number (two channels' "1001") share the count, so no number repeats."""
+    return f"{vendor_order_base(order_number)}-{sequence}"
 
 
 def allocate(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:

@@ -3,6 +3,7 @@ shipped and withdrawn; and the ones waiting for an acknowledgement past their de
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -105,3 +106,16 @@ async def claim_overdue(db: Queryable, now: datetime, limit: int) -> list[tuple[
 
 async def clear_deadline(db: Queryable, vendor_order_ids: Sequence[str]) -> None:
     await db.execute("UPDATE vendor_orders SET ack_due_at = NULL WHERE id = ANY($1::text[])", list(vendor_order_ids))
+
+
+async def next_free_sequence(db: Queryable, base: str, vendors: Sequence[str]) -> int:
+    """One more than the highest ``<base>-<n>`` these vendors have: where an order whose number is
+    ``base`` continues its count, so two channels' order "1001" never give a vendor one number twice."""
+    pattern = "^" + re.escape(base) + "-([0-9]+)$"
+    highest = await db.fetchval(
+        "SELECT max(substring(number from $2)::bigint) FROM vendor_orders WHERE number LIKE $1 AND number ~ $2",
+        base.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "-%",
+        pattern,
+        list(vendors),
+    )
+    return int(highest or 0) + 1

@@ -107,6 +107,7 @@ async def route_again(
         return await _still_held(connection, routed, holds, causation_id, payload_changed)
     if overrides:
         vendors = {**vendors, **await rounds.profiles_of(connection, set(overrides.values()))}
+    await rounds.continue_numbering(connection, routed, allocations)
     out = rounds.dispatch(
         routed,
         allocations,

@@ -68,6 +68,7 @@ async def route_new(connection: Connection, order: OrderReceivedData, causation_
         )
         log.warning("order held", order_id=order.order_id, reason=order_store.hold_text(holds))
         return
+    await rounds.continue_numbering(connection, routed, routing.allocations)
     out = rounds.dispatch(routed, routing.allocations, vendors, kind="routed", causation_id=causation_id, now=moment)
     await order_store.save_new(
         connection,

@@ -23,9 +23,10 @@ from services.splitter.routing.model import (
     RoutingSettings,
     VendorProfile,
 )
-from services.splitter.routing.split import split_order
+from services.splitter.routing.split import split_order, vendor_order_base
 from services.splitter.routing.strategies import route_lines
 from services.splitter.store import catalog as catalog_store
+from services.splitter.store import vendor_orders as vendor_order_store
 from services.splitter.store import vendors as vendor_store
 from services.splitter.store.orders import HistoryEntry, NewVendorOrder, RoutedOrder
 from shared.contracts.envelope import Envelope
@@ -93,6 +94,18 @@ class Dispatch:
     vendor_orders: list[NewVendorOrder] = field(default_factory=list)
     events: list[Envelope] = field(default_factory=list)
     history: list[HistoryEntry] = field(default_factory=list)
+
+
+async def continue_numbering(db: Connection, routed: RoutedOrder, allocations: Sequence[Allocation]) -> None:
+    """Number the order's next vendor orders past every ``<number>-<n>`` their vendors already have,
+    also from another order of the same number (another channel's "1001"): a vendor never gets one
+    number twice. An order whose number is its own keeps counting 1, 2, 3."""
+    if routed.order is None or not allocations:
+        return
+    base = vendor_order_base(routed.order.order_number)
+    vendors = sorted({allocation.vendor for allocation in allocations})
+    taken = await vendor_order_store.next_free_sequence(db, base, vendors)
+    routed.next_sequence = max(routed.next_sequence, taken)
 
 
 def dispatch(

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import asyncssh
-import pytest
 
 from tests.gateway_servers import SftpServer
 from tests.integration.gateway.conftest import DELIVERY_ATTEMPTS, Gateway
@@ -107,11 +106,6 @@ async def test_an_order_file_has_the_profiles_columns_dialect_and_vendor_sku(
     assert sent["attempts"] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the splitter numbers a vendor order from its order's number alone: a second channel's order 1001"
-    " for the same vendor is 1001-1 again, breaks UNIQUE (vendor, number) and is parked, never routed",
-)
 async def test_two_channels_order_1001_for_one_vendor_are_two_files(gateway: Gateway, sftp: SftpServer) -> None:
     vendor, chroot = await sftp_vendor(gateway, sftp)
     sku, vendor_sku = await stocked(gateway, vendor)
