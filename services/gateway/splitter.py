@@ -22,6 +22,17 @@ class UnknownVendor(Exception):
 
 
 @dataclass(frozen=True)
+class VendorCatalog:
+    """The names a vendor's stock may use: its own SKUs (our SKU where a source has none), and ours."""
+
+    vendor_skus: frozenset[str]
+    skus: frozenset[str]
+
+    def carries(self, name: str, *, vendor_sku: bool) -> bool:
+        return name in (self.vendor_skus if vendor_sku else self.skus)
+
+
+@dataclass(frozen=True)
 class KnownVendor:
     code: str
     kind: str
@@ -34,7 +45,7 @@ class SplitterClient:
         self._session = session
         self._url = splitter_url
         self._headers = {"Authorization": f"Bearer {admin_token}"}
-        self._catalogs: TTLCache[str, frozenset[str]] = TTLCache(maxsize=1024, ttl=CATALOG_CACHE_SECONDS)
+        self._catalogs: TTLCache[str, VendorCatalog] = TTLCache(maxsize=1024, ttl=CATALOG_CACHE_SECONDS)
 
     async def _get(self, path: str, params: dict[str, str] | None = None) -> tuple[int, Any]:
         try:
@@ -58,12 +69,13 @@ class SplitterClient:
             raise SplitterUnavailable(f"the splitter answered {status}")
         return _known(body)
 
-    async def vendor_skus(self, vendor: str) -> frozenset[str]:
-        """The names a vendor's stock rows may use: its vendor SKUs, and our SKU where a source has none."""
+    async def vendor_catalog(self, vendor: str) -> VendorCatalog:
+        """What the vendor carries for us (cached briefly: a feed names hundreds of SKUs at once)."""
         cached = self._catalogs.get(vendor)
         if cached is not None:
             return cached
         names: set[str] = set()
+        ours: set[str] = set()
         cursor: str | None = None
         while True:
             params = {"vendor": vendor, "limit": "500", **({"cursor": cursor} if cursor else {})}
@@ -74,10 +86,11 @@ class SplitterClient:
                 for source in item["sources"]:
                     if source["vendor"] == vendor:
                         names.add(source.get("vendor_sku") or item["sku"])
+                        ours.add(item["sku"])
             cursor = body.get("next_cursor")
             if not cursor:
                 break
-        known = frozenset(names)
+        known = VendorCatalog(frozenset(names), frozenset(ours))
         self._catalogs[vendor] = known
         return known
 

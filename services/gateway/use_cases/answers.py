@@ -177,8 +177,8 @@ async def post_inventory(
     """Publish a stock feed of ``vendor``; rows naming a product the vendor does not carry are refused
     (:class:`AnswerRefused` naming the first, after checking them all). ``feed_key``: what makes the
     feed the same feed again (a file's digest); by default its ``as_of`` and content."""
-    known = await ports.splitter.vendor_skus(vendor)
-    unknown = [row for row in rows if row.name not in known]
+    catalog = await ports.splitter.vendor_catalog(vendor)
+    unknown = [row for row in rows if not catalog.carries(row.name, vendor_sku=row.vendor_sku)]
     if unknown:
         names = ", ".join(f"{row.field} ({row.name})" for row in unknown[:20])
         raise AnswerRefused(unknown[0].field, f"not in the catalog for {vendor}: {names}")

@@ -194,10 +194,10 @@ class Poller:
         profile = connection.csv
         parsed = _parsed(read_inventory, content, profile)
         errors = [{"row": error.row, "error": error.message} for error in parsed.errors]
-        known = await self._ports.splitter.vendor_skus(connection.vendor)
+        catalog = await self._ports.splitter.vendor_catalog(connection.vendor)
         rows = []
         for row in parsed.rows:
-            if row.sku not in known:
+            if not catalog.carries(row.sku, vendor_sku=True):  # files speak the vendor's SKUs
                 errors.append(
                     {"row": row.row, "error": f"SKU {row.sku!r} is not in the catalog for {connection.vendor}"}
                 )

@@ -48,6 +48,7 @@ async def test_a_webhook_vendor_receives_its_order_signed_and_once(gateway: Gate
         )
         assert shipped["new"]
         await gateway.wait_delivery(vendor, "acknowledged")
+        await receiver2.stop()
     finally:
         await receiver.stop()
 
