@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.gateway.x12.settings import Delimiters
+from services.gateway.x12.values import parse_datetime
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,6 @@ class Interchange:
 
     @property
     def sent_at(self) -> datetime | None:
-        from services.gateway.x12.values import parse_datetime
-
         return parse_datetime(self.date, self.time)
 
 
