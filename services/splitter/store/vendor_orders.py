@@ -113,7 +113,8 @@ async def next_free_sequence(db: Queryable, base: str, vendors: Sequence[str]) -
     ``base`` continues its count, so two channels' order "1001" never give a vendor one number twice."""
     pattern = "^" + re.escape(base) + "-([0-9]+)$"
     highest = await db.fetchval(
-        "SELECT max(substring(number from $2)::bigint) FROM vendor_orders WHERE number LIKE $1 AND number ~ $2",
+        "SELECT max(substring(number from $2)::bigint) FROM vendor_orders"
+        " WHERE number LIKE $1 AND number ~ $2 AND vendor = ANY($3::text[])",
         base.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "-%",
         pattern,
         list(vendors),
