@@ -125,7 +125,7 @@ def _party_ship_to(address: Address, text: _Text) -> Body:
     if company and company != name:
         body.append(("N2", [company]))
     body.append(("N3", [text(address.address1, 55) or "-", text(address.address2, 55)]))
-    state = text(address.state, 2)
+    state = text(address.state, 30)
     body.append(
         ("N4", [text(address.city, 30) or "-", state if len(state) == 2 else "", text(address.postal_code, 15),
                 text(address.country, 3)])
