@@ -123,6 +123,7 @@ def read_inventory_advice(transaction: TransactionSet) -> InventoryAdvice:
     _expect(transaction, "846")
     advice = InventoryAdvice(as_of=None)
     rows: list[tuple[int, Segment, list[Segment]]] = []
+    report_date: datetime | None = None
     for segment in transaction.segments:
         if segment.id == "LIN":
             rows.append((len(rows) + 1, segment, []))
@@ -130,8 +131,10 @@ def read_inventory_advice(transaction: TransactionSet) -> InventoryAdvice:
             rows[-1][2].append(segment)
         elif segment.id == "DTM" and advice.as_of is None:
             advice.as_of = parse_datetime(segment.element(2), segment.element(3))
-        elif segment.id == "BIA" and advice.as_of is None:
-            advice.as_of = parse_datetime(segment.element(4), segment.element(5))
+        elif segment.id == "BIA":
+            report_date = parse_datetime(segment.element(4), segment.element(5))
+    # The header's DTM says when the stock was counted; without one, the report's own date (BIA04/05).
+    advice.as_of = advice.as_of or report_date
     for position, item, details in rows:
         row = _inventory_row(position, item, details, advice.errors)
         if row is not None:
@@ -158,6 +161,7 @@ def _inventory_row(
     if quantity is None:
         errors.append((position, f"quantity {available.element(2)!r} is not a whole number of units"))
         return None
+    # A negative available quantity (some partners' way of saying backordered) is none to sell.
     return InventoryRow(position, vendor_sku, None if vendor_sku else sku, max(quantity, 0))
 
 

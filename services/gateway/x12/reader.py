@@ -28,18 +28,20 @@ def read_file(content: bytes) -> ReadResult:
     text = _decode(content)
     result = ReadResult()
     position = 0
+    after_unreadable = False
     while True:
         start = _next_isa(text, position)
         skipped = text[position : len(text) if start == -1 else start].strip()
-        if skipped:
+        if skipped and not after_unreadable:
             result.errors.append(f"at offset {position}: text outside an interchange ({skipped[:30]!r}) ignored")
         if start == -1:
             return result
         header = _read_isa(text, start)
         if isinstance(header, str):
             result.errors.append(f"at offset {start}: {header}")
-            position = start + 3
+            position, after_unreadable = start + 3, True
             continue
+        after_unreadable = False
         interchange, body_start, newline_terminated = header
         outcome = _InterchangeReader(interchange, newline_terminated).read(text, body_start)
         if outcome.error is not None:
