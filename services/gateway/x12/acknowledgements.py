@@ -17,8 +17,13 @@ from services.gateway.x12.checks import GroupCheck, check_group
 from services.gateway.x12.model import FunctionalGroup, Interchange, TransactionSet
 from services.gateway.x12.settings import ControlNumbers, PartnerSettings
 from services.gateway.x12.values import clean_text
-from services.gateway.x12.writer import Element, interchange_header, interchange_trailer, render_interchange
-from services.gateway.x12.writer import render_segment as segment_text
+from services.gateway.x12.writer import (
+    Element,
+    interchange_header,
+    interchange_trailer,
+    render_interchange,
+    render_segment,
+)
 
 ACKNOWLEDGEMENT_FUNCTIONAL_ID = "FA"
 NO_ERROR = "000"
@@ -85,7 +90,7 @@ def render_ta1(
     moment = now.astimezone(UTC)
     echoed_date = clean_text(received.date, partner.delimiters, limit=6)
     echoed_time = clean_text(received.time, partner.delimiters, limit=4)
-    ta1 = segment_text(partner, "TA1", f"{received.control_number:09d}", echoed_date, echoed_time, status, note_code)
+    ta1 = render_segment(partner, "TA1", f"{received.control_number:09d}", echoed_date, echoed_time, status, note_code)
     text = interchange_header(partner, control_number, moment, ack_requested=False) + ta1
     return (text + interchange_trailer(partner, control_number, 0)).encode("ascii")
 
