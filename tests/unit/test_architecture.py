@@ -43,6 +43,7 @@ PURE_MODULES = (
     "services/shipstation/timezones.py",
     "services/shipstation/credentials.py",
     "services/gateway/formats/*.py",
+    "services/gateway/x12/*.py",
     "services/gateway/connections.py",
     "services/gateway/vendor_answers.py",
     "services/gateway/ports.py",
