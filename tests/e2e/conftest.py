@@ -18,7 +18,7 @@ def process_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("service-logs")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def processes(test_env: SuiteEnvironment, process_logs: Path) -> Iterator[ProcessSystem]:
     system = ProcessSystem(
         {
@@ -38,7 +38,10 @@ def processes(test_env: SuiteEnvironment, process_logs: Path) -> Iterator[Proces
         system.stop_all()
 
 
-@pytest.fixture(scope="session")
+# Package scope: the processes stop when the end-to-end tests are done. Left running, their gateway would
+# keep consuming the queues of every vendor the later tests create (one database and namespace per run)
+# and hold on to those the tests delete.
+@pytest.fixture(scope="package")
 async def process_api(processes: ProcessSystem, test_env: SuiteEnvironment) -> AsyncIterator[Api]:
     await processes.wait_ready()
     async with aiohttp.ClientSession() as session:
