@@ -13,8 +13,6 @@ poller (inbound shipments, stock and acknowledgements; one instance per vendor a
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from pathlib import Path
 
 import aiohttp
@@ -31,9 +29,9 @@ from services.gateway.use_cases.vendor_orders import lines_withdrawn, order_canc
 from shared.contracts.vendor_orders import VendorOrderCancelled, VendorOrderCreated, VendorOrderLinesCancelled
 from shared.http import ADMIN_TOKEN_KEY
 from shared.logging import get_logger
-from shared.messaging.topology import vendor_queue
 from shared.secrets import SealedColumn, reseal_route
 from shared.service import Runtime, ServiceDefinition
+from shared.vendor_queues import VendorQueues
 
 CONSUMER = "gateway.vendor"
 SEALED_COLUMNS = (SealedColumn("connections", "vendor", "sealed_secrets"),)
@@ -56,59 +54,34 @@ async def setup(runtime: Runtime) -> None:
     )
     deliverer = Deliverer(ports, settings.database_url, runtime.name)
     poller = Poller(ports)
-    subscribed: set[str] = set()
+    queues = VendorQueues(
+        runtime,
+        {
+            VendorOrderCreated: order_created,
+            VendorOrderCancelled: order_cancelled,
+            VendorOrderLinesCancelled: lines_withdrawn,
+        },
+        consumer=CONSUMER,
+        adapter="gateway",
+        description="Keep the vendor order and owe its vendor the order, the cancellation or the withdrawal.",
+    )
 
-    async def subscribe_vendor(vendor: str) -> None:
-        if vendor in subscribed:
-            return
-        spec = vendor_queue(vendor)
-        await runtime.declare(spec)
-        subscriber = runtime.consume(
-            spec,
-            {
-                VendorOrderCreated: order_created,
-                VendorOrderCancelled: order_cancelled,
-                VendorOrderLinesCancelled: lines_withdrawn,
-            },
-            consumer=CONSUMER,
-            description="Keep the vendor order and owe its vendor the order, the cancellation or the withdrawal.",
-            publishes=False,
-            title=f"vendor.{vendor} (gateway)",
-        )
-        subscribed.add(vendor)
-        if runtime.broker.running:
-            await subscriber.start()
-        log.info("consuming vendor queue", vendor=vendor)
-
-    async def subscribe_known_vendors() -> None:
-        for vendor in await splitter.vendors():
-            if vendor.kind != "shipstation" and not vendor.own_adapter:
-                await subscribe_vendor(vendor.code)
-
-    stopping = asyncio.Event()
-
-    async def follow_new_vendors() -> None:
+    async def served_vendors() -> list[str]:
         """A vendor created through the splitter has its queue consumed here within seconds."""
-        while not stopping.is_set():
-            try:
-                await subscribe_known_vendors()
-            except Exception as error:  # the splitter or the broker is away: the next round tries again
-                log.warning("could not look for new vendors", error=str(error))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), timeout=settings.vendor_discovery_seconds)
+        return [v.code for v in await splitter.vendors() if v.kind != "shipstation" and not v.own_adapter]
 
     async def on_connected(vendor: str) -> None:
-        await subscribe_vendor(vendor)
+        await queues.subscribe(vendor)
         deliverer.wake()
 
     api = GatewayApi(ports, session, on_connected)
     runtime.app.router.add_routes([*api.routes(), reseal_route(runtime.pool, runtime.secrets, SEALED_COLUMNS)])
-    runtime.add_background(follow_new_vendors)
+    runtime.add_background(queues.follow(served_vendors, settings.vendor_discovery_seconds))
     runtime.add_background(deliverer.run)
     runtime.add_background(poller.run)
 
     async def stop_background() -> None:
-        stopping.set()
+        await queues.stop()
         await poller.stop()
         await deliverer.stop()
 

@@ -4,12 +4,9 @@ vendor queue, added at start for known connections and when credentials are firs
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from pathlib import Path
 
 import aiohttp
-import structlog
 
 from services.shipstation import openapi, repository
 from services.shipstation.admin_http import AdminApi
@@ -27,75 +24,44 @@ from services.shipstation.use_cases.vendor_orders import (
 )
 from shared.contracts.vendor_orders import VendorOrderCancelled, VendorOrderCreated, VendorOrderLinesCancelled
 from shared.http import ADMIN_TOKEN_KEY
-from shared.messaging.topology import vendor_queue
 from shared.service import Runtime, ServiceDefinition
+from shared.vendor_queues import VendorQueues
 
 CONSUMER = "shipstation.vendor"
 CONNECTION_POLL_SECONDS = 5.0
-log = structlog.get_logger(__name__)
 
 
 async def setup(runtime: Runtime) -> None:
     settings = runtime.settings_as(ShipStationSettings)
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
     runtime.on_stop(session.close)
-    subscribed: set[str] = set()
+    queues = VendorQueues(
+        runtime,
+        {
+            VendorOrderCreated: store_vendor_order,
+            VendorOrderCancelled: cancel_vendor_order,
+            VendorOrderLinesCancelled: withdraw_vendor_order_lines,
+        },
+        consumer=CONSUMER,
+        adapter="ShipStation",
+        description=(
+            "Store a new vendor order for export, mark it cancelled, or take withdrawn lines off it"
+            " (each bumping LastModified)."
+        ),
+    )
 
-    async def subscribe_vendor(vendor: str) -> None:
-        if vendor in subscribed:
-            return
-        spec = vendor_queue(vendor)
-        await runtime.declare(spec)
-        subscriber = runtime.consume(
-            spec,
-            {
-                VendorOrderCreated: store_vendor_order,
-                VendorOrderCancelled: cancel_vendor_order,
-                VendorOrderLinesCancelled: withdraw_vendor_order_lines,
-            },
-            consumer=CONSUMER,
-            description=(
-                "Store a new vendor order for export, mark it cancelled, or take withdrawn lines off it"
-                " (each bumping LastModified)."
-            ),
-            publishes=False,
-            title=f"vendor.{vendor} (ShipStation)",
-        )
-        subscribed.add(vendor)
-        if runtime.broker.running:
-            await subscriber.start()
-
-    async def subscribe_connected_vendors() -> None:
-        for connection in await repository.list_connections(runtime.pool):
-            if connection.password_hash:
-                await subscribe_vendor(connection.vendor)
-
-    stopping = asyncio.Event()
-
-    async def follow_new_connections() -> None:
+    async def connected_vendors() -> list[str]:
         """Credentials issued through another instance of the adapter reach this one within seconds."""
-        while not stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), timeout=CONNECTION_POLL_SECONDS)
-            if stopping.is_set():
-                return  # the service is stopping: end now rather than hold up the graceful stop
-            try:
-                await subscribe_connected_vendors()
-            except Exception as error:  # the database or broker is away: the next round tries again
-                log.warning("could not look for new ShipStation connections", error=str(error))
+        return [c.vendor for c in await repository.list_connections(runtime.pool) if c.password_hash]
 
     ports = StorePorts(runtime.pool, AdapterMetrics(runtime.registry))
     splitter = SplitterVendors(session, settings.service_url("splitter"), runtime.app[ADMIN_TOKEN_KEY])
     store = CustomStoreEndpoint(ports, VerifiedCredentials(), FragmentCache(), runtime.relay.wake)
-    admin = AdminApi(ports, splitter.kind, subscribe_vendor, settings.shipstation_public_url)
+    admin = AdminApi(ports, splitter.kind, queues.subscribe, settings.shipstation_public_url)
     runtime.app.router.add_routes([*store.routes(), *admin.routes()])
-    await subscribe_connected_vendors()
-    runtime.add_background(follow_new_connections)
-
-    async def stop_following() -> None:
-        stopping.set()
-
-    runtime.on_stop(stop_following)
+    await queues.subscribe_all(connected_vendors)
+    runtime.add_background(queues.follow(connected_vendors, CONNECTION_POLL_SECONDS))
+    runtime.on_stop(queues.stop)
 
 
 SERVICE = ServiceDefinition(
