@@ -5,22 +5,27 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
+import logging
 import os
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 import aio_pika
 import aiohttp
+import pytest
+import structlog
 from aiohttp import web
 from faststream.rabbit import RabbitBroker
 from prometheus_client import CollectorRegistry
 from pydantic import TypeAdapter
 
 from shared.contracts.envelope import Contract, Envelope
+from shared.logging import configure_logging
 from shared.messaging.broker import make_broker
 from shared.messaging.consumer import ConsumerMetrics, DeliveryGuard, subscribe_guarded
 from shared.messaging.topology import QueueSpec, Topology
@@ -221,3 +226,43 @@ async def publish_as_producer(amqp: aio_pika.abc.AbstractConnection, topology: T
         )
     finally:
         await channel.close()
+
+
+LIBRARY_LOGGERS = (
+    "aiohttp",
+    "aiohttp.access",
+    "aiohttp.server",
+    "aiohttp.client",
+    "faststream",
+    "aio_pika",
+    "aiormq",
+    "asyncssh",
+    "asyncssh.sftp",
+    "aiosmtplib",
+)
+
+
+@contextlib.contextmanager
+def debug_logging(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Everything at DEBUG, then the suite's logging exactly as it was.
+
+    Entered inside the test: the log renderer binds the ``sys.stderr`` of the moment, and only during
+    the test itself is that the one ``capfd`` reads.
+    """
+    saved_structlog = structlog.get_config()
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    saved_levels = {name: logging.getLogger(name).level for name in LIBRARY_LOGGERS}
+    configure_logging("tests", "json", "DEBUG")
+    root.addHandler(caplog.handler)  # configure_logging replaced the root's handlers
+    root.setLevel(logging.DEBUG)
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        structlog.configure(**saved_structlog)
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+        for name, level in saved_levels.items():
+            logging.getLogger(name).setLevel(level)

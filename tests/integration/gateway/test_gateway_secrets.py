@@ -7,56 +7,14 @@ the actual secret values)."""
 from __future__ import annotations
 
 import base64
-import contextlib
-import logging
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
-import structlog
 
-from shared.logging import configure_logging
 from tests.gateway_servers import SftpServer, WebhookReceiver
 from tests.integration.gateway.conftest import Gateway
-
-LIBRARY_LOGGERS = (
-    "aiohttp",
-    "aiohttp.access",
-    "aiohttp.server",
-    "aiohttp.client",
-    "faststream",
-    "aio_pika",
-    "aiormq",
-    "asyncssh",
-    "asyncssh.sftp",
-    "aiosmtplib",
-)
-
-
-@contextlib.contextmanager
-def debug_logging(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """Everything at DEBUG, then the suite's logging exactly as it was.
-
-    Entered inside the test: the log renderer binds the ``sys.stderr`` of the moment, and only during
-    the test itself is that the one ``capfd`` reads.
-    """
-    saved_structlog = structlog.get_config()
-    root = logging.getLogger()
-    saved_handlers, saved_level = list(root.handlers), root.level
-    saved_levels = {name: logging.getLogger(name).level for name in LIBRARY_LOGGERS}
-    configure_logging("tests", "json", "DEBUG")
-    root.addHandler(caplog.handler)  # configure_logging replaced the root's handlers
-    root.setLevel(logging.DEBUG)
-    for name in LIBRARY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.DEBUG)
-    try:
-        yield
-    finally:
-        structlog.configure(**saved_structlog)
-        root.handlers[:] = saved_handlers
-        root.setLevel(saved_level)
-        for name, level in saved_levels.items():
-            logging.getLogger(name).setLevel(level)
+from tests.support import debug_logging
 
 
 def webhook_secret() -> str:
