@@ -146,5 +146,6 @@ def test_the_x12_codec_is_measured_beside_its_baselines(results: dict[str, Any])
     codec = results["x12"]
     for rate in ("rendered_850_per_s", "render_baseline_per_s", "read_856_per_s", "read_baseline_per_s"):
         assert _number(codec[rate]) and codec[rate] > 0, (rate, codec)
-    assert codec["render_ratio"] == round(codec["rendered_850_per_s"] / codec["render_baseline_per_s"], 3)
+    ratio = codec["rendered_850_per_s"] / codec["render_baseline_per_s"]
+    assert abs(codec["render_ratio"] - ratio) < 0.005, codec
     assert codec["bytes_per_856"] > 0
