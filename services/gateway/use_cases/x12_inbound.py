@@ -105,6 +105,8 @@ async def _apply_interchange(
                     note = await _apply_set(db, connection, partner, catalog, interchange, group, transaction)
                 outcome.applied += 1
                 applied_sets.append({"set": transaction.set_id, "control_number": transaction.control_number, **note})
+                # What an applied set left out (an 846 row named by UPC only) is refused with its line, visibly.
+                problems += [f"{where}: {left_out}" for left_out in [*note.get("refused", []), *note.get("errors", [])]]
             except AnswerRefused as refused:
                 problems.append(f"{where}: {refused.message}")
             outcome.errors += [{"row": None, "error": problem} for problem in problems]
