@@ -63,7 +63,11 @@ class Partner:
 
     def names(self, folder: str) -> list[str]:
         path = self.chroot / folder
-        return sorted(p.name for p in path.iterdir() if p.is_file() and not p.name.startswith(".")) if path.exists() else []
+        return (
+            sorted(p.name for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+            if path.exists()
+            else []
+        )
 
     def read(self, folder: str, name: str) -> bytes:
         return (self.chroot / folder / name).read_bytes()
@@ -194,19 +198,28 @@ async def place(gateway: Gateway, partner: Partner, lines: list[tuple[str, int]]
         return new[0] if new else None
 
     name = await wait_until(uploaded, timeout=30)
-    return Placed(order_id, vendor_order["vendor_order_id"], vendor_order["vendor_order_number"], channel, sent(partner, name))
+    return Placed(
+        order_id, vendor_order["vendor_order_id"], vendor_order["vendor_order_number"], channel, sent(partner, name)
+    )
 
 
 async def interchanges(gateway: Gateway, partner: Partner) -> list[dict[str, Any]]:
     return list((await gateway.ok("get", f"/v1/partners/{partner.code}/interchanges"))["interchanges"])
 
 
-async def interchange_where(gateway: Gateway, partner: Partner, **where: Any) -> dict[str, Any]:
-    """The newest interchange listed for ``partner`` whose fields match ``where``, once there is one."""
+async def interchange_where(
+    gateway: Gateway, partner: Partner, *, uploaded: bool = False, **where: Any
+) -> dict[str, Any]:
+    """The newest interchange listed for ``partner`` whose fields match ``where`` (and, when ``uploaded``,
+    recorded as sent), once there is one."""
+
+    def matches(row: dict[str, Any]) -> bool:
+        return all(row.get(key) == value for key, value in where.items()) and (
+            not uploaded or row["sent_at"] is not None
+        )
 
     async def listed() -> dict[str, Any] | None:
-        found = await interchanges(gateway, partner)
-        return next((row for row in found if all(row.get(key) == value for key, value in where.items())), None)
+        return next((row for row in await interchanges(gateway, partner) if matches(row)), None)
 
     return await wait_until(listed, timeout=20)
 
@@ -215,7 +228,13 @@ async def delivery_in(gateway: Gateway, partner: Partner, vendor_order_id: str, 
     async def reached() -> dict[str, Any] | None:
         found = await gateway.deliveries(partner.code)
         return next(
-            (d for d in found if d["vendor_order_id"] == vendor_order_id and d["state"] == state and d["event"] == "vendor_order.created"),
+            (
+                d
+                for d in found
+                if d["vendor_order_id"] == vendor_order_id
+                and d["state"] == state
+                and d["event"] == "vendor_order.created"
+            ),
             None,
         )
 
@@ -263,6 +282,7 @@ async def test_an_order_is_one_850_under_its_isa13_and_a_cancellation_the_next_i
     assert [s[s.index("VN") + 1] for s in items] == [partner.vendor_skus[sku], partner.vendor_skus[other]]
     assert pyx12_errors(order.content) == []
 
+    await delivery_in(gateway, partner, placed.vendor_order_id, "sent")
     listed = await interchange_where(gateway, partner, kind="850", direction="out")
     assert (listed["control_number"], listed["po_number"], listed["ack_state"]) == (
         order.control_number,
@@ -286,3 +306,286 @@ async def test_an_order_is_one_850_under_its_isa13_and_a_cancellation_the_next_i
     numbers = [row["control_number"] for row in rows]
     assert sorted(numbers) == [order.control_number, cancel.control_number]
     assert len({row["group_number"] for row in rows}) == 2
+
+
+# --- in: 997s -----------------------------------------------------------------------------------------
+
+
+async def test_a_997_accepting_our_group_acknowledges_and_one_rejecting_fails_the_vendor_order(
+    gateway: Gateway, partners: Partners
+) -> None:
+    partner = await partners.new()
+    sku = await catalog(gateway, partner)
+    accepted = await place(gateway, partner, [(sku, 1)])
+    rejected = await place(gateway, partner, [(sku, 2)])
+    partner.writer = TradingPartner(element="|", terminator="^", component="}")  # the partner's own delimiters
+
+    ack = partner.writer.interchange(
+        "FA", [("997", functional_ack(accepted.order.group_number, [accepted.order.set_number]))]
+    )
+    partner.drop("a-997.x12", ack.content)
+
+    await delivery_in(gateway, partner, accepted.vendor_order_id, "acknowledged")
+    row = await interchange_where(gateway, partner, control_number=accepted.order.control_number, direction="out")
+    assert row["ack_state"] == "accepted" and row["acknowledged_at"] is not None
+
+    refusal = partner.writer.interchange(
+        "FA", [("997", functional_ack(rejected.order.group_number, [rejected.order.set_number], accepted=False))]
+    )
+    partner.drop("b-997.x12", refusal.content)
+
+    failed = await delivery_in(gateway, partner, rejected.vendor_order_id, "failed")
+    assert "997" in (failed["last_error"] or ""), failed
+    row = await interchange_where(gateway, partner, control_number=rejected.order.control_number, direction="out")
+    assert row["ack_state"] == "rejected"
+
+    async def failed_in_the_splitter() -> dict[str, Any] | None:
+        routing = await gateway.system.api.ok("get", "splitter", f"/v1/orders/{rejected.order_id}/routing")
+        found = next(v for v in routing["vendor_orders"] if v["vendor_order_id"] == rejected.vendor_order_id)
+        return routing if found["status"] == "failed" else None
+
+    routing = await wait_until(failed_in_the_splitter, timeout=20)
+    [vendor_order] = [v for v in routing["vendor_orders"] if v["vendor_order_id"] == rejected.vendor_order_id]
+    assert "997" in vendor_order["failed_reason"], vendor_order
+    # No other vendor ships the SKU: the splitter holds the line for ops rather than rerouting it.
+    assert [(hold["line_id"], hold["code"]) for hold in routing["holds"]] == [("L1", "vendor_rejected")]
+    [still] = [d for d in await gateway.deliveries(partner.code) if d["vendor_order_id"] == accepted.vendor_order_id]
+    assert still["state"] == "acknowledged"  # the other order's 997 changed nothing of this one
+    [first_pickup, second_pickup] = await pickups(gateway, partner, 2)
+    assert (first_pickup["state"], second_pickup["state"]) == ("applied", "applied")
+    assert partner.names("acks") == []  # a 997 is never answered with a 997
+    assert partner.names("in/archive") == ["a-997.x12", "b-997.x12"]
+
+
+# --- in: 855, 856, 846, 810 ---------------------------------------------------------------------------
+
+
+async def test_an_855_acknowledges_its_lines_and_is_answered_with_our_997(gateway: Gateway, partners: Partners) -> None:
+    partner = await partners.new()
+    sku, other = await catalog(gateway, partner), await catalog(gateway, partner)
+    placed = await place(gateway, partner, [(sku, 2), (other, 3)])
+    answer = partner.writer.interchange(
+        "PR",
+        [
+            (
+                "855",
+                po_acknowledgement(
+                    placed.number,
+                    [
+                        AckedLine(1, partner.vendor_skus[sku], 2, "IA", "20261203"),
+                        AckedLine(2, partner.vendor_skus[other], 3, "IB", "20261215"),
+                    ],
+                ),
+            )
+        ],
+    )
+
+    partner.drop("855.x12", answer.content)
+
+    view = await tracking_view(gateway, placed.order_id, "acknowledgements", 2)
+    entries = {entry["line_id"]: entry for entry in view["acknowledgements"]}
+    assert (entries["L1"]["status"], entries["L1"]["vendor_order_number"]) == ("accepted", placed.number)
+    assert entries["L2"]["status"] == "backordered"
+    await delivery_in(gateway, partner, placed.vendor_order_id, "acknowledged")
+    [name] = await partner.files("acks", 1)
+    ours = segments(partner.read("acks", name))
+    assert first(ours, "AK1")[1:3] == ["PR", str(answer.group_numbers[0])]
+    assert first(ours, "AK2")[1:3] == ["855", "0001"]
+    assert first(ours, "AK5")[1] == "A"
+    assert first(ours, "AK9")[1] == "A"
+    assert first(ours, "ISA")[13] == name.removesuffix(".x12")
+    assert pyx12_errors(partner.read("acks", name)) == []
+    listed = await interchange_where(gateway, partner, kind="997", direction="out", uploaded=True)
+    assert listed["file_name"] == name and listed["folder"] == "/acks"
+    [pickup] = await pickups(gateway, partner, 1)
+    assert (pickup["state"], pickup["rows"], pickup["applied"], pickup["errors"]) == ("applied", 1, 1, [])
+
+    # The partner's 997 for our 850 is applied but never answered: /acks keeps its one 997.
+    partner.drop(
+        "997.x12",
+        partner.writer.interchange(
+            "FA", [("997", functional_ack(placed.order.group_number, [placed.order.set_number]))]
+        ).content,
+    )
+    await pickups(gateway, partner, 2)
+    row = await interchange_where(gateway, partner, control_number=placed.order.control_number, direction="out")
+    assert row["ack_state"] == "accepted"
+    assert partner.names("acks") == [name]
+
+
+async def test_an_856_with_two_packages_reports_each_once_even_when_sent_again(
+    gateway: Gateway, partners: Partners
+) -> None:
+    partner = await partners.new()
+    sku, other = await catalog(gateway, partner), await catalog(gateway, partner)
+    placed = await place(gateway, partner, [(sku, 2), (other, 1)])
+    partner.writer = TradingPartner(element="^", terminator="\n", component=":", newline=False)
+    first_box, second_box = unique("1Z"), unique("1Z")
+    notice = partner.writer.interchange(
+        "SH",
+        [
+            (
+                "856",
+                ship_notice(
+                    unique("SHP-"),
+                    placed.number,
+                    [
+                        Package(first_box, [ShippedItem(1, partner.vendor_skus[sku], 2)]),
+                        Package(second_box, [ShippedItem(2, partner.vendor_skus[other], 1)]),
+                    ],
+                ),
+            )
+        ],
+    )
+
+    partner.drop("asn-1.x12", notice.content)
+
+    view = await tracking_view(gateway, placed.order_id, "shipments", 2)
+    by_number = {package["tracking_number"]: package for package in view["shipments"]}
+    assert set(by_number) == {first_box, second_box}
+    assert [(line["line_id"], line["quantity"]) for line in by_number[first_box]["lines"]] == [("L1", 2)]
+    assert [(line["line_id"], line["quantity"]) for line in by_number[second_box]["lines"]] == [("L2", 1)]
+    [applied] = await pickups(gateway, partner, 1)
+    assert (applied["state"], applied["applied"]) == ("applied", 1)
+
+    partner.drop("asn-1-resent.x12", notice.content + b"\n")  # the same interchange under another name
+
+    again = (await pickups(gateway, partner, 2))[1]
+    assert again["name"] == "asn-1-resent.x12"
+    assert any("came before" in error["error"] for error in again["errors"]), again
+    await asyncio.sleep(1.0)  # what a second report would take to reach tracking
+    assert len((await tracking_view(gateway, placed.order_id, "shipments", 2))["shipments"]) == 2
+    assert partner.names("in/archive") == ["asn-1-resent.x12", "asn-1.x12"]
+    assert len(partner.names("acks")) == 1  # the 856 is answered once, the repeat not at all
+    await delivery_in(gateway, partner, placed.vendor_order_id, "acknowledged")
+
+
+async def stock_of(gateway: Gateway, sku: str, partner: Partner, quantity: int) -> dict[str, Any]:
+    """The splitter's stock source of ``partner`` for ``sku`` once its feed quantity is ``quantity``."""
+
+    async def reached() -> dict[str, Any] | None:
+        view = await gateway.system.api.ok("get", "splitter", f"/v1/stock/{sku}")
+        source = next(s for s in view["sources"] if s["vendor"] == partner.code)
+        return source if source["feed_quantity"] == quantity else None
+
+    return await wait_until(reached, timeout=20)
+
+
+async def test_an_846_sets_stock_and_refuses_a_row_named_only_by_upc(gateway: Gateway, partners: Partners) -> None:
+    partner = await partners.new()
+    sku, other = await catalog(gateway, partner), await catalog(gateway, partner)
+    advice = partner.writer.interchange(
+        "IB",
+        [
+            (
+                "846",
+                inventory_advice(
+                    [
+                        ("VN", partner.vendor_skus[sku], 33),
+                        ("UP", "012345678905", 9),
+                        ("VN", partner.vendor_skus[other], 4),
+                    ]
+                ),
+            )
+        ],
+    )
+
+    partner.drop("stock.x12", advice.content)
+
+    await stock_of(gateway, sku, partner, 33)
+    await stock_of(gateway, other, partner, 4)
+    [pickup] = await pickups(gateway, partner, 1)
+    assert (pickup["state"], pickup["applied"]) == ("partly_applied", 1)
+    refused = [error["error"] for error in pickup["errors"]]
+    assert len(refused) == 1 and "LIN 2" in refused[0] and "UP 012345678905" in refused[0], refused
+    assert partner.names("in/archive") == ["stock.x12"]
+
+
+async def test_an_810_is_kept_with_its_invoice_number_and_total(gateway: Gateway, partners: Partners) -> None:
+    partner = await partners.new()
+    sku = await catalog(gateway, partner)
+    placed = await place(gateway, partner, [(sku, 2)])
+    invoice_number = unique("INV-")
+    bill = partner.writer.interchange(
+        "IN", [("810", invoice(invoice_number, placed.number, [(1, 2, "6.10", partner.vendor_skus[sku])], 1220))]
+    )
+
+    partner.drop("invoice.x12", bill.content)
+
+    row = await interchange_where(gateway, partner, direction="in", kind="810")
+    assert (row["control_number"], row["file_name"], row["sender_id"]) == (
+        bill.control_number,
+        "invoice.x12",
+        "ACMEDIST",
+    )
+    [group] = row["summary"]["groups"]
+    [billed] = group["sets"]
+    assert (billed["invoice_number"], billed["total"], billed["po_number"]) == (invoice_number, "12.20", placed.number)
+    assert billed["vendor_order_id"] == placed.vendor_order_id
+
+
+# --- files that cannot be read, and envelopes that ask for a TA1 --------------------------------------
+
+
+async def test_an_unreadable_file_is_set_aside_and_the_next_file_is_still_read(
+    gateway: Gateway, partners: Partners
+) -> None:
+    partner = await partners.new()
+    sku = await catalog(gateway, partner)
+    placed = await place(gateway, partner, [(sku, 1)])
+    box = unique("1Z")
+    notice = partner.writer.interchange(
+        "SH",
+        [
+            (
+                "856",
+                ship_notice(
+                    unique("SHP-"), placed.number, [Package(box, [ShippedItem(1, partner.vendor_skus[sku], 1)])]
+                ),
+            )
+        ],
+    )
+    partner.drop("a-garbage.x12", b"\x89PNG\r\n\x1a\n\x00\xff not X12 at all \x80")
+    partner.drop("b-truncated.x12", notice.content[:60])  # cut off inside the ISA
+    partner.drop("c-good.x12", notice.content)
+
+    found = await pickups(gateway, partner, 3)
+
+    assert [(p["name"], p["state"]) for p in found] == [
+        ("a-garbage.x12", "rejected"),
+        ("b-truncated.x12", "rejected"),
+        ("c-good.x12", "applied"),
+    ]
+    assert partner.names("in/error") == [
+        "a-garbage.x12",
+        "a-garbage.x12.error.txt",
+        "b-truncated.x12",
+        "b-truncated.x12.error.txt",
+    ]
+    assert "ISA" in partner.read("in/error", "b-truncated.x12.error.txt").decode()
+    assert partner.read("in/error", "a-garbage.x12.error.txt").strip()
+    assert partner.names("in/archive") == ["c-good.x12"]
+    [package] = (await tracking_view(gateway, placed.order_id, "shipments", 1))["shipments"]
+    assert package["tracking_number"] == box
+
+
+async def test_an_interchange_asking_for_a_ta1_gets_one(gateway: Gateway, partners: Partners) -> None:
+    partner = await partners.new()
+    sku = await catalog(gateway, partner)
+    placed = await place(gateway, partner, [(sku, 1)])
+    answer = partner.writer.interchange(
+        "PR",
+        [("855", po_acknowledgement(placed.number, [AckedLine(1, partner.vendor_skus[sku], 1, "IA")]))],
+        ack_requested=True,
+    )
+
+    partner.drop("855.x12", answer.content)
+
+    names = await partner.files("acks", 2)
+    written = {name: segments(partner.read("acks", name)) for name in names}
+    [ta1] = [found for found in written.values() if any(segment[0] == "TA1" for segment in found)]
+    assert first(ta1, "TA1")[1] == f"{answer.control_number:09d}"
+    assert first(ta1, "TA1")[4:6] == ["A", "000"]
+    [ack] = [found for found in written.values() if any(segment[0] == "AK1" for segment in found)]
+    assert first(ack, "AK1")[1] == "PR"
+    assert all(pyx12_errors(partner.read("acks", name)) == [] for name in names)
