@@ -589,3 +589,76 @@ async def test_an_interchange_asking_for_a_ta1_gets_one(gateway: Gateway, partne
     [ack] = [found for found in written.values() if any(segment[0] == "AK1" for segment in found)]
     assert first(ack, "AK1")[1] == "PR"
     assert all(pyx12_errors(partner.read("acks", name)) == [] for name in names)
+
+
+# --- control numbers: a PO number X12 cannot hold, a retry ---------------------------------------------
+
+
+async def test_a_po_number_longer_than_22_fails_visibly_and_uses_no_control_number(
+    gateway: Gateway, partners: Partners
+) -> None:
+    partner = await partners.new()
+    sku = await catalog(gateway, partner)
+    before = await place(gateway, partner, [(sku, 1)])
+    channel = await gateway.channel()
+    long_number = unique("LONG-ORDER-NUMBER-") + "XYZ"  # 29 characters: BEG03 holds 22
+
+    order_id = await gateway.place(channel, [(sku, 1, "20.00")], order_number=long_number)
+
+    [vendor_order] = await gateway.vendor_orders(order_id)
+    assert len(vendor_order["vendor_order_number"]) > 22
+    failed = await delivery_in(gateway, partner, vendor_order["vendor_order_id"], "failed")
+    assert failed["attempts"] == 1 and "22" in (failed["last_error"] or ""), failed
+
+    async def failed_in_the_splitter() -> dict[str, Any] | None:
+        routing = await gateway.system.api.ok("get", "splitter", f"/v1/orders/{order_id}/routing")
+        [found] = routing["vendor_orders"]
+        return found if found["status"] == "failed" else None
+
+    assert (await wait_until(failed_in_the_splitter, timeout=20))["failed_reason"] == "po_number_too_long"
+    assert partner.names("orders") == [before.order.name]  # nothing uploaded
+
+    after = await place(gateway, partner, [(sku, 1)])
+
+    assert after.order.control_number == before.order.control_number + 1  # no number was spent on the refusal
+    assert sorted(partner.names("orders")) == sorted([before.order.name, after.order.name])
+    rows = [row for row in await interchanges(gateway, partner) if row["direction"] == "out"]
+    assert sorted(row["control_number"] for row in rows) == [before.order.control_number, after.order.control_number]
+
+
+async def test_a_retry_sends_the_same_bytes_under_the_same_isa13(
+    gateway: Gateway, partners: Partners, sftp: SftpServer
+) -> None:
+    partner = await partners.new()
+    sku = await catalog(gateway, partner)
+    await sftp.stop()
+    try:
+        order_id = await gateway.place(await gateway.channel(), [(sku, 1, "30.00")])
+
+        async def first_attempt_failed() -> dict[str, Any] | None:
+            found = await gateway.deliveries(partner.code)
+            return found[0] if found and found[0]["attempts"] >= 1 else None
+
+        failing = await wait_until(first_attempt_failed, timeout=30, every=0.02)
+    finally:
+        await sftp.start()
+    assert failing["state"] == "pending" and failing["attempt_log"][0]["ok"] is False, failing
+
+    [delivered] = await gateway.wait_delivery(partner.code, "sent")
+    assert delivered["attempts"] >= 2
+    [vendor_order] = await gateway.vendor_orders(order_id)
+    [name] = await partner.files("orders", 1)
+    order = sent(partner, name)
+    row = await interchange_where(gateway, partner, kind="850", direction="out", uploaded=True)
+    assert (row["control_number"], row["file_name"], row["po_number"]) == (
+        order.control_number,
+        name,
+        vendor_order["vendor_order_number"],
+    )
+    async with gateway.runtime.pool.acquire() as db:
+        stored = await db.fetch(
+            "SELECT control_number, content FROM x12_interchanges WHERE vendor = $1 AND direction = 'out'", partner.code
+        )
+    assert [(r["control_number"], bytes(r["content"])) for r in stored] == [(order.control_number, order.content)]
+    await asyncio.sleep(1.0)  # longer than the backoff: no further upload comes
+    assert partner.names("orders") == [name]
