@@ -451,7 +451,7 @@ async def test_an_856_with_two_packages_reports_each_once_even_when_sent_again(
     partner.drop("asn-1-resent.x12", notice.content + b"\n")  # the same interchange under another name
 
     again = (await pickups(gateway, partner, 2))[1]
-    assert again["name"] == "asn-1-resent.x12"
+    assert again["name"] == "asn-1-resent.x12", again
     assert any("came before" in error["error"] for error in again["errors"]), again
     await asyncio.sleep(1.0)  # what a second report would take to reach tracking
     assert len((await tracking_view(gateway, placed.order_id, "shipments", 2))["shipments"]) == 2
