@@ -255,6 +255,15 @@ async def fail_sent(db: Queryable, delivery_id: str, reason: str) -> None:
     )
 
 
+async def acknowledge_delivery(db: Queryable, delivery_id: str) -> None:
+    """The vendor's system confirmed this very delivery (an X12 partner's 997)."""
+    await db.execute(
+        "UPDATE deliveries SET state = 'acknowledged', acknowledged_at = now()"
+        " WHERE delivery_id = $1 AND state IN ('sent', 'pending')",
+        delivery_id,
+    )
+
+
 async def oldest_undelivered_age_seconds(db: Queryable) -> float:
     age = await db.fetchval(
         "SELECT extract(epoch FROM now() - min(created_at)) FROM deliveries WHERE state = 'pending'"

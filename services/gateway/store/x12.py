@@ -153,7 +153,7 @@ async def acknowledge_group(db: Queryable, vendor: str, group_number: int, state
     rows = await db.fetch(
         "UPDATE x12_interchanges SET ack_state = $3, acknowledged_at = now()"
         " WHERE vendor = $1 AND direction = 'out' AND group_number = $2 AND kind IN ('850', '860')"
-        " RETURNING id, kind, delivery_id, vendor_order_id, po_number",
+        " RETURNING id, kind, delivery_id, vendor_order_id, po_number, summary",
         vendor,
         group_number,
         state,

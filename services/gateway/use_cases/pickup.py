@@ -210,8 +210,9 @@ class Poller:
                 read = await apply_x12_file(db, connection, catalog, content, name)
             except InterchangesUnreadable as error:
                 raise FileRefused(str(error)) from None
-            outcome = _outcome(read.sets, read.applied, read.errors)
-            return replace(outcome, to_upload=tuple(read.acknowledgements))
+            faults = [error for error in read.errors if not error.get("repeat")]
+            outcome = _outcome(read.sets, read.applied, faults)
+            return replace(outcome, errors=read.errors, to_upload=tuple(read.acknowledgements))
         if connection.format != "csv":
             raise FileRefused(f"files in the {connection.format} format cannot be read")
         return await appliers[kind](db, connection, content, digest)

@@ -88,9 +88,20 @@ async def _apply_interchange(
     vendor = connection.vendor
     label = f"interchange {interchange.control_number:09d}"
     if await x12_store.received_before(db, vendor, interchange.sender_id, interchange.control_number):
+        # A repeat, not a fault: the file is put away as applied, with the note.
         outcome.errors.append(
-            {"row": None, "error": f"{label} from {interchange.sender_id} came before: not applied again"}
+            {
+                "row": None,
+                "error": f"{label} from {interchange.sender_id} came before: not applied again",
+                "repeat": True,
+            }
         )
+        return
+    if interchange.receiver_id.strip() != partner.sender_id.strip():
+        outcome.errors.append(
+            {"row": None, "error": f"{label} is addressed to {interchange.receiver_id.strip()!r}, not to us"
+             f" ({partner.sender_id!r}): not applied"}
+        )  # fmt: skip
         return
     outcome.errors += [{"row": None, "error": f"{label}: {error}"} for error in interchange.errors]
     summary: dict[str, Any] = {"groups": [], "errors": list(interchange.errors)}
@@ -311,12 +322,15 @@ async def _apply_997(db: Db, vendor: str, transaction: TransactionSet) -> dict[s
     state = ACK_STATES.get(ack.group_status, "accepted_with_errors")
     answered = await x12_store.acknowledge_group(db, vendor, ack.group_control_number, state)
     for sent in answered:
-        if not sent["vendor_order_id"]:
+        if not sent["vendor_order_id"] or not sent["delivery_id"]:
             continue
-        if state == "rejected" and sent["kind"] == "850":
+        is_order = (sent["summary"] or {}).get("event") == "vendor_order.created"
+        if state != "rejected":
+            await deliveries.acknowledge_delivery(db, sent["delivery_id"])
+        elif is_order:
             await _rejected(db, vendor, sent)
-        else:
-            await deliveries.mark_acknowledged(db, sent["vendor_order_id"])
+        else:  # a cancellation the partner refused: visible on its delivery; the order stays cancelled
+            await deliveries.fail_sent(db, sent["delivery_id"], "the partner's 997 rejected the cancellation")
     return {"group": ack.group_control_number, "state": state, "answered": [s["po_number"] for s in answered]}
 
 

@@ -662,3 +662,28 @@ async def test_a_retry_sends_the_same_bytes_under_the_same_isa13(
     assert [(r["control_number"], bytes(r["content"])) for r in stored] == [(order.control_number, order.content)]
     await asyncio.sleep(1.0)  # longer than the backoff: no further upload comes
     assert partner.names("orders") == [name]
+
+
+async def test_an_interchange_for_someone_else_is_not_applied_and_a_repeat_is_put_away_as_applied(
+    gateway: Gateway, partners: Partners
+) -> None:
+    partner = await partners.new()
+    sku = await catalog(gateway, partner)
+    placed = await place(gateway, partner, [(sku, 1)])
+    stranger = TradingPartner(receiver_id="SOMEONEELSE")
+    vendor_sku = partner.vendor_skus[sku]
+    rejected = [AckedLine(1, vendor_sku, 1, "IR")]
+    misaddressed = stranger.interchange("PR", [("855", po_acknowledgement(placed.number, rejected))])
+    accepted = [AckedLine(1, vendor_sku, 1, "IA")]
+    answer = partner.writer.interchange("PR", [("855", po_acknowledgement(placed.number, accepted))])
+
+    partner.drop("a-misaddressed.x12", misaddressed.content)
+    partner.drop("b-answer.x12", answer.content)
+    partner.drop("c-answer-again.x12", answer.content + b"\n")  # the same interchange, another file
+
+    first, second, third = await pickups(gateway, partner, 3)
+    assert first["state"] == "rejected" and "addressed to 'SOMEONEELSE'" in first["errors"][0]["error"]
+    assert second["state"] == "applied" and second["errors"] == []
+    assert third["state"] == "applied" and "came before" in third["errors"][0]["error"]
+    view = await tracking_view(gateway, placed.order_id, "acknowledgements", 1)
+    assert [line["status"] for line in view["acknowledgements"]] == ["accepted"]  # the stranger's IR: not applied
