@@ -22,7 +22,7 @@ from typing import Any
 
 import aiohttp
 
-from bench import baselines, catalog_import, export, gateway, hops, notices, routing
+from bench import baselines, catalog_import, export, gateway, hops, notices, routing, x12
 from bench.config import FULL, SMOKE, TARGETS, Sizes
 from bench.environment import BenchEnvironment
 from bench.machine import describe, infra_settled
@@ -34,7 +34,7 @@ from bench.scenario import Merchant, WebhookReceiver, set_up
 from bench.system import BenchSystem
 from shared.db import redacted_dsn
 
-SECTIONS = ("routing", "baselines", "steady", "ramp", "notices", "gateway", "export", "catalog")
+SECTIONS = ("routing", "x12", "baselines", "steady", "ramp", "notices", "gateway", "export", "catalog")
 
 
 def say(message: str) -> None:
@@ -94,6 +94,8 @@ class Bench:
         try:
             if "routing" in self.sections:
                 self.routing()
+            if "x12" in self.sections:
+                self.x12()
             await self.environment.create()
             await self.receiver.start()
             await self.hook_vendor.start()
@@ -175,6 +177,12 @@ class Bench:
         say("routing: decisions per second, beside validating the same orders")
         self.results["routing"] = routing.measure(seconds=0.1, rounds=1) if self.args.smoke else routing.measure()
         say(routing.summary_line(self.results["routing"]))
+
+    def x12(self) -> None:
+        """The X12 codec on one core, beside its baselines; pure, before the services start."""
+        say("x12: 850s rendered and 856s read per second, beside baselines")
+        self.results["x12"] = x12.measure(seconds=0.05, rounds=1) if self.args.smoke else x12.measure()
+        say(x12.summary_line(self.results["x12"]))
 
     async def baselines(self) -> None:
         await self.settled()

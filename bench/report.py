@@ -78,6 +78,18 @@ def rows(results: dict[str, Any]) -> list[Row]:
                 None,
             )
         )
+    codec = results.get("x12")
+    if codec:
+        out.append(
+            Row(
+                f"X12 850s rendered ({codec['lines_per_850']} lines) / 856s read (two packages)",
+                f"{codec['rendered_850_per_s']:.0f}/s rendered (baseline {codec['render_baseline_per_s']:.0f}/s,"
+                f" ratio {codec['render_ratio']:.2f}); {codec['read_856_per_s']:.0f}/s read"
+                f" (baseline {codec['read_baseline_per_s']:.0f}/s, ratio {codec['read_ratio']:.3f})",
+                "beside baseline",
+                None,
+            )
+        )
     throughput = results.get("throughput")
     if throughput:
         rate = float(throughput["sustained_per_s"])

@@ -52,6 +52,8 @@ def _answer_errors() -> Iterator[None]:
         raise ApiError(409, "wrong_kind", str(error)) from None
     except connections.InvalidConnection as error:
         raise ApiError(422, "invalid", str(error), error.fields) from None
+    except connections.NotAPartner as error:
+        raise ApiError(409, "not_x12", f"vendor {error} is not connected over EDI X12") from None
     except connections.NoConnection as error:
         raise ApiError(404, "no_connection", f"vendor {error} has no connection: PUT /v1/connections/{error}") from None
     except answers.UnknownVendorOrder as error:
@@ -101,6 +103,7 @@ class GatewayApi:
             web.get("/v1/deliveries", self.list_deliveries),
             web.post("/v1/deliveries/{vendor_order_id}/retry", self.retry),
             web.get("/v1/pickups", self.list_pickups),
+            web.get("/v1/partners/{vendor}/interchanges", self.list_interchanges),
             web.put("/v1/inventory/{vendor}", self.put_inventory),
             web.post("/v1/vendor/orders/{vendor_order_id}/acknowledgement", self.acknowledge),
             web.post("/v1/vendor/orders/{vendor_order_id}/shipments", self.ship),
@@ -178,6 +181,13 @@ class GatewayApi:
             raise ApiError(400, "invalid_vendor", "a vendor code is 1-50 of a-z, 0-9, '-' and '_'")
         async with self.ports.pool.acquire() as db:
             return json_response({"pickups": await answer_store.list_pickups(db, vendor, _limit(request))})
+
+    async def list_interchanges(self, request: web.Request) -> web.Response:
+        require_admin(request)
+        vendor = _vendor_param(request)
+        with _answer_errors():
+            found = await connections.partner_interchanges(self.ports, vendor, _limit(request))
+        return json_response({"vendor": vendor, "interchanges": found})
 
     async def put_inventory(self, request: web.Request) -> web.Response:
         require_admin(request)

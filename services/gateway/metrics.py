@@ -32,6 +32,11 @@ class GatewayMetrics:
         self.rejected_files = Counter(
             "gateway_rejected_files", "Inbound files set aside as unreadable", ["vendor"], registry=registry
         )
+        self.acknowledgements_overdue = Gauge(
+            "gateway_x12_acknowledgements_overdue",
+            "Interchanges sent to X12 partners whose 997 is later than the partner's ack_997_within_hours",
+            registry=registry,
+        )
         self.rows_refused = Counter(
             "gateway_rows_refused", "Rows of inbound files or API calls refused", ["vendor", "kind"], registry=registry
         )

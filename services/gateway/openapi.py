@@ -110,6 +110,21 @@ OPERATIONS = [
         tag="deliveries",
     ),
     Operation(
+        "get",
+        "/v1/partners/{vendor}/interchanges",
+        "listInterchanges",
+        "An EDI X12 partner's interchanges, sent and received, newest first: control numbers, the PO they carry,"
+        " and the 997 state of what we sent (ack_overdue when later than ack_997_within_hours).",
+        "admin",
+        {
+            200: json_reply("The interchanges.", OBJECT),
+            404: error("The vendor has no connection."),
+            409: error("The vendor is not connected over EDI X12 (not_x12)."),
+        },
+        parameters=(VENDOR, LIMIT),
+        tag=CONNECTIONS,
+    ),
+    Operation(
         "put",
         "/v1/inventory/{vendor}",
         "putVendorInventoryAsOps",

@@ -91,6 +91,10 @@ class FileDrop(Protocol):
 
     async def delete(self, remote: RemoteFile) -> None: ...
 
+    async def upload(self, folder: str, name: str, content: bytes) -> str:
+        """Write ``<folder>/<name>`` under a hidden temporary name, then rename it into place."""
+        ...
+
     async def set_aside(self, remote: RemoteFile, error: str) -> None:
         """Move into ``<folder>/error/`` and write ``<name>.error.txt`` beside it with ``error``."""
         ...

@@ -140,3 +140,12 @@ def test_memory_of_every_service(results: dict[str, Any]) -> None:
 
 def test_services_stopped_cleanly(results: dict[str, Any]) -> None:
     assert results["exit_codes"] == {"intake": 0, "splitter": 0, "shipstation": 0, "tracking": 0, "gateway": 0}
+
+
+def test_the_x12_codec_is_measured_beside_its_baselines(results: dict[str, Any]) -> None:
+    codec = results["x12"]
+    for rate in ("rendered_850_per_s", "render_baseline_per_s", "read_856_per_s", "read_baseline_per_s"):
+        assert _number(codec[rate]) and codec[rate] > 0, (rate, codec)
+    ratio = codec["rendered_850_per_s"] / codec["render_baseline_per_s"]
+    assert abs(codec["render_ratio"] - ratio) < 0.005, codec
+    assert codec["bytes_per_856"] > 0

@@ -160,6 +160,9 @@ class AttemptOutcome:
     file_name: str | None = None
     retry_in_seconds: float | None = None
     """For a failed attempt within the budget: when to try again; None: the budget is spent."""
+    reason: str | None = None
+    """Why the vendor order failed, when it failed outright (``po_number_too_long``) rather than ran
+    out of attempts."""
 
 
 async def record_outcomes(db: Queryable, outcomes: Sequence[AttemptOutcome]) -> None:
@@ -240,6 +243,24 @@ async def mark_acknowledged(db: Queryable, vendor_order_id: str) -> None:
         "UPDATE deliveries SET state = 'acknowledged', acknowledged_at = now()"
         " WHERE vendor_order_id = $1 AND event = 'vendor_order.created' AND state IN ('sent', 'pending')",
         vendor_order_id,
+    )
+
+
+async def fail_sent(db: Queryable, delivery_id: str, reason: str) -> None:
+    """A delivery that arrived and was then refused (an X12 partner's 997 rejected it)."""
+    await db.execute(
+        "UPDATE deliveries SET state = 'failed', failed_at = now(), last_error = $2 WHERE delivery_id = $1",
+        delivery_id,
+        reason[:500],
+    )
+
+
+async def acknowledge_delivery(db: Queryable, delivery_id: str) -> None:
+    """The vendor's system confirmed this very delivery (an X12 partner's 997)."""
+    await db.execute(
+        "UPDATE deliveries SET state = 'acknowledged', acknowledged_at = now()"
+        " WHERE delivery_id = $1 AND state IN ('sent', 'pending')",
+        delivery_id,
     )
 
 

@@ -7,13 +7,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from pydantic import ValidationError
 
 from services.gateway.connections import Connection, ConnectionRequest, check_pairing, split_secrets
 from services.gateway.formats.csv_write import check_order_columns
 from services.gateway.outbound import transport_for
 from services.gateway.ports import CheckStep, DeliveryError
 from services.gateway.store import answers, connections, deliveries
+from services.gateway.store import x12 as x12_store
 from services.gateway.use_cases.context import GatewayPorts, open_connection
+from services.gateway.x12 import PartnerSettings
+from shared.http import validation_fields
 from shared.secrets import hash_api_key, new_api_key
 from shared.webhooks import new_webhook_secret
 
@@ -22,6 +26,10 @@ API_KEY_PREFIX = "dsv"
 
 class NoConnection(LookupError):
     pass
+
+
+class NotAPartner(LookupError):
+    """The vendor's connection is not EDI X12."""
 
 
 class InvalidConnection(ValueError):
@@ -47,6 +55,13 @@ async def put_connection(ports: GatewayPorts, vendor: str, request: ConnectionRe
     check_pairing(vendor, known.kind, request)
     if request.csv is not None and (problems := check_order_columns(request.csv.order_columns)):
         raise InvalidConnection({"csv.order_columns": "; ".join(problems)})
+    if request.format == "x12":
+        try:
+            PartnerSettings.model_validate(request.x12 or {})
+        except ValidationError as error:
+            raise InvalidConnection(
+                {f"x12.{name}": problem for name, problem in validation_fields(error).items()}
+            ) from None
     generated = new_webhook_secret() if request.webhook is not None and request.webhook.secret is None else None
     settings, secrets = split_secrets(request, generated)
     api_key = new_api_key(API_KEY_PREFIX)
@@ -109,6 +124,17 @@ async def check_connection(ports: GatewayPorts, vendor: str, session: aiohttp.Cl
         return await transport_for(connection, ports.settings, session).check()
     except DeliveryError as error:
         return [CheckStep("connect", False, error.message)]
+
+
+async def partner_interchanges(ports: GatewayPorts, vendor: str, limit: int) -> list[dict[str, Any]]:
+    """What an X12 partner was sent and sent back, newest first, with control numbers and 997 state."""
+    connection = await stored_connection(ports, vendor)
+    if connection is None:
+        raise NoConnection(vendor)
+    if connection.format != "x12":
+        raise NotAPartner(vendor)
+    async with ports.pool.acquire() as db:
+        return await x12_store.list_interchanges(db, vendor, limit)
 
 
 async def rotate_api_key(ports: GatewayPorts, vendor: str) -> str:

@@ -23,11 +23,13 @@ import aiohttp
 
 from services.gateway.connections import Connection
 from services.gateway.outbound import document_for, transport_for
-from services.gateway.ports import DeliveryError, OutboundDocument
+from services.gateway.ports import DeliveryError, DeliveryEvent, OutboundDocument
 from services.gateway.store import deliveries
 from services.gateway.store.deliveries import AttemptOutcome, DueDelivery
 from services.gateway.transports.sftp import SftpConnection
 from services.gateway.use_cases.context import GatewayPorts, open_connection
+from services.gateway.use_cases.x12_outbound import UnsentChange, x12_document, x12_sent
+from services.gateway.x12 import PoNumberTooLong
 from shared.backoff import backoff_seconds
 from shared.contracts.vendor_orders import VendorOrderFailed, VendorOrderFailedData
 from shared.logging import get_logger
@@ -147,13 +149,11 @@ class Deliverer:
             connection = open_connection(
                 self._ports.secrets, delivery.vendor, delivery.settings, delivery.sealed_secrets
             )
-            document = document_for(
-                connection,
-                delivery.delivery_id,
-                delivery.event,  # type: ignore[arg-type]  # the table's CHECK: one of the three events
-                delivery.payload,
-                delivery.order,
-            )
+            event: DeliveryEvent = delivery.event  # type: ignore[assignment]  # the table's CHECK: one of three
+            if connection.format == "x12":
+                document = await x12_document(self._ports, connection, delivery.delivery_id, event, delivery.order)
+            else:
+                document = document_for(connection, delivery.delivery_id, event, delivery.payload, delivery.order)
             if send is not None:
                 receipt = await send(connection, document)
             else:
@@ -162,8 +162,18 @@ class Deliverer:
                 receipt = await transport_for(connection, self._settings, self._session).send(document)
         except DeliveryError as error:
             return self._failed(delivery, attempt, error.message, error.status, error.retryable)
+        except PoNumberTooLong as error:  # no retry can help: the vendor order fails now, visibly
+            self._ports.metrics.deliveries.labels(delivery.vendor, "failed").inc()
+            return AttemptOutcome(
+                delivery.seq, delivery.delivery_id, attempt, False, str(error), reason="po_number_too_long"
+            )
+        except UnsentChange as error:
+            self._ports.metrics.deliveries.labels(delivery.vendor, "failed").inc()
+            return AttemptOutcome(delivery.seq, delivery.delivery_id, attempt, False, str(error))
         except ValueError as error:  # a secret that no key opens, a stored payload no longer valid
             return self._failed(delivery, attempt, str(error), None, retryable=False)
+        if connection.format == "x12":
+            await x12_sent(self._ports, delivery.delivery_id)
         metrics.deliveries.labels(delivery.vendor, "sent").inc()
         age = (datetime.now(UTC) - delivery.created_at).total_seconds()
         metrics.delivery_seconds.labels(delivery.transport).observe(max(age, 0.0))
@@ -210,7 +220,7 @@ class Deliverer:
                     vendor_order_id=delivery.vendor_order_id,
                     vendor=delivery.vendor,
                     order_id=delivery.order["order_id"],
-                    reason=f"not delivered after {outcome.attempt} attempts: {outcome.detail}"[:500],
+                    reason=outcome.reason or f"not delivered after {outcome.attempt} attempts: {outcome.detail}"[:500],
                     attempts=outcome.attempt,
                 ),
             )

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from services.gateway.connections import Connection
@@ -26,6 +26,7 @@ from services.gateway.formats.csv_read import (
 )
 from services.gateway.ports import DeliveryError, FileDrop, RemoteFile
 from services.gateway.store import answers, connections, deliveries
+from services.gateway.store import x12 as x12_store
 from services.gateway.transports.sftp import SftpConnection
 from services.gateway.use_cases.answers import (
     ShipmentReport,
@@ -35,6 +36,7 @@ from services.gateway.use_cases.answers import (
     report_shipment_in,
 )
 from services.gateway.use_cases.context import GatewayPorts, open_connection
+from services.gateway.use_cases.x12_inbound import InterchangesUnreadable, apply_x12_file
 from services.gateway.vendor_answers import AckLine, AnswerRefused, line_by_sku, ordered_lines, packages_of
 from shared.db import Connection as Db
 from shared.logging import get_logger
@@ -51,6 +53,8 @@ class FileOutcome:
     rows: int
     applied: int
     errors: list[dict[str, Any]]
+    to_upload: tuple[x12_store.StoredInterchange, ...] = ()
+    """What answering the file needs sent once it is applied (an X12 partner's 997s and TA1s)."""
 
 
 class FileRefused(Exception):
@@ -90,6 +94,10 @@ class Poller:
         error: str | None = None
         try:
             async with self._open_drop(connection) as drop:
+                if connection.format == "x12":  # answers a poll that stopped before sending them
+                    async with self._ports.pool.acquire() as db:
+                        unsent = await x12_store.unsent_acknowledgements(db, connection.vendor)
+                    await self._upload(drop, unsent)
                 for kind, folder in connection.sftp.inbound.folders().items():
                     await self._read_folder(connection, drop, kind, folder)
         except DeliveryError as failure:
@@ -118,7 +126,7 @@ class Poller:
             return
         try:
             async with self._ports.pool.acquire() as db, db.transaction():
-                outcome = await self._apply(db, connection, kind, content, digest)
+                outcome = await self._apply(db, connection, kind, content, digest, remote.name)
                 pickup_id = await answers.record_pickup(
                     db,
                     vendor=vendor,
@@ -140,6 +148,14 @@ class Poller:
             metrics.rows_refused.labels(vendor, kind).inc(len(outcome.errors))
         log.info("file picked up", vendor=vendor, kind=kind, file=remote.path, state=outcome.state, rows=outcome.rows)
         await self._put_away(connection, drop, remote, pickup_id, False)
+        await self._upload(drop, outcome.to_upload)
+
+    async def _upload(self, drop: FileDrop, documents: Sequence[x12_store.StoredInterchange]) -> None:
+        """Upload what was written to answer files; what fails is left for the next poll."""
+        for document in documents:
+            await drop.upload(document.folder or "/", document.file_name, document.content)
+            async with self._ports.pool.acquire() as db:
+                await x12_store.mark_sent(db, [document.id])
 
     async def _refuse(
         self, connection: Connection, drop: FileDrop, kind: str, remote: RemoteFile, size: int, digest: str, why: str
@@ -180,14 +196,25 @@ class Poller:
             await drop.archive(remote)
         await answers.mark_put_away(self._ports.pool, pickup_id)
 
-    async def _apply(self, db: Db, connection: Connection, kind: str, content: bytes, digest: str) -> FileOutcome:
+    async def _apply(
+        self, db: Db, connection: Connection, kind: str, content: bytes, digest: str, name: str
+    ) -> FileOutcome:
         appliers: dict[str, Callable[[Db, Connection, bytes, str], Awaitable[FileOutcome]]] = {
             "shipments": _apply_shipments,
             "inventory": self._apply_inventory,
             "acknowledgements": _apply_acknowledgements,
         }
+        if connection.format == "x12":  # any inbound folder: an interchange says what it holds
+            catalog = await self._ports.splitter.vendor_catalog(connection.vendor)
+            try:
+                read = await apply_x12_file(db, connection, catalog, content, name)
+            except InterchangesUnreadable as error:
+                raise FileRefused(str(error)) from None
+            faults = [error for error in read.errors if not error.get("repeat")]
+            outcome = _outcome(read.sets, read.applied, faults)
+            return replace(outcome, errors=read.errors, to_upload=tuple(read.acknowledgements))
         if connection.format != "csv":
-            raise FileRefused(f"files in the {connection.format} format cannot be read yet")
+            raise FileRefused(f"files in the {connection.format} format cannot be read")
         return await appliers[kind](db, connection, content, digest)
 
     async def _apply_inventory(self, db: Db, connection: Connection, content: bytes, digest: str) -> FileOutcome:
