@@ -55,6 +55,7 @@ UPLOAD_DELAY_SECONDS = 0.05
 PILE_UP_SECONDS = 3.0
 """How long kill (b) holds uploads, so the next round has a few dozen to send."""
 UPLOADS_BEFORE_KILL = 5
+"""Files put into place after the pile-up before kill (b): done, and not recorded by their round."""
 
 pytestmark = [pytest.mark.chaos, pytest.mark.timeout(420)]
 
@@ -102,7 +103,8 @@ async def _wait_for(check: asyncio.Event, timeout: float) -> bool:
 
 
 async def _run(world: World, name: str, partner: X12Partner, fault: KillsAroundUploads) -> Run:
-    """:func:`tests.chaos.flow.run_scenario` with every order carrying a line for ``partner``."""
+    """:func:`tests.chaos.flow.run_scenario` with every order carrying a line for ``partner`` (that one
+    adds only a CSV SFTP vendor's line, audited by file name), then the partner's own audit."""
     verdict = Verdict(name)
     started = time.monotonic()
     poison = await publish_poison(world.amqp_url, world.namespace)
