@@ -4,6 +4,8 @@
   and how many are still being answered, so a fault can strike while deliveries are in flight;
 - :class:`SftpVendor`, a ``csv_sftp`` vendor on an SFTP server in the test process, which a fault may
   take away and bring back;
+- :class:`X12Partner`, an ``edi_x12`` vendor on a :class:`WatchedSftpServer`, which keeps a copy of
+  every file put into place and can hold uploads, so a fault can strike before or after an upload;
 - a *tap* on the bus: a durable queue of the test's own bound like ``vendor.<west>``, so every copy the
   splitter's relay publishes is counted, although the gateway consumes the vendor's real queue;
 - :func:`audit_webhook_vendor` and :func:`audit_sftp_vendor`: every vendor order delivered at least
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
@@ -22,6 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import asyncpg
+import asyncssh
 from aiohttp import web
 
 from shared.messaging.broker import connect
@@ -107,6 +111,140 @@ class SftpVendor:
 
     def files(self) -> list[str]:
         return sorted(path.name for path in self.orders.iterdir() if path.is_file())
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file the gateway put into place on the server: its folder (in the login's chroot), name and bytes."""
+
+    folder: str
+    name: str
+    content: bytes
+
+
+class WatchedSftpServer(SftpServer):
+    """An SFTP server that keeps a copy of every file renamed into place (how the gateway finishes an
+    upload), waits ``upload_delay`` seconds before each file opened for writing, and can hold uploads:
+    after :meth:`hold`, a file opened for writing waits until :meth:`release`, as a server that took the
+    login and then stopped answering."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.uploads: list[Upload] = []
+        self.upload_delay = 0.0
+        self.held = 0
+        """Uploads waiting on the hold right now."""
+        self.holding = asyncio.Event()
+        """Set once an upload waits on the hold, cleared by :meth:`release`."""
+        self._released = asyncio.Event()
+        self._released.set()
+        self._arrived = asyncio.Event()
+
+    def hold(self) -> None:
+        self._released.clear()
+
+    def release(self) -> None:
+        self._released.set()
+        self.holding.clear()
+
+    async def next_upload(self, timeout: float) -> Upload:
+        """The first file put into place from now on."""
+        seen = len(self.uploads)
+        async with asyncio.timeout(timeout):
+            while len(self.uploads) == seen:
+                self._arrived.clear()
+                await self._arrived.wait()
+        return self.uploads[seen]
+
+    async def _before_write(self) -> None:
+        if not self._released.is_set():
+            self.held += 1
+            self.holding.set()
+            try:
+                await self._released.wait()
+            finally:
+                self.held -= 1
+        if self.upload_delay:
+            await asyncio.sleep(self.upload_delay)
+
+    def _put_in_place(self, chroot: Path, local_path: bytes) -> None:
+        path = Path(os.fsdecode(local_path))
+        within = path.parent.resolve().relative_to(chroot.resolve())
+        self.uploads.append(Upload("/" + within.as_posix() if within.parts else "/", path.name, path.read_bytes()))
+        self._arrived.set()
+
+    def _session(self, channel: asyncssh.SSHServerChannel[bytes]) -> asyncssh.SFTPServer:
+        chroot = self.users[channel.get_extra_info("username")].chroot
+        return _WatchedSession(self, chroot, channel)
+
+
+class _WatchedSession(asyncssh.SFTPServer):
+    """One SFTP session of :class:`WatchedSftpServer`: the chrooted default server, watched."""
+
+    def __init__(self, server: WatchedSftpServer, chroot: Path, channel: asyncssh.SSHServerChannel[bytes]) -> None:
+        super().__init__(channel, chroot=str(chroot).encode())
+        self._watcher = server
+        self._root = chroot
+
+    async def open(self, path: bytes, pflags: int, attrs: asyncssh.SFTPAttrs) -> object:
+        if pflags & asyncssh.FXF_WRITE:
+            await self._watcher._before_write()
+        return super().open(path, pflags, attrs)
+
+    def posix_rename(self, oldpath: bytes, newpath: bytes) -> None:
+        super().posix_rename(oldpath, newpath)
+        self._watcher._put_in_place(self._root, self.map_path(newpath))
+
+    def rename(self, oldpath: bytes, newpath: bytes) -> None:
+        super().rename(oldpath, newpath)
+        self._watcher._put_in_place(self._root, self.map_path(newpath))
+
+
+@dataclass
+class X12Partner:
+    """An ``edi_x12`` vendor whose SFTP server runs in the test process; its interchanges land in
+    ``orders`` as ``<ISA13>.x12``."""
+
+    code: str
+    sku: str
+    server: WatchedSftpServer
+    orders: Path
+
+    @classmethod
+    async def set_up(
+        cls, api: Api, server: WatchedSftpServer, code: str, sku: str, partner: dict[str, Any]
+    ) -> X12Partner:
+        password = secrets.token_urlsafe(16)
+        chroot = server.add_user(code, password=password)
+        orders = chroot / "orders"
+        orders.mkdir()
+        await api.ok("PUT", "splitter", f"/v1/vendors/{code}", {"name": "Acme Distribution", "kind": "edi_x12"})
+        await api.ok("PUT", "splitter", f"/v1/catalog/{sku}", {"sources": [{"vendor": code}]})
+        settings = server.settings(code, password=password, outbound_dir="/orders")
+        await api.ok(
+            "PUT",
+            "gateway",
+            f"/v1/connections/{code}",
+            {
+                "transport": "sftp",
+                "format": "x12",
+                "sftp": settings.model_dump(mode="json", exclude_none=True),
+                "x12": partner,
+            },
+        )
+        return cls(code, sku, server, orders)
+
+    def files(self) -> dict[str, bytes]:
+        """The interchanges in ``/orders`` now, by file name (hidden ``.part`` files left out)."""
+        return {
+            path.name: path.read_bytes()
+            for path in sorted(self.orders.iterdir())
+            if path.is_file() and not path.name.startswith(".")
+        }
+
+    def uploads(self) -> list[Upload]:
+        """Every file put into ``/orders``, repeats included, in arrival order."""
+        return [upload for upload in self.server.uploads if upload.folder == "/orders"]
 
 
 async def open_tap(amqp_url: str, namespace: str, vendors: list[str]) -> str:
