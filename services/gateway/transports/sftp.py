@@ -11,6 +11,7 @@ private key never appears in a message.
 
 from __future__ import annotations
 
+import asyncio
 import posixpath
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -25,6 +26,10 @@ ARCHIVE_FOLDER = "archive"
 ERROR_FOLDER = "error"
 NEEDS_A_PERSON = (asyncssh.SFTPNoSuchFile, asyncssh.SFTPNoSuchPath, asyncssh.SFTPPermissionDenied)
 """SFTP errors a retry cannot help: the folder is missing or the login may not write there."""
+
+
+CLOSE_SECONDS = 5.0
+"""How long a closing session waits for the server to confirm."""
 
 
 class SftpConnection:
@@ -59,7 +64,13 @@ class SftpConnection:
         if self._connection is not None:
             self._connection.close()
             try:
-                await self._connection.wait_closed()
+                # A server busy with (or stuck on) a request may never confirm the close: bounded, then
+                # the connection is dropped, so a hung server holds no round of the deliverer.
+                await asyncio.wait_for(
+                    self._connection.wait_closed(), timeout=min(CLOSE_SECONDS, self._timeout_seconds)
+                )
+            except TimeoutError:
+                self._connection.abort()
             finally:
                 self._connection = None
 

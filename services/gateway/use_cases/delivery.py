@@ -23,7 +23,7 @@ import aiohttp
 
 from services.gateway.connections import Connection
 from services.gateway.outbound import document_for, transport_for
-from services.gateway.ports import DeliveryError, DeliveryEvent, OutboundDocument
+from services.gateway.ports import DeliveryError, DeliveryEvent, OrderTransport, OutboundDocument
 from services.gateway.store import deliveries
 from services.gateway.store.deliveries import AttemptOutcome, DueDelivery
 from services.gateway.transports.sftp import SftpConnection
@@ -42,6 +42,26 @@ Sender = Callable[[Connection, OutboundDocument], Awaitable[str]]
 
 IDLE_SECONDS = 1.0
 """Retries fall due with time, not with an insert (which NOTIFYs): the loop looks again this often."""
+
+
+async def _within(sending: Awaitable[str], seconds: float) -> str:
+    """The send's receipt, or :class:`DeliveryError` after ``seconds``. A send still running then is
+    cancelled and left to wind down by itself: waiting for its cleanup (an SSH session whose server
+    stopped answering) would hold up the round again."""
+    task = asyncio.ensure_future(sending)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if task in done:
+        return task.result()
+    task.cancel()
+    task.add_done_callback(lambda finished: finished.cancelled() or finished.exception())
+    raise DeliveryError(f"no answer within {seconds:g} s")
+
+
+def _sender(transport: OrderTransport) -> Sender:
+    async def send(_: Connection, document: OutboundDocument) -> str:
+        return await transport.send(document)
+
+    return send
 
 
 class Deliverer:
@@ -154,12 +174,13 @@ class Deliverer:
                 document = await x12_document(self._ports, connection, delivery.delivery_id, event, delivery.order)
             else:
                 document = document_for(connection, delivery.delivery_id, event, delivery.payload, delivery.order)
-            if send is not None:
-                receipt = await send(connection, document)
-            else:
+            if send is None:
                 if self._session is None:
                     raise DeliveryError("the deliverer is not running")
-                receipt = await transport_for(connection, self._settings, self._session).send(document)
+                send = _sender(transport_for(connection, self._settings, self._session))
+            # Every send within the timeout, whatever the transport: a server that takes the login and
+            # then stops answering must not hold up the round (and every other vendor in it).
+            receipt = await _within(send(connection, document), self._settings.delivery_timeout_seconds)
         except DeliveryError as error:
             return self._failed(delivery, attempt, error.message, error.status, error.retryable)
         except PoNumberTooLong as error:  # no retry can help: the vendor order fails now, visibly

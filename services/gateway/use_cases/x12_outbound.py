@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import asyncpg
+
 from services.gateway.connections import Connection
 from services.gateway.ports import DeliveryEvent, OutboundDocument
 from services.gateway.store import x12 as x12_store
@@ -61,29 +63,53 @@ async def x12_document(
                 "lines withdrawn from an EDI order are not sent as an 860 change: tell the partner by hand"
             )
         partner = partner_of(connection)
-        now = datetime.now(UTC)
-        async with ports.pool.acquire() as db, db.transaction():
-            reserved = await x12_store.reserve_numbers(db, connection.vendor)
-            numbers = ControlNumbers(reserved.interchange, reserved.group, reserved.transaction)
-            render = render_purchase_order if event == "vendor_order.created" else render_cancellation
-            content = render(vendor_order, partner, numbers, now)  # PoNumberTooLong rolls the numbers back
-            kind = "860" if event == "vendor_order.cancelled" and partner.cancel_as == "860" else "850"
-            stored = await x12_store.record_outbound(
-                db,
-                vendor=connection.vendor,
-                kind=kind,
-                sender_id=partner.sender_id,
-                numbers=reserved,
-                file_name=interchange_file_name(reserved.interchange),
-                folder=connection.sftp.outbound_dir if connection.sftp else None,
-                content=content,
-                delivery_id=delivery_id,
-                vendor_order_id=vendor_order.vendor_order_id,
-                po_number=vendor_order.vendor_order_number,
-                ack_requested=partner.acknowledgement_requested,
-                ack_within_hours=partner.ack_997_within_hours,
-                summary={"event": event},
-            )
+        try:
+            stored = await _reserve_and_store(ports, connection, partner, delivery_id, event, vendor_order)
+        except asyncpg.UniqueViolationError:
+            # Another deliverer stored this delivery's interchange first (its lease ran out while this
+            # one waited): send that one, under its number; the number reserved here is a gap.
+            async with ports.pool.acquire() as db:
+                stored = await x12_store.outbound_of_delivery(db, delivery_id)
+            assert stored is not None
+    return _document(delivery_id, event, vendor_order, stored)
+
+
+async def _reserve_and_store(
+    ports: GatewayPorts,
+    connection: Connection,
+    partner: PartnerSettings,
+    delivery_id: str,
+    event: DeliveryEvent,
+    vendor_order: VendorOrderCreatedData,
+) -> x12_store.StoredInterchange:
+    now = datetime.now(UTC)
+    async with ports.pool.acquire() as db, db.transaction():
+        reserved = await x12_store.reserve_numbers(db, connection.vendor)
+        numbers = ControlNumbers(reserved.interchange, reserved.group, reserved.transaction)
+        render = render_purchase_order if event == "vendor_order.created" else render_cancellation
+        content = render(vendor_order, partner, numbers, now)  # PoNumberTooLong rolls the numbers back
+        kind = "860" if event == "vendor_order.cancelled" and partner.cancel_as == "860" else "850"
+        return await x12_store.record_outbound(
+            db,
+            vendor=connection.vendor,
+            kind=kind,
+            sender_id=partner.sender_id,
+            numbers=reserved,
+            file_name=interchange_file_name(reserved.interchange),
+            folder=connection.sftp.outbound_dir if connection.sftp else None,
+            content=content,
+            delivery_id=delivery_id,
+            vendor_order_id=vendor_order.vendor_order_id,
+            po_number=vendor_order.vendor_order_number,
+            ack_requested=partner.acknowledgement_requested,
+            ack_within_hours=partner.ack_997_within_hours,
+            summary={"event": event},
+        )
+
+
+def _document(
+    delivery_id: str, event: DeliveryEvent, vendor_order: VendorOrderCreatedData, stored: x12_store.StoredInterchange
+) -> OutboundDocument:
     action = "Order" if event == "vendor_order.created" else "Cancellation of order"
     return OutboundDocument(
         delivery_id=delivery_id,

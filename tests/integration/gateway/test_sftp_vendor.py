@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncssh
 
+from tests.chaos.vendors import WatchedSftpServer
 from tests.gateway_servers import SftpServer
 from tests.integration.gateway.conftest import DELIVERY_ATTEMPTS, Gateway
 from tests.support import unique, wait_until
@@ -188,3 +189,31 @@ async def test_a_wrong_host_key_fails_after_the_budget_and_never_uploads(gateway
     assert [entry["ok"] for entry in failed["attempt_log"]] == [False] * DELIVERY_ATTEMPTS
     assert "host key" in (failed["last_error"] or "").lower(), failed["last_error"]
     assert list((chroot / "orders").iterdir()) == []
+
+
+async def test_an_upload_the_server_never_finishes_is_given_up_within_the_timeout(
+    gateway: Gateway, tmp_path: Path
+) -> None:
+    """A server that takes the login, then holds the file open: the attempt fails after the delivery
+    timeout (3 s here) and is retried, rather than holding up the deliverer's rounds for good."""
+    server = WatchedSftpServer(tmp_path)
+    await server.start()
+    try:
+        vendor, chroot = await sftp_vendor(gateway, server)
+        sku, _ = await stocked(gateway, vendor)
+        server.hold()
+        order_id = await gateway.place(await gateway.channel(), [(sku, 1, "30.00")])
+        [vendor_order] = await gateway.vendor_orders(order_id)
+
+        async def gave_up() -> dict[str, Any] | None:
+            found = await _delivery_of(gateway, vendor, "vendor_order.created", "pending")
+            return found if found and found["attempt_log"] else None
+
+        waiting = await wait_until(gave_up, timeout=30)
+        assert "no answer within 3 s" in waiting["attempt_log"][0]["detail"]
+        server.release()
+        number = vendor_order["vendor_order_number"]
+        await file_appears(chroot / "orders" / f"{number}.csv")
+    finally:
+        server.release()
+        await server.stop()
