@@ -30,12 +30,13 @@ from services.tracking.app import SERVICE as TRACKING
 from shared.db import drop_database, ensure_database
 from shared.logging import configure_logging
 from shared.messaging.broker import connect
+from shared.messaging.topology import delete_queues, vendor_queue
 from shared.processes import free_port
 from shared.secrets import new_secret_key
 from shared.service import Runtime, ServiceDefinition, running_service
 from shared.settings import Settings
 from tests.reference.support import REFERENCE_ENV
-from tests.support import AMQP_URL, Api
+from tests.support import AMQP_URL, Api, wait_until
 
 TESTS_ROOT = Path(__file__).resolve().parent
 TIER_BY_FOLDER = {"unit": "unit", "integration": "integration", "e2e": "e2e", "reference": "reference"}
@@ -210,3 +211,21 @@ async def system(test_env: SuiteEnvironment) -> AsyncIterator[RunningSystem]:
             Api(session, urls, test_env.admin_token),
             test_env,
         )
+
+
+async def remove_vendor_queues(system: RunningSystem, codes: list[str]) -> None:
+    """These tests make many vendors, each with a quorum queue, a parked queue and delay queues; the
+    broker of a whole run should not carry them all (RabbitMQ 3.10 has been seen to stall under a
+    thousand quorum queues). Once the splitter has published everything, nothing more goes to them."""
+    splitter = system.splitter
+
+    async def drained() -> bool:
+        waiting: int = await splitter.pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        return waiting == 0
+
+    await wait_until(drained, timeout=20)
+    channel = await splitter.amqp.channel()
+    try:
+        await delete_queues(channel, splitter.topology, tuple(vendor_queue(code) for code in codes))
+    finally:
+        await channel.close()

@@ -16,7 +16,7 @@ import os
 import re
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from services.gateway.app import SERVICE as GATEWAY
 from services.gateway.settings import GatewaySettings
 from shared.processes import free_port
 from shared.service import running_service
-from tests.conftest import RunningSystem
+from tests.conftest import RunningSystem, remove_vendor_queues
 from tests.gateway_servers import SftpServer, WebhookReceiver
 from tests.support import order_payload, unique, wait_until
 
@@ -46,6 +46,7 @@ class Ran:
 class Cli:
     system: RunningSystem
     gateway_url: str
+    vendors: list[str] = field(default_factory=list)
 
     async def run(self, *args: str, stdin: str = "") -> Ran:
         env = {key: value for key, value in os.environ.items() if not key.startswith("DROPSHIP_")}
@@ -77,6 +78,7 @@ class Cli:
     async def vendor(self, kind: str, **fields: Any) -> str:
         code = unique("cli-")
         await self.system.api.ok("PUT", "splitter", f"/v1/vendors/{code}", {"name": code, "kind": kind, **fields})
+        self.vendors.append(code)
         return code
 
 
@@ -97,11 +99,15 @@ async def cli(system: RunningSystem) -> AsyncIterator[Cli]:
     )
     url = f"http://127.0.0.1:{port}"
     system.api.urls["gateway"] = url
+    made: list[str] = []
     try:
         async with running_service(GATEWAY, settings):
-            yield Cli(system, url)
+            cli = Cli(system, url)
+            yield cli
+            made = cli.vendors
     finally:
         system.api.urls.pop("gateway", None)
+    await remove_vendor_queues(system, made)  # once the gateway no longer consumes them
 
 
 @pytest.fixture

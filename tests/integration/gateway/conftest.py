@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from services.gateway.app import SERVICE as GATEWAY
 from services.gateway.settings import GatewaySettings
 from shared.processes import free_port
 from shared.service import Runtime, running_service
-from tests.conftest import RunningSystem
+from tests.conftest import RunningSystem, remove_vendor_queues
 from tests.gateway_servers import SftpServer, SmtpServer
 from tests.support import order_payload, unique, wait_until
 
@@ -33,6 +33,8 @@ class Gateway:
     url: str
     system: RunningSystem
     smtp: SmtpServer
+    vendors: list[str] = field(default_factory=list)
+    """Made through :meth:`vendor`: their queues are removed once the module is done."""
 
     async def call(self, method: str, path: str, json: Any = None, token: str | None = None) -> tuple[int, Any]:
         return await self.system.api.call(method, "gateway", path, json=json, token=token)
@@ -43,6 +45,7 @@ class Gateway:
     async def vendor(self, kind: str, **fields: Any) -> str:
         code = unique("v").lower().replace("_", "-")[:40]
         await self.system.api.ok("put", "splitter", f"/v1/vendors/{code}", {"name": code, "kind": kind, **fields})
+        self.vendors.append(code)
         return code
 
     async def connect(self, vendor: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -127,8 +130,13 @@ async def gateway(system: RunningSystem, smtp: SmtpServer) -> AsyncIterator[Gate
     )
     url = f"http://127.0.0.1:{port}"
     system.api.urls["gateway"] = url
+    made: list[str] = []
     async with running_service(GATEWAY, settings) as runtime:
         try:
-            yield Gateway(runtime, url, system, smtp)
+            gateway = Gateway(runtime, url, system, smtp)
+            yield gateway
+            made = gateway.vendors
         finally:
             system.api.urls.pop("gateway", None)
+    # After the gateway stopped consuming them (a consumer of a deleted queue retries without pause).
+    await remove_vendor_queues(system, made)

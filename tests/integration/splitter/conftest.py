@@ -20,8 +20,7 @@ import pytest
 
 from shared.contracts.envelope import Envelope
 from shared.messaging.broker import connect
-from shared.messaging.topology import delete_queues, vendor_queue
-from tests.conftest import RunningSystem
+from tests.conftest import RunningSystem, remove_vendor_queues
 from tests.support import AMQP_URL, order_payload, publish_as_producer, unique, wait_until
 
 Message = dict[str, Any]
@@ -195,25 +194,7 @@ async def shop(system: RunningSystem) -> AsyncIterator[Shop]:
     created = await system.api.ok("PUT", "intake", f"/v1/channels/{channel}", {"name": "Shop"})
     shop = Shop(system, channel, created["api_key"])
     yield shop
-    await _remove_vendor_queues(system, shop.vendors)
-
-
-async def _remove_vendor_queues(system: RunningSystem, codes: list[str]) -> None:
-    """These tests make many vendors, each with a quorum queue, a parked queue and delay queues; the
-    broker of a whole run should not carry them all (RabbitMQ 3.10 has been seen to stall under a
-    thousand quorum queues). Once the splitter has published everything, nothing more goes to them."""
-    splitter = system.splitter
-
-    async def drained() -> bool:
-        waiting: int = await splitter.pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-        return waiting == 0
-
-    await wait_until(drained, timeout=20)
-    channel = await splitter.amqp.channel()
-    try:
-        await delete_queues(channel, splitter.topology, tuple(vendor_queue(code) for code in codes))
-    finally:
-        await channel.close()
+    await remove_vendor_queues(system, shop.vendors)
 
 
 async def settled(seconds: float = 0.5) -> None:
