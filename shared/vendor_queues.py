@@ -4,22 +4,31 @@ adapter (the ShipStation adapter, the gateway) picks up the queues of the vendor
 A vendor is subscribed once, through :meth:`shared.service.Runtime.consume` (inbox, parking, retries
 as every queue); :meth:`VendorQueues.follow` looks for vendors to serve every ``every`` seconds, so a
 vendor created or connected through another instance is served by this one within seconds too.
+
+The splitter declares a vendor's queue when the vendor is created. An adapter that serves vendors it
+only finds in a list (``declare_missing=False``, the gateway) consumes a queue only once it exists: it
+never brings back a queue someone removed, and looks again for it every :data:`MISSING_RECHECK_SECONDS`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from typing import Any
+
+import aio_pika
 
 from shared.contracts.envelope import Envelope
 from shared.logging import get_logger
 from shared.messaging.inbox import EventEffect
-from shared.messaging.topology import vendor_queue
+from shared.messaging.topology import QueueSpec, vendor_queue
 from shared.service import Runtime
 
 log = get_logger(__name__)
+
+MISSING_RECHECK_SECONDS = 30.0
 
 VendorCodes = Callable[[], Awaitable[Iterable[str]]]
 """The vendors the service serves now (from its own table, or from the splitter)."""
@@ -35,6 +44,7 @@ class VendorQueues:
         adapter: str,
         description: str,
         publishes: bool = False,
+        declare_missing: bool = True,
     ) -> None:
         self._runtime = runtime
         self._handlers = handlers
@@ -42,7 +52,9 @@ class VendorQueues:
         self._adapter = adapter
         self._description = description
         self._publishes = publishes
+        self._declare_missing = declare_missing
         self._subscribed: set[str] = set()
+        self._missing_since: dict[str, float] = {}
         self._stopping = asyncio.Event()
 
     @property
@@ -54,7 +66,10 @@ class VendorQueues:
         if vendor in self._subscribed:
             return
         spec = vendor_queue(vendor)
-        await self._runtime.declare(spec)
+        if self._declare_missing:
+            await self._runtime.declare(spec)
+        elif not await self._queue_exists(vendor, spec):
+            return
         subscriber = self._runtime.consume(
             spec,
             self._handlers,
@@ -67,6 +82,23 @@ class VendorQueues:
         if self._runtime.broker.running:
             await subscriber.start()
         log.info("consuming vendor queue", vendor=vendor, adapter=self._adapter)
+
+    async def _queue_exists(self, vendor: str, spec: QueueSpec) -> bool:
+        checked = self._missing_since.get(vendor)
+        if checked is not None and time.monotonic() - checked < MISSING_RECHECK_SECONDS:
+            return False
+        channel = await self._runtime.amqp.channel()
+        try:
+            await channel.declare_queue(self._runtime.topology.queue(spec), passive=True)
+        except aio_pika.exceptions.ChannelClosed:
+            self._missing_since[vendor] = time.monotonic()
+            log.info("vendor queue not there (yet): not consumed", vendor=vendor, adapter=self._adapter)
+            return False
+        finally:
+            if not channel.is_closed:
+                await channel.close()
+        self._missing_since.pop(vendor, None)
+        return True
 
     async def subscribe_all(self, vendors: VendorCodes) -> None:
         for vendor in await vendors():

@@ -64,6 +64,7 @@ async def setup(runtime: Runtime) -> None:
         consumer=CONSUMER,
         adapter="gateway",
         description="Keep the vendor order and owe its vendor the order, the cancellation or the withdrawal.",
+        declare_missing=False,  # the splitter declares a vendor's queue; one removed is not brought back
     )
 
     async def served_vendors() -> list[str]:
