@@ -19,7 +19,17 @@ from shared.http import ApiError, json_response, read_model, require_admin
 from shared.messaging.topology import is_valid_vendor_code
 from shared.validation import WHOLE_NUMBER
 
-StatusName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50, pattern=r"^[^,]+$")]
+StatusName = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        min_length=1,
+        max_length=50,
+        # What status_name_problems refuses, said in the schema: commas (ShipStation splits on them), and
+        # text the export would have to change (controls, entities, combining marks, non-characters).
+        pattern="^[^,&\\x00-\\x1f\\x7f-\\x9f\\u0300-\\u036f\\ufffe\\uffff]+$",
+    ),
+]
 
 
 class SettingsRequest(BaseModel):

@@ -14,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -35,7 +36,19 @@ MAX_STOCK = 1_000_000_000
 
 
 Hours = Annotated[int, Field(ge=1, le=24 * 365, strict=True), WHOLE_NUMBER]
-Ratio = Annotated[Decimal, Field(ge=0, le=1), AfterValidator(lambda ratio: ratio.quantize(Decimal("0.001")))]
+Ratio = Annotated[
+    Decimal,
+    Field(ge=0, le=1),
+    AfterValidator(lambda ratio: ratio.quantize(Decimal("0.001"))),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": 1},
+                {"type": "string", "pattern": "^(0(\\.[0-9]+)?|1(\\.0+)?|\\.[0-9]+)$"},
+            ]
+        }
+    ),
+]
 """A share from 0 to 1, kept to three places."""
 CountryCode = Annotated[
     str,
