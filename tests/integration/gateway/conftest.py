@@ -53,6 +53,13 @@ class Gateway:
         assert status in (200, 201), answer
         return dict(answer)
 
+    async def stop_polling(self, connected: list[tuple[str, dict[str, Any]]]) -> None:
+        """Put each (vendor, connection) back without inbound folders: a module's SFTP server is gone once
+        the module is done, and the gateway of the next module should not keep polling it."""
+        for code, connection in connected:
+            sftp = {key: value for key, value in connection["sftp"].items() if key != "inbound"}
+            await self.connect(code, {**connection, "sftp": sftp})
+
     async def catalog(self, sku: str, vendor: str, vendor_sku: str | None = None, stock: int = 100) -> None:
         source: dict[str, Any] = {"vendor": vendor, "stock": stock, "priority": 1}
         if vendor_sku:

@@ -93,9 +93,7 @@ class Vendors:
         return vendor
 
     async def stop_polling(self) -> None:
-        for vendor in self.made:
-            sftp = {key: value for key, value in vendor.connection["sftp"].items() if key != "inbound"}
-            await self.gateway.connect(vendor.code, {**vendor.connection, "sftp": sftp})
+        await self.gateway.stop_polling([(vendor.code, vendor.connection) for vendor in self.made])
 
 
 @pytest.fixture(scope="module")

@@ -124,9 +124,7 @@ class Partners:
         return partner
 
     async def stop_polling(self) -> None:
-        for partner in self.made:
-            sftp = {key: value for key, value in partner.connection["sftp"].items() if key != "inbound"}
-            await self.gateway.connect(partner.code, {**partner.connection, "sftp": sftp})
+        await self.gateway.stop_polling([(partner.code, partner.connection) for partner in self.made])
 
 
 @pytest.fixture(scope="module")
