@@ -31,7 +31,7 @@ API_VERSION = "1.0.0"
 REF_TEMPLATE = "#/components/schemas/{model}"
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
-Access = Literal["public", "admin", "channel", "vendor", "shipstation"]
+Access = Literal["public", "admin", "channel", "vendor", "shipstation", "platform"]
 Schema = Mapping[str, Any] | type[BaseModel]
 DocumentBuilder = Callable[[], dict[str, Any]]
 
@@ -74,6 +74,18 @@ SECURITY_SCHEMES: dict[str, Any] = {
         "scheme": "basic",
         "description": "The ShipStation vendor's username and password (POST /v1/shipstation/{vendor}/credentials).",
     },
+    "shopifyHmac": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Shopify-Hmac-Sha256",
+        "description": "Base64 HMAC-SHA256 of the raw body under the shop's webhook secret, as Shopify signs.",
+    },
+    "wooSignature": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-WC-Webhook-Signature",
+        "description": "Base64 HMAC-SHA256 of the raw body under the webhook's secret, as WooCommerce signs.",
+    },
     "shipstationUserName": {"type": "apiKey", "in": "query", "name": "SS-UserName"},
     "shipstationPassword": {"type": "apiKey", "in": "query", "name": "SS-Password"},
 }
@@ -85,6 +97,7 @@ SECURITY: dict[Access, list[dict[str, list[str]]]] = {
     "vendor": [{"vendorKey": []}, {"adminToken": []}],
     # ShipStation sends Basic auth and appends the same credentials to the query; either is enough.
     "shipstation": [{"shipstationBasic": []}, {"shipstationUserName": [], "shipstationPassword": []}],
+    "platform": [{"shopifyHmac": []}, {"wooSignature": []}],
 }
 
 TEXT: dict[str, Any] = {"type": "string"}
@@ -168,6 +181,7 @@ _ACCESS_REPLIES: dict[Access, dict[int, Reply]] = {
         ),
         429: text_error("Too many failed logins from this address lately.", RETRY_AFTER),
     },
+    "platform": {401: error("The signature does not match the raw body under the shop's webhook secret.")},
 }
 
 _JSON_BODY_REPLIES: dict[int, Reply] = {

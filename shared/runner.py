@@ -28,7 +28,7 @@ from shared.messaging.topology import Topology, declare_topology
 from shared.secrets import SecretKeyError
 from shared.settings import NoSecretKey, ServiceName, Settings, ensure_admin_token_file, ensure_secret_key_file
 
-SERVICES: tuple[ServiceName, ...] = ("intake", "splitter", "shipstation", "tracking", "gateway")
+SERVICES: tuple[ServiceName, ...] = ("intake", "splitter", "shipstation", "tracking", "gateway", "channels")
 COLOURS = ("\033[36m", "\033[35m", "\033[33m", "\033[32m")
 RESET = "\033[0m"
 SERVICES_DIR = Path(__file__).resolve().parent.parent / "services"

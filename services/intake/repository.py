@@ -104,8 +104,10 @@ SET_CHANNEL_STATUS_ANNOUNCED_SQL = (
 RECORD_STATUS_CHANGE_SQL = (
     f"WITH changed AS ({_SET_STATUS}),"  # noqa: S608 - composed of constant SQL only
     " history AS (INSERT INTO order_status_history (order_id, status, cause) VALUES ($1, $2, $3))"
+    # A channel without a webhook URL (a shop, told by the channels service) is owed no webhook.
     " INSERT INTO upstream_deliveries (delivery_id, order_id, channel, event_type, body)"
-    " VALUES ($4, $1, $5, $6, $7) ON CONFLICT (delivery_id) DO NOTHING"
+    " SELECT $4, $1, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM channels WHERE code = $5 AND webhook_url IS NOT NULL)"
+    " ON CONFLICT (delivery_id) DO NOTHING"
 )
 # Leases the due deliveries that are first in line for their order: pushing ``next_attempt_at`` one
 # lease ahead takes them out of every other deliverer's claim (SKIP LOCKED while this statement runs,

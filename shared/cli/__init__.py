@@ -24,6 +24,7 @@ from shared.cli.orders import order
 from shared.cli.parked import parked
 from shared.cli.secrets import secrets
 from shared.cli.shipstation import shipstation
+from shared.cli.shops import shop
 from shared.cli.vendors import vendor
 from shared.settings import Settings
 
@@ -47,7 +48,7 @@ def cli(ctx: click.Context, as_json: bool) -> None:
     ctx.obj = State(Api(settings), as_json)
 
 
-for group in (channel, vendor, shipstation, catalog, order, parked, secrets, deliveries, stock):
+for group in (channel, shop, vendor, shipstation, catalog, order, parked, secrets, deliveries, stock):
     cli.add_command(group)
 
 

@@ -77,10 +77,9 @@ SPLITTER_VENDOR_EVENTS = QueueSpec(
 TRACKING_SHIPMENTS = QueueSpec("tracking.shipments", (ShipmentReported,), "tracking")
 TRACKING_ORDERS = QueueSpec("tracking.orders", (OrderReceived, OrderCancelled, VendorOrderAcknowledged), "tracking")
 INTAKE_STATUS = QueueSpec("intake.status", (OrderStatusChanged, OrderHeld, OrderReleased), "intake")
-CHANNELS_STATUS = QueueSpec("channels.status", (InventoryAvailable,), "channels")
-"""The channel connectors' queue. It carries ``inventory.available`` (coalesced: at most one message per
-SKU change round) from now on, so stock waits there for the connectors; ``order.status_changed`` joins
-it with the connectors themselves (until then intake's signed webhook tells the channel)."""
+CHANNELS_STATUS = QueueSpec("channels.status", (OrderStatusChanged, InventoryAvailable), "channels")
+"""The channel connectors' queue: shipments and status changes of shop orders go back to their platform,
+and ``inventory.available`` (coalesced: at most one message per SKU change round) becomes the shops' stock."""
 
 SERVICE_QUEUES: tuple[QueueSpec, ...] = (
     SPLITTER_ORDERS,

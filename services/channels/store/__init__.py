@@ -1,0 +1,1 @@
+"""The channels service's tables: one module per table family, SQL only, no decisions."""

@@ -1,0 +1,1 @@
+"""What the channels service does: one module per use case; each owns its transaction."""
