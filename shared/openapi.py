@@ -74,18 +74,9 @@ SECURITY_SCHEMES: dict[str, Any] = {
         "scheme": "basic",
         "description": "The ShipStation vendor's username and password (POST /v1/shipstation/{vendor}/credentials).",
     },
-    "shopifyHmac": {
-        "type": "apiKey",
-        "in": "header",
-        "name": "X-Shopify-Hmac-Sha256",
-        "description": "Base64 HMAC-SHA256 of the raw body under the shop's webhook secret, as Shopify signs.",
-    },
-    "wooSignature": {
-        "type": "apiKey",
-        "in": "header",
-        "name": "X-WC-Webhook-Signature",
-        "description": "Base64 HMAC-SHA256 of the raw body under the webhook's secret, as WooCommerce signs.",
-    },
+    # Platform webhooks: base64 HMAC-SHA256 of the raw body under the shop's webhook secret.
+    "shopifyHmac": {"type": "apiKey", "in": "header", "name": "X-Shopify-Hmac-Sha256"},
+    "wooSignature": {"type": "apiKey", "in": "header", "name": "X-WC-Webhook-Signature"},
     "shipstationUserName": {"type": "apiKey", "in": "query", "name": "SS-UserName"},
     "shipstationPassword": {"type": "apiKey", "in": "query", "name": "SS-Password"},
 }
@@ -181,7 +172,10 @@ _ACCESS_REPLIES: dict[Access, dict[int, Reply]] = {
         ),
         429: text_error("Too many failed logins from this address lately.", RETRY_AFTER),
     },
-    "platform": {401: error("The signature does not match the raw body under the shop's webhook secret.")},
+    "platform": {
+        401: error("The signature does not match the raw body under the shop's webhook secret."),
+        429: Reply("Too many bad signatures from this address lately.", Body(ERROR_REF), RETRY_AFTER),
+    },
 }
 
 _JSON_BODY_REPLIES: dict[int, Reply] = {

@@ -11,7 +11,7 @@ import hmac
 import logging
 import os
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -19,6 +19,7 @@ import aio_pika
 import aiohttp
 import pytest
 import structlog
+import structlog.testing
 from aiohttp import web
 from faststream.rabbit import RabbitBroker
 from prometheus_client import CollectorRegistry
@@ -266,3 +267,16 @@ def debug_logging(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
         root.setLevel(saved_level)
         for name, level in saved_levels.items():
             logging.getLogger(name).setLevel(level)
+
+
+@contextlib.contextmanager
+def captured_logs() -> Iterator[list[MutableMapping[str, Any]]]:
+    """Every structlog entry made inside, whatever level the suite logs at: structlog's own
+    ``capture_logs`` keeps the configured level filter, which drops info entries under the suite's WARNING."""
+    saved = structlog.get_config()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
+    try:
+        with structlog.testing.capture_logs() as logs:
+            yield logs
+    finally:
+        structlog.configure(**saved)

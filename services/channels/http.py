@@ -18,7 +18,8 @@ from services.channels.store import stock, tasks
 from services.channels.use_cases import inbound, shops
 from services.channels.use_cases.context import ChannelsPorts, UnknownShop
 from services.channels.use_cases.reconcile import reconcile_shop
-from shared.http import ApiError, json_response, read_model, require_admin
+from shared.http import ApiError, json_response, read_model, refuse_if_throttled, require_admin
+from shared.throttle import record_auth_failure
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -153,6 +154,7 @@ class ChannelsApi:
         return await self._hook(request, "woocommerce")
 
     async def _hook(self, request: web.Request, platform: str) -> web.Response:
+        refuse_if_throttled(request)  # bad signatures count against the address, as wrong tokens do
         code = _code(request)
         if request.content_length is not None and request.content_length > self.ports.settings.max_webhook_bytes:
             raise ApiError(413, "too_large", "the webhook body is larger than this service accepts")
@@ -168,6 +170,7 @@ class ChannelsApi:
         try:
             received = await inbound.receive_webhook(self.ports, shop, request.headers, request.content_type, body)
         except inbound.BadSignature:
+            record_auth_failure(request)
             raise ApiError(401, "bad_signature", "the signature does not match the body") from None
         except inbound.BadWebhook as error:
             raise ApiError(400, "bad_webhook", str(error)) from None

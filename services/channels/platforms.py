@@ -10,8 +10,13 @@ from typing import Any
 
 import aiohttp
 
-from services.channels import shopify, woocommerce
 from services.channels.ports import InboundDecision, Platform, PlatformName, ShopConfig
+from services.channels.shopify import orders as shopify_orders
+from services.channels.shopify.client import ShopifyClient
+from services.channels.shopify.graphql import DEFAULT_API_VERSION
+from services.channels.woocommerce import orders as woo_orders
+from services.channels.woocommerce.client import WooClient
+from services.channels.woocommerce.webhooks import is_creation_ping
 
 
 def _never_a_ping(_content_type: str, _body: bytes) -> bool:
@@ -40,21 +45,21 @@ PLATFORMS: dict[str, PlatformKind] = {
         signature_header="X-Shopify-Hmac-Sha256",
         delivery_header="X-Shopify-Webhook-Id",
         topic_header="X-Shopify-Topic",
-        topics=shopify.TOPICS,
+        topics=shopify_orders.TOPICS,
         credentials=("access_token",),
-        decide=shopify.decide,
-        client=shopify.ShopifyClient,
-        default_api_version=shopify.DEFAULT_API_VERSION,
+        decide=shopify_orders.decide,
+        client=ShopifyClient,
+        default_api_version=DEFAULT_API_VERSION,
     ),
     "woocommerce": PlatformKind(
         name="woocommerce",
         signature_header="X-WC-Webhook-Signature",
         delivery_header="X-WC-Webhook-Delivery-ID",
         topic_header="X-WC-Webhook-Topic",
-        topics=woocommerce.TOPICS,
+        topics=woo_orders.TOPICS,
         credentials=("consumer_key", "consumer_secret"),
-        decide=woocommerce.decide,
-        client=woocommerce.WooClient,
-        is_unsigned_ping=woocommerce.is_creation_ping,
+        decide=woo_orders.decide,
+        client=WooClient,
+        is_unsigned_ping=is_creation_ping,
     ),
 }

@@ -9,6 +9,7 @@ webhook arriving late, or our own write echoing back as ``orders/updated`` chang
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,8 +61,8 @@ async def receive_webhook(
         ports.metrics.webhooks.labels(kind.name, "refused").inc()
         raise BadWebhook(f"{kind.delivery_header} and {kind.topic_header} are required")
     try:
-        payload = loads(body)
-    except ValueError:
+        payload = loads(body.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError included
         ports.metrics.webhooks.labels(kind.name, "refused").inc()
         raise BadWebhook("the body is not JSON") from None
     if not isinstance(payload, dict) or "id" not in payload:
@@ -121,25 +122,32 @@ async def _apply(ports: ChannelsPorts, shop: OpenShop, decision: InboundDecision
         return f"ignored: {decision.reason}"
     if _is_stale(decision, record):
         return "ignored: older than what was applied already"
-    remember = {
-        "shop": shop.code,
-        "platform_order_id": decision.platform_order_id,
-        "fingerprint": decision.fingerprint,
-        "platform_updated_at": decision.updated_at,
-    }
+
+    async def remember(state: str, **what: Any) -> None:
+        """What the platform order is to us now, with the decision's fingerprint and time."""
+        await shop_store.record_platform_order(
+            ports.pool,
+            shop=shop.code,
+            platform_order_id=decision.platform_order_id,
+            fingerprint=decision.fingerprint,
+            platform_updated_at=decision.updated_at,
+            state=state,
+            **what,
+        )
+
     if decision.kind == "cancel":
         if record is not None and record.state == "cancelled":
             return "ignored: cancelled already"
         if record is not None and record.order_id is not None:
             await ports.intake.cancel(shop.channel_key, record.order_id, decision.reason or "cancelled on the platform")
-        await shop_store.record_platform_order(ports.pool, **remember, state="cancelled", reason=decision.reason)
+        await remember("cancelled", reason=decision.reason)
         return "cancelled" if record is not None and record.order_id else "cancelled before it reached intake"
     if record is not None and record.state == "cancelled":
         return "ignored: the order is cancelled"
     if decision.kind == "skip":
         if record is not None and record.order_id is not None:
             return f"ignored: {decision.reason} (the order is in intake already)"
-        await shop_store.record_platform_order(ports.pool, **remember, state="skipped", reason=decision.reason)
+        await remember("skipped", reason=decision.reason)
         return f"skipped: {decision.reason}"
     if record is None or record.order_id is None:
         return await _create(ports, shop, decision, remember)
@@ -152,22 +160,20 @@ async def _apply(ports: ChannelsPorts, shop: OpenShop, decision: InboundDecision
     else:
         said.append("ship-to changed on the platform after the order was taken: not applied, tell the vendor")
         log.warning("ship-to changed after intake", shop=shop.code, order_id=record.order_id)
-    await shop_store.record_platform_order(
-        ports.pool, **remember, state="open", channel_status=decision.channel_status, reason=decision.reason or None
-    )
+    await remember("open", channel_status=decision.channel_status, reason=decision.reason or None)
     return "order updated: " + ", ".join(said)
 
 
-async def _create(ports: ChannelsPorts, shop: OpenShop, decision: InboundDecision, remember: dict[str, Any]) -> str:
+async def _create(
+    ports: ChannelsPorts, shop: OpenShop, decision: InboundDecision, remember: Callable[..., Awaitable[None]]
+) -> str:
     assert decision.order is not None, "an upsert decision carries the order"
     body = {**decision.order, "channel": shop.stored.channel}
     if decision.channel_status is not None:
         body["status"] = decision.channel_status
     order_id, new = await ports.intake.create_order(shop.channel_key, body)
-    await shop_store.record_platform_order(
-        ports.pool,
-        **remember,
-        state="open",
+    await remember(
+        "open",
         order_id=order_id,
         order_number=str(body.get("order_number", "")),
         channel_status=decision.channel_status,

@@ -48,8 +48,10 @@ async def order_status_changed(connection: Connection, event: OrderStatusChanged
 
 
 async def inventory_available(connection: Connection, event: InventoryAvailable) -> None:
-    levels = event.data.levels
-    await stock.want(connection, [level.sku for level in levels], [level.available for level in levels])
+    # A SKU whose stock is not tracked (no limit known) is left as the shop has it.
+    levels = [level for level in event.data.levels if level.available is not None]
+    if levels:
+        await stock.want(connection, [level.sku for level in levels], [level.available or 0 for level in levels])
 
 
 def shipment_push(task: DueTask, earlier: tuple[PushedShipment, ...], default_notify: bool) -> ShipmentPush:

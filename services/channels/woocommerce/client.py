@@ -24,8 +24,8 @@ from services.channels.ports import (
     StockOutcome,
     StockPush,
 )
-from services.channels.woocommerce import TOPICS
 from services.channels.woocommerce.api import Answer, WooApi
+from services.channels.woocommerce.orders import TOPICS
 from services.channels.woocommerce.stock import items_found, latest_levels, lookup_groups, stock_batches
 from services.channels.woocommerce.tracking import note_text, shipment_in_note, tracking_item
 

@@ -22,7 +22,9 @@ from services.channels.ports import ChannelStatus, InboundDecision, PlatformItem
 from services.channels.woocommerce.addresses import bill_to, customer, ship_to
 from shared.money import CENT
 
-ORDER_TOPICS = frozenset({"order.created", "order.updated"})
+TOPICS = ("order.created", "order.updated")
+"""The webhooks a shop is subscribed to."""
+ORDER_TOPICS = frozenset(TOPICS)
 STATUS_BY_WOO: dict[str, ChannelStatus] = {
     "processing": "paid",
     "completed": "paid",

@@ -14,13 +14,14 @@ from typing import Any
 
 import aiohttp
 import pytest
-import structlog
 from aiohttp import web
 
 from services.channels.ports import PlatformError, PushedShipment, ShipmentPush, ShippedLine, ShopConfig, StockPush
-from services.channels.shopify import TOPICS, ShopifyClient, decide
 from services.channels.shopify import client as shopify_client
+from services.channels.shopify.client import ShopifyClient
+from services.channels.shopify.orders import TOPICS, decide
 from tests.fakes.shopify import FakeShopify
+from tests.support import captured_logs
 
 TOKEN = "shpat_test_token_0123456789abcdef"
 WEBHOOK_SECRET = "whsec_shopify_fake"
@@ -341,7 +342,7 @@ async def test_unreachable_shop_is_retryable(session: aiohttp.ClientSession) -> 
 
 async def test_no_access_token_in_logs(fake: FakeShopify, client: ShopifyClient) -> None:
     fake.add_variant("LOG-1")
-    with structlog.testing.capture_logs() as logs:
+    with captured_logs() as logs:
         await client.register_webhooks("http://127.0.0.1:9/hooks")
         await client.set_stock([StockPush("LOG-1", 1)])
         fake.fail_next(401, {"errors": "[API] Invalid API key or access token"})

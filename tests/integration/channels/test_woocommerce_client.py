@@ -11,12 +11,13 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from structlog.testing import capture_logs
 
 from services.channels.ports import PlatformError, ShipmentPush, ShippedLine, ShopConfig, StockPush
-from services.channels.woocommerce import WooClient, decide, is_creation_ping
-from services.channels.woocommerce.webhooks import signature_valid
+from services.channels.woocommerce.client import WooClient
+from services.channels.woocommerce.orders import decide
+from services.channels.woocommerce.webhooks import is_creation_ping, signature_valid
 from tests.fakes.woocommerce import FakeWooCommerce
+from tests.support import captured_logs
 
 KEY, SECRET, HOOK_SECRET = "ck_0123456789abcdef", "cs_fedcba9876543210", "whsec-test-1"
 
@@ -261,7 +262,7 @@ async def test_calls_are_logged_without_the_consumer_secret(
     fake: FakeWooCommerce, session: aiohttp.ClientSession
 ) -> None:
     order = fake.add_order()
-    with capture_logs() as logs:
+    with captured_logs() as logs:
         client = WooClient(shop_for(fake), session)
         await client.push_shipment(push_for(order["id"]))
         with pytest.raises(PlatformError):

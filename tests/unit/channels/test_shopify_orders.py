@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from services.channels.ports import PlatformItem
-from services.channels.shopify import TOPICS, decide
+from services.channels.shopify.orders import TOPICS, decide
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "channels" / "shopify_order.json"
 

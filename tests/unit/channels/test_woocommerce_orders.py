@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from services.channels.ports import PlatformItem
-from services.channels.woocommerce import TOPICS, decide, is_creation_ping
-from services.channels.woocommerce.webhooks import signature, signature_valid
+from services.channels.woocommerce.orders import TOPICS, decide
+from services.channels.woocommerce.webhooks import is_creation_ping, signature, signature_valid
 from services.intake.domain import OrderRequest
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "channels" / "woocommerce_order.json"
