@@ -23,7 +23,7 @@ from shared.cli import cli
 from shared.cli.catalog import parse_source
 
 TOKEN = "test-admin-token"
-SERVICES = ("intake", "splitter", "shipstation")
+SERVICES = ("intake", "splitter", "shipstation", "channels")
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -39,7 +39,7 @@ class Received:
 
 @dataclass
 class FakeServices:
-    """Three stand-in services. ``answer`` sets what a route replies; anything else is a JSON 404."""
+    """Stand-in services. ``answer`` sets what a route replies; anything else is a JSON 404."""
 
     urls: dict[str, str] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
@@ -80,6 +80,7 @@ class FakeServices:
             "DROPSHIP_INTAKE_URL": self.urls["intake"],
             "DROPSHIP_SPLITTER_URL": self.urls["splitter"],
             "DROPSHIP_SHIPSTATION_URL": self.urls["shipstation"],
+            "DROPSHIP_CHANNELS_URL": self.urls["channels"],
             "DROPSHIP_ADMIN_TOKEN": TOKEN,
             **extra,
         }
@@ -151,6 +152,112 @@ CREDENTIALS = {
     },
     "timezone": "America/Chicago",
 }
+
+
+# --- shops ------------------------------------------------------------------------------------------
+
+
+def test_shop_add_reads_secrets_from_files_and_sends_the_shop(fake: FakeServices, tmp_path: Path) -> None:
+    token, secret = tmp_path / "token", tmp_path / "whsec"
+    token.write_text("shpat_from_file\n")
+    secret.write_text("hush\n")
+    fake.answer(
+        "channels",
+        "PUT",
+        "/v1/shops/acme",
+        201,
+        {
+            "code": "acme",
+            "platform": "shopify",
+            "channel": "acme-shopify",
+            "base_url": "https://acme.myshopify.com",
+            "api_version": "2026-10",
+            "push_stock": True,
+            "webhooks": {"topics": ["orders/create", "orders/paid"], "error": None},
+        },
+    )
+    result = fake.run(
+        "shop",
+        "add",
+        "acme",
+        "--platform",
+        "shopify",
+        "--channel",
+        "acme-shopify",
+        "--base-url",
+        "https://acme.myshopify.com",
+        "--access-token-file",
+        str(token),
+        "--webhook-secret-file",
+        str(secret),
+        "--tracking-url",
+        "Acme Freight=https://acme.example/t/{number}",
+    )
+    assert result.exit_code == 0, result.output
+    request = only(fake)
+    assert (request.service, request.method, request.path) == ("channels", "PUT", "/v1/shops/acme")
+    assert request.body == {
+        "platform": "shopify",
+        "channel": "acme-shopify",
+        "base_url": "https://acme.myshopify.com",
+        "push_stock": True,
+        "access_token": "shpat_from_file",
+        "webhook_secret": "hush",
+        "options": {"tracking_url_templates": {"Acme Freight": "https://acme.example/t/{number}"}},
+    }
+    assert "Shop acme created" in result.stdout and "orders/create" in result.stdout
+    assert "shpat_from_file" not in result.stdout and "hush" not in result.stdout
+
+
+def test_shop_add_refuses_a_tracking_url_without_a_carrier(fake: FakeServices) -> None:
+    result = CliRunner().invoke(
+        cli,
+        [
+            "shop",
+            "add",
+            "acme",
+            "--platform",
+            "shopify",
+            "--channel",
+            "c",
+            "--base-url",
+            "https://a.example",
+            "--tracking-url",
+            "https://acme.example/{number}",
+        ],
+        env=fake.env(),
+    )
+    assert result.exit_code != 0 and "CARRIER=URL" in result.output
+    assert fake.received == []
+
+
+def test_shop_tasks_and_retry(fake: FakeServices) -> None:
+    fake.answer(
+        "channels",
+        "GET",
+        "/v1/shops/acme/tasks",
+        200,
+        {
+            "tasks": [
+                {
+                    "seq": 7,
+                    "kind": "shipment",
+                    "topic": "shipment",
+                    "state": "failed",
+                    "attempts": 40,
+                    "outcome": "gave up",
+                    "last_error": "HTTP 503",
+                }
+            ]
+        },
+    )
+    fake.answer("channels", "POST", "/v1/shops/acme/tasks/7/retry", 202, {"seq": 7, "state": "pending"})
+    listed = fake.run("shop", "tasks", "acme", "--state", "failed")
+    assert listed.exit_code == 0, listed.output
+    assert "HTTP 503" in listed.stdout and fake.received[0].path == "/v1/shops/acme/tasks?state=failed"
+    retried = fake.run("shop", "retry", "acme", "7")
+    assert retried.exit_code == 0 and "due again" in retried.stdout
+    assert fake.received[-1].path == "/v1/shops/acme/tasks/7/retry"
 
 
 # --- channels ---------------------------------------------------------------------------------------
