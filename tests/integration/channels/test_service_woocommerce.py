@@ -71,7 +71,7 @@ async def test_an_order_becomes_an_intake_order_and_a_shipment_a_note_a_tracking
         )
 
         async def completed() -> bool:
-            return woo.order(order["id"])["status"] == "completed"
+            return bool(woo.order(order["id"])["status"] == "completed")
 
         await wait_until(completed)
         await woo.settle()
@@ -112,7 +112,7 @@ async def test_held_and_unpaid_statuses_reach_intake_and_failed_cancels(
 
     async def paid() -> bool:
         view = await channels.system.api.ok("GET", "intake", f"/v1/orders/{intake['id']}")
-        return view["channel_status"] == "paid"
+        return bool(view["channel_status"] == "paid")
 
     await wait_until(paid)
     await asyncio.sleep(1.1)  # Woo's times are to the second: the failure is newer
@@ -121,7 +121,7 @@ async def test_held_and_unpaid_statuses_reach_intake_and_failed_cancels(
 
     async def cancelled() -> bool:
         view = await channels.system.api.ok("GET", "intake", f"/v1/orders/{intake['id']}")
-        return view["status"] == "cancelled"
+        return bool(view["status"] == "cancelled")
 
     await wait_until(cancelled)
 
