@@ -22,7 +22,7 @@ from typing import Any
 
 import aiohttp
 
-from bench import baselines, catalog_import, export, gateway, hops, notices, routing, x12
+from bench import baselines, catalog_import, channels, export, gateway, hops, notices, routing, x12
 from bench.config import FULL, SMOKE, TARGETS, Sizes
 from bench.environment import BenchEnvironment
 from bench.machine import describe, infra_settled
@@ -34,7 +34,7 @@ from bench.scenario import Merchant, WebhookReceiver, set_up
 from bench.system import BenchSystem
 from shared.db import redacted_dsn
 
-SECTIONS = ("routing", "x12", "baselines", "steady", "ramp", "notices", "gateway", "export", "catalog")
+SECTIONS = ("routing", "x12", "baselines", "steady", "ramp", "notices", "gateway", "export", "channels", "catalog")
 
 
 def say(message: str) -> None:
@@ -50,7 +50,7 @@ def sizes_from(args: argparse.Namespace) -> Sizes:
     if args.notice_rates:
         overrides["notice_rates"] = tuple(float(r) for r in args.notice_rates.split(","))
     names = ("ramp_seconds", "steady_seconds", "steady_rate", "stored_vendor_orders", "notice_seconds")
-    for name in (*names, "gateway_rate", "gateway_seconds"):
+    for name in (*names, "gateway_rate", "gateway_seconds", "channels_outage_seconds"):
         value = getattr(args, name)
         if value is not None:
             overrides[name] = value
@@ -137,6 +137,8 @@ class Bench:
                     await self.gateway(session)
                 if "export" in self.sections:
                     await self.export(session)
+                if "channels" in self.sections:
+                    await self.channels(session)
                 if "catalog" in self.sections:  # last: 50,000 more sources must not weigh on the figures above
                     catalog = await catalog_import.measure(
                         session, self.system.urls["splitter"], self.environment, smoke=self.args.smoke
@@ -351,6 +353,28 @@ class Bench:
         )
         say(gateway.summary_line(self.results["gateway"]))
 
+    async def channels(self, session: aiohttp.ClientSession) -> None:
+        """A Shopify shop on the channels service: webhooks to intake orders, fulfillments, an outage."""
+        sizes = self.sizes
+        await self.idle()
+        await self.settled()
+        say(
+            f"channels: {sizes.channels_orders} Shopify orders by webhook at {sizes.channels_rate:.0f}/s, shipped"
+            f" at once, then {sizes.channels_orders // 4} more during a {sizes.channels_outage_seconds:.0f} s outage"
+        )
+        shop = await channels.set_up(session, self.system.urls, self.environment.admin_token, self.environment.run_id)
+        self.results["channels"] = await channels.measure(
+            session,
+            self.system,
+            self.environment.admin_token,
+            shop,
+            sizes.channels_orders,
+            sizes.channels_rate,
+            sizes.channels_outage_seconds,
+            sizes.drain_seconds,
+        )
+        say(channels.summary_line(self.results["channels"]))
+
     async def export(self, session: aiohttp.ClientSession) -> None:
         sizes = self.sizes
         await self.idle()
@@ -401,6 +425,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--stored-vendor-orders", type=int)
     parser.add_argument("--gateway-rate", type=float, help="orders/s for the gateway's two vendors")
     parser.add_argument("--gateway-seconds", type=float)
+    parser.add_argument("--channels-outage-seconds", type=float, help="how long the fake Shopify answers 503")
     return parser.parse_args(argv)
 
 

@@ -31,6 +31,10 @@ class Sizes:
     # The gateway: orders of one line for each of its two vendors.
     gateway_rate: float
     gateway_seconds: float
+    # The channels service with a Shopify shop: orders by webhook, then an outage of the platform.
+    channels_orders: int
+    channels_rate: float
+    channels_outage_seconds: float
 
 
 FULL = Sizes(
@@ -53,6 +57,9 @@ FULL = Sizes(
     notice_seconds=15,
     gateway_rate=50,
     gateway_seconds=20,
+    channels_orders=1000,
+    channels_rate=50,
+    channels_outage_seconds=600,
 )
 
 SMOKE = Sizes(
@@ -75,6 +82,9 @@ SMOKE = Sizes(
     notice_seconds=1,
     gateway_rate=5,
     gateway_seconds=2,
+    channels_orders=20,
+    channels_rate=10,
+    channels_outage_seconds=3,
 )
 
 

@@ -42,6 +42,33 @@ def _get(data: dict[str, Any], *path: str) -> Any:
     return value
 
 
+# The channels section's verdicts: every order in, one fulfillment each, an outage caught up.
+def _webhooks_ok(results: dict[str, Any]) -> bool:
+    hooks, n = results["webhooks"], results["orders"]
+    return bool(
+        hooks["answered_200"] == n
+        and hooks["tasks"]["done"] == n
+        and hooks["tasks"]["failed"] == 0
+        and hooks["intake"]["orders"] == hooks["intake"]["of_these"] == n
+    )
+
+
+def _fulfillments_ok(results: dict[str, Any]) -> bool:
+    figures = results["fulfillments"]
+    return bool(figures["fulfilled_once"] == figures["orders"] == results["orders"] and figures["tasks"]["failed"] == 0)
+
+
+def _outage_ok(results: dict[str, Any]) -> bool:
+    outage = results["outage"]
+    return bool(
+        outage["drained_after_return_s"] is not None
+        and outage["duplicates"] == outage["lost"] == 0
+        and outage["fulfilled_once"] == outage["orders"] == outage["webhook_tasks"]["done"]
+        and outage["failed_tasks"] == 0
+        and results["intake_orders_at_end"] == results["orders"] + outage["orders"]
+    )
+
+
 def rows(results: dict[str, Any]) -> list[Row]:
     t = TARGETS
     out: list[Row] = []
@@ -171,6 +198,44 @@ def rows(results: dict[str, Any]) -> list[Row]:
                     figures["delivered"] == figures["vendor_orders"] == delivered["accepted"],
                 )
             )
+    shop = results.get("channels")
+    if shop:
+        hooks, answer = shop["webhooks"], shop["webhooks"]["answer_s"]
+        to_intake = hooks["tasks"]["created_to_done_s"]
+        out.append(
+            Row(
+                f"Channels, Shopify orders/create webhooks at {shop['offered_per_s']:.0f}/s ({shop['orders']} orders)",
+                f"{hooks['tasks']['done']}/{shop['orders']} intake orders; answer p50 {_ms(answer['p50'])},"
+                f" p99 {_ms(answer['p99'])}; arrival → intake order p50 {_ms(to_intake['p50'])},"
+                f" p99 {_ms(to_intake['p99'])}, max {_ms(to_intake['max'])}",
+                "all created, none failed",
+                _webhooks_ok(shop),
+            )
+        )
+        figures = shop["fulfillments"]
+        task = figures["tasks"]["created_to_done_s"]
+        out.append(
+            Row(
+                f"Channels, {figures['shipments']} shipments published at once → Shopify fulfillments",
+                f"{figures['per_s']:.1f} fulfillments/s ({figures['fulfilled_once']}/{figures['orders']} once;"
+                f" {figures['throttled_requests']} throttled); task p50 {_ms(task['p50'])}, p99 {_ms(task['p99'])}",
+                "one per order",
+                _fulfillments_ok(shop),
+            )
+        )
+        outage = shop["outage"]
+        peak = outage["backlog_peak"]
+        drained = outage["drained_after_return_s"]
+        out.append(
+            Row(
+                f"Channels, Shopify down {outage['platform_down_s']:.0f} s, {outage['orders']} orders meanwhile",
+                f"backlog peak {peak['total']} (shipments {peak['shipment']}, webhooks {peak['webhook']});"
+                f" empty {'n/a' if drained is None else f'{drained:.1f} s'} after the return;"
+                f" duplicates {outage['duplicates']}, lost {outage['lost']}",
+                "caught up, none doubled or lost",
+                _outage_ok(shop),
+            )
+        )
     catalog = results.get("catalog_import")
     if catalog and "skipped" not in catalog:
         out.append(
