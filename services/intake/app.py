@@ -11,6 +11,7 @@ import aiohttp
 
 from services.intake import openapi
 from services.intake.http import IntakeApi
+from services.intake.listing import PostgresListing
 from services.intake.progress import ServicesProgress
 from services.intake.repository import SEALED_COLUMNS, PostgresDatabase
 from services.intake.settings import IntakeSettings
@@ -42,6 +43,7 @@ async def setup(runtime: Runtime) -> None:
     )
     api = IntakeApi(
         PostgresDatabase(runtime.pool),
+        PostgresListing(runtime.pool),
         progress,
         runtime.secrets,
         admin_token=admin_token,

@@ -1,6 +1,7 @@
-"""Intake's HTTP API: the channel API (orders) and the admin API (channels). Each route authenticates,
-parses, calls one use case (:mod:`services.intake.use_cases`) and answers; the use cases' refusals
-become the JSON errors below."""
+"""Intake's HTTP API: the channel API (orders), the admin API (channels) and the listings for ops (the
+orders listing, an order's timeline, the channels). Each route authenticates, parses, calls one use
+case (:mod:`services.intake.use_cases`, :mod:`services.intake.views`) and answers; the use cases'
+refusals become the JSON errors below."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
-from services.intake import domain, use_cases
+from services.intake import domain, order_search, use_cases, views
 from services.intake.fields import CHANNEL_CODE
-from services.intake.ports import Database, OrderProgress, OutboxWritten
+from services.intake.ports import Database, Listing, OrderProgress, OutboxWritten
 from shared.http import (
     ApiError,
     bearer_token,
@@ -59,6 +60,7 @@ class IntakeApi:
     def __init__(
         self,
         db: Database,
+        listing: Listing,
         progress: OrderProgress,
         secrets: SecretBox,
         *,
@@ -66,6 +68,7 @@ class IntakeApi:
         outbox_written: OutboxWritten,
     ) -> None:
         self.db = db
+        self.listing = listing
         self.progress = progress
         self.secrets = secrets
         self.admin_token = admin_token
@@ -74,9 +77,12 @@ class IntakeApi:
     def routes(self) -> list[web.RouteDef]:
         return [
             web.post("/v1/orders", _answering_errors(self.create_order)),
+            web.get("/v1/orders", _answering_errors(self.list_orders)),
             web.get("/v1/orders/{order_id}", _answering_errors(self.get_order)),
+            web.get("/v1/orders/{order_id}/history", _answering_errors(self.order_history)),
             web.post("/v1/orders/{order_id}/cancel", _answering_errors(self.cancel_order)),
             web.post("/v1/orders/{order_id}/status", _answering_errors(self.change_status)),
+            web.get("/v1/channels", _answering_errors(self.list_channels)),
             web.put("/v1/channels/{code}", _answering_errors(self.put_channel)),
             web.get("/v1/channels/{code}", _answering_errors(self.get_channel)),
             web.post("/v1/channels/{code}/key", _answering_errors(self.rotate_key)),
@@ -106,6 +112,20 @@ class IntakeApi:
         view = await use_cases.get_order_view(self.db, self.progress, request.match_info["order_id"], caller)
         return json_response(view)
 
+    async def list_orders(self, request: web.Request) -> web.Response:
+        # A channel's key is a real credential but not for this: 403, not counted as a failed login.
+        if await self._caller(request) != domain.ADMIN:
+            raise ApiError(403, "forbidden", "the orders listing is for the admin token only")
+        try:
+            search = order_search.parse_search(request.query)
+        except order_search.InvalidSearch as error:
+            raise ApiError(400, error.code, str(error)) from None
+        return json_response(await views.search_orders(self.listing, search))
+
+    async def order_history(self, request: web.Request) -> web.Response:
+        caller = await self._caller(request)
+        return json_response(await views.order_history(self.db, request.match_info["order_id"], caller))
+
     async def cancel_order(self, request: web.Request) -> web.Response:
         caller = await self._caller(request)
         cancel_request = await _read_cancel_request(request)
@@ -131,6 +151,10 @@ class IntakeApi:
             outbox_written=self.outbox_written,
         )
         return json_response(answer.body, status=202 if answer.changed else 200)
+
+    async def list_channels(self, request: web.Request) -> web.Response:
+        require_admin(request)
+        return json_response(await views.list_channels(self.listing))
 
     async def put_channel(self, request: web.Request) -> web.Response:
         require_admin(request)

@@ -1,16 +1,18 @@
-"""Intake's HTTP API as an OpenAPI document: the channel API (orders) and the admin API (channels)."""
+"""Intake's HTTP API as an OpenAPI document: the channel API (orders), the admin API (channels) and the
+listings for ops (orders searched page by page, an order's timeline, the channels)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.intake.domain import CancelRequest, ChannelRequest, OrderRequest, StatusRequest
 from services.intake.fields import FREE_TEXT_MAX_CHARS
+from services.intake.order_search import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_CHARACTERS, ORDER_STATUSES
 from shared.contracts.orders import HoldCode, OrderReceivedData
-from shared.openapi import Body, Operation, build_document, error, json_reply, path_parameter
+from shared.openapi import Body, Operation, Parameter, build_document, error, json_reply, path_parameter
 from shared.secrets import RESEAL_OPERATION
 
 CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,49}$"
@@ -72,6 +74,101 @@ class ChannelKey(BaseModel):
     api_key: str = Field(description="The new key, shown once; the previous one stops working.")
 
 
+class OrderListed(BaseModel):
+    """One order of the listing: enough to find it and see where it is, without its lines."""
+
+    id: str
+    channel: str
+    external_id: str
+    order_number: str
+    status: str = Field(
+        description="Where the order is as intake knows it: received, held, routed, partially_shipped, shipped, "
+        "cancelled or partially_cancelled. An order the splitter routed without holding it stays `received` here "
+        "until it ships; `GET /v1/orders/{order_id}` asks the splitter."
+    )
+    channel_status: str = Field(description="The channel's status of the order: paid, unpaid or on_hold.")
+    hold_codes: list[HoldCode] = Field(description="Why the splitter holds it, as its last `order.held` said.")
+    customer_name: str | None = Field(description="The customer's name, else the ship-to name.")
+    customer_email: str | None = Field(description="The customer's e-mail, else the ship-to's.")
+    ship_to_country: str = Field(description="ISO 3166-1 alpha-2.")
+    line_count: int
+    total: str = Field(description="Decimal string: the lines, less discounts, plus tax and shipping.")
+    currency: str
+    received_at: datetime
+    updated_at: datetime
+
+
+class OrderListPage(BaseModel):
+    orders: list[OrderListed] = Field(description="Newest first: by received_at, then by id, both descending.")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: this is the last.")
+
+
+class TimelineStatusChange(BaseModel):
+    kind: Literal["status"]
+    at: datetime
+    status: str
+    cause: str = Field(
+        description="What changed it: `intake` (received), the message id of the event that did, `cancel request`, "
+        "or `channel status <status>` (the channel's own status changed; `status` is unchanged)."
+    )
+
+
+class TimelineWebhook(BaseModel):
+    kind: Literal["webhook"]
+    at: datetime = Field(description="When the webhook was queued, with the status change it tells.")
+    delivery_id: str = Field(description="The `webhook-id` the channel dedupes on.")
+    event_type: str
+    attempts: int
+    delivered_at: datetime | None = Field(description="When the channel answered 2xx; null: not yet.")
+    last_status: int | None = Field(description="The HTTP status of the last attempt; null: no answer (or none yet).")
+    last_error: str | None
+    next_attempt_at: datetime | None = Field(description="When it is tried again; null once delivered.")
+
+
+class OrderTimeline(BaseModel):
+    order_id: str
+    channel: str
+    status: str
+    events: list[Annotated[TimelineStatusChange | TimelineWebhook, Field(discriminator="kind")]] = Field(
+        description="Oldest first; a status change comes before the webhook that tells it."
+    )
+
+
+class ChannelListed(BaseModel):
+    code: str
+    name: str
+    webhook_url: str | None
+
+
+class ChannelList(BaseModel):
+    channels: list[ChannelListed] = Field(description="Every channel, by code; no keys, no secrets.")
+
+
+def _query(name: str, description: str, schema: dict[str, Any]) -> Parameter:
+    return Parameter(name, "query", schema, description)
+
+
+LIST_PARAMETERS = (
+    _query(
+        "status",
+        "Only orders with this status (as the listing shows it).",
+        {"type": "string", "enum": list(ORDER_STATUSES)},
+    ),
+    _query("channel", "Only this channel's orders.", {"type": "string", "pattern": CODE_PATTERN}),
+    _query(
+        "q",
+        "Orders whose id is it, whose order number or external id starts with it, or whose customer name or "
+        "e-mail contains it; in any letter case (% and _ are literal). Blank: no search.",
+        {"type": "string", "maxLength": MAX_QUERY_CHARACTERS},
+    ),
+    _query("cursor", "The `next_cursor` of the page before.", {"type": "string", "pattern": CURSOR_PATTERN.pattern}),
+    _query(
+        "limit",
+        "Orders per page.",
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+    ),
+)
+
 ORDER_ID = path_parameter("order_id", "The order id intake answered (ord_…).")
 CHANNEL_CODE = path_parameter("code", "The channel's code.", pattern=CODE_PATTERN)
 FORBIDDEN = error("The key belongs to another channel than the order's.")
@@ -102,11 +199,41 @@ OPERATIONS = [
     ),
     Operation(
         "get",
+        "/v1/orders",
+        "listOrders",
+        "Orders newest first, a page at a time; filtered by status or channel, searched by `q`.",
+        "admin",
+        {
+            200: json_reply("A page.", OrderListPage),
+            400: error(
+                "A status that is none of the listed (invalid_status), a malformed channel code (invalid_channel), "
+                "a q that is too long (invalid_query), a cursor no page answered (invalid_cursor), a limit "
+                f"outside 1-{MAX_LIMIT} (invalid_limit). A parameter given empty is refused, `q` excepted."
+            ),
+            403: error("A channel's key: the listing is the admin's."),
+        },
+        parameters=LIST_PARAMETERS,
+        description="Keyset pages: orders received while a client pages through come before its cursor, so the "
+        "pages after it neither miss nor repeat an order.",
+        tag="admin API",
+    ),
+    Operation(
+        "get",
         "/v1/orders/{order_id}",
         "getOrder",
         "The order with its current status, holds, per-vendor split and shipments.",
         "channel",
         {200: json_reply("The order.", OrderView), 403: FORBIDDEN, 404: NO_ORDER},
+        parameters=(ORDER_ID,),
+        tag="channel API",
+    ),
+    Operation(
+        "get",
+        "/v1/orders/{order_id}/history",
+        "getOrderHistory",
+        "The order's timeline: its status changes and the webhooks to its channel, oldest first.",
+        "channel",
+        {200: json_reply("The timeline.", OrderTimeline), 403: FORBIDDEN, 404: NO_ORDER},
         parameters=(ORDER_ID,),
         tag="channel API",
     ),
@@ -154,6 +281,15 @@ OPERATIONS = [
         request=Body(StatusRequest),
         description="Unknown fields are ignored.",
         tag="channel API",
+    ),
+    Operation(
+        "get",
+        "/v1/channels",
+        "listChannels",
+        "Every channel, by code (without keys or secrets).",
+        "admin",
+        {200: json_reply("The channels.", ChannelList)},
+        tag="admin API",
     ),
     Operation(
         "put",

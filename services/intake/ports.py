@@ -1,7 +1,8 @@
 """What intake's use cases need from the outside, as small interfaces: its tables (one statement at a
-time, or inside a transaction the use case opens) and the other services' view of an order. The real
-ones are :class:`services.intake.repository.PostgresDatabase` and
-:class:`services.intake.progress.ServicesProgress`; unit tests pass fakes."""
+time, or inside a transaction the use case opens), the listings for ops and the other services' view of
+an order. The real ones are :class:`services.intake.repository.PostgresDatabase`,
+:class:`services.intake.listing.PostgresListing` and :class:`services.intake.progress.ServicesProgress`;
+unit tests pass fakes."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from services.intake.holds import HoldState
+from services.intake.order_search import OrderSearch
 from services.intake.repository import Channel, StoredOrder
 from shared.contracts.envelope import Envelope
 from shared.contracts.orders import OrderReceivedData
@@ -73,6 +75,19 @@ class Database(Protocol):
     def tables(self) -> Tables: ...
 
     def transaction(self) -> AbstractAsyncContextManager[Tables]: ...
+
+
+class Listing(Protocol):
+    """The listings for ops (:class:`services.intake.listing.PostgresListing`): each call one statement."""
+
+    async def orders_page(self, search: OrderSearch) -> list[dict[str, Any]]:
+        """Up to ``search.limit + 1`` stored orders, newest first, with the columns
+        :func:`services.intake.order_search.order_row` reads."""
+        ...
+
+    async def channels(self) -> list[dict[str, Any]]:
+        """Every channel's code, name and webhook URL, by code."""
+        ...
 
 
 class OrderProgress(Protocol):

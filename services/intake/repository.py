@@ -275,8 +275,8 @@ class IntakeRepository:
 
     async def deliveries_for_order(self, order_id: str) -> list[dict[str, Any]]:
         rows = await self._db.fetch(
-            "SELECT delivery_id, event_type, created_at, attempts, delivered_at, last_status, last_error"
-            " FROM upstream_deliveries WHERE order_id = $1 ORDER BY seq",
+            "SELECT delivery_id, event_type, created_at, attempts, delivered_at, last_status, last_error,"
+            " next_attempt_at FROM upstream_deliveries WHERE order_id = $1 ORDER BY seq",
             order_id,
         )
         return [dict(row) for row in rows]

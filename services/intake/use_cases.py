@@ -87,7 +87,7 @@ async def create_order(
 
 
 async def get_order_view(db: Database, progress: OrderProgress, order_id: str, caller: Caller) -> dict[str, Any]:
-    order = await _order_for(db.tables, order_id, caller)
+    order = await order_for(db.tables, order_id, caller)
     return await _order_view(db, progress, order)
 
 
@@ -102,7 +102,7 @@ async def cancel_order(
 ) -> Answer:
     """Cancel the order (the splitter withdraws every vendor order not yet shipped); asked again, the
     same view and nothing published."""
-    await _order_for(db.tables, order_id, caller)
+    await order_for(db.tables, order_id, caller)
     async with db.transaction() as tables:
         order = await tables.get_order(order_id, lock=True)
         if order is None:  # pragma: no cover - orders are never deleted
@@ -131,7 +131,7 @@ async def change_channel_status(
     """The channel's own status of the order changed (payment captured, a review): keep it and announce
     ``order.updated``, on which the splitter holds or releases the order. The same status again
     answers the same view and announces nothing."""
-    await _order_for(db.tables, order_id, caller)
+    await order_for(db.tables, order_id, caller)
     async with db.transaction() as tables:
         order = await tables.get_order(order_id, lock=True)
         if order is None:  # pragma: no cover - orders are never deleted
@@ -148,7 +148,8 @@ async def change_channel_status(
     return Answer(await _order_view(db, progress, current), changed=changed)
 
 
-async def _order_for(tables: Tables, order_id: str, caller: Caller) -> StoredOrder:
+async def order_for(tables: Tables, order_id: str, caller: Caller) -> StoredOrder:
+    """The order, if the caller may see it: the admin, or the key of the order's channel."""
     order = await tables.get_order(order_id)
     if order is None:
         raise domain.OrderNotFound(order_id)
