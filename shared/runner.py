@@ -28,7 +28,15 @@ from shared.messaging.topology import Topology, declare_topology
 from shared.secrets import SecretKeyError
 from shared.settings import NoSecretKey, ServiceName, Settings, ensure_admin_token_file, ensure_secret_key_file
 
-SERVICES: tuple[ServiceName, ...] = ("intake", "splitter", "shipstation", "tracking", "gateway", "channels")
+SERVICES: tuple[ServiceName, ...] = (
+    "intake",
+    "splitter",
+    "shipstation",
+    "tracking",
+    "gateway",
+    "channels",
+    "console",
+)
 COLOURS = ("\033[36m", "\033[35m", "\033[33m", "\033[32m")
 RESET = "\033[0m"
 SERVICES_DIR = Path(__file__).resolve().parent.parent / "services"
@@ -111,6 +119,8 @@ async def up(settings: Settings, services: Sequence[ServiceName]) -> int:
         " Ctrl-C stops all",
         flush=True,
     )
+    if "console" in services:
+        print(f"ops console: {settings.service_url('console')}/ (sign in with the admin token)", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 if TYPE_CHECKING:
     from shared.secrets import SecretBox
 
-ServiceName = Literal["intake", "splitter", "shipstation", "tracking", "gateway", "channels"]
+ServiceName = Literal["intake", "splitter", "shipstation", "tracking", "gateway", "channels", "console"]
 Environment = Literal["development", "production"]
 
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -58,12 +58,14 @@ class Settings(BaseSettings):
     tracking_port: int = 8004
     gateway_port: int = 8005
     channels_port: int = 8006
+    console_port: int = 8000
     intake_url: str | None = None
     splitter_url: str | None = None
     shipstation_url: str | None = None
     tracking_url: str | None = None
     gateway_url: str | None = None
     channels_url: str | None = None
+    console_url: str | None = None
 
     max_body_bytes: int = 1_048_576
     auth_failure_limit: int = Field(
@@ -110,6 +112,7 @@ class Settings(BaseSettings):
             "tracking": self.tracking_port,
             "gateway": self.gateway_port,
             "channels": self.channels_port,
+            "console": self.console_port,
         }
         return ports[service]
 
@@ -121,6 +124,7 @@ class Settings(BaseSettings):
             "tracking": self.tracking_url,
             "gateway": self.gateway_url,
             "channels": self.channels_url,
+            "console": self.console_url,
         }[service]
         return (explicit or f"http://127.0.0.1:{self.port(service)}").rstrip("/")
 

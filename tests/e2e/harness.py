@@ -20,7 +20,7 @@ from shared.messaging.broker import connect
 from shared.messaging.topology import Topology, vendor_queue
 from shared.processes import REPO_ROOT, ServiceProcess, free_port, wait_ready
 
-SERVICE_NAMES = ("intake", "splitter", "shipstation", "tracking", "gateway", "channels")
+SERVICE_NAMES = ("intake", "splitter", "shipstation", "tracking", "gateway", "channels", "console")
 
 
 @dataclass

@@ -1,0 +1,167 @@
+"""The overview page's figures, gathered from every service at once: each panel carries its figures or
+what kept it from having them."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from services.console.clients import Answer
+from services.console.ports import ConsolePorts
+from services.console.views import (
+    ORDER_STATUSES,
+    Figure,
+    PollState,
+    QueueRow,
+    count_today,
+    orders_per_minute,
+    poll_state,
+)
+from shared.contracts.envelope import utc_now
+
+PAGE = 200
+"""Orders fetched per figure: intake's list answers at most 200 at a time."""
+OLDEST_WEBHOOK_METRIC = "webhook_oldest_undelivered_age_seconds"
+
+
+@dataclass
+class Overview:
+    now: datetime
+    queues: list[QueueRow]
+    queues_problem: str | None
+    rate: Figure | None
+    today: dict[str, Figure]
+    orders_problem: str | None
+    holds: list[dict[str, Any]]
+    holds_problem: str | None
+    oldest_webhook_seconds: float | None
+    webhook_problem: str | None
+    polls: list[PollState]
+    polls_problem: str | None
+    failed_deliveries: list[dict[str, Any]]
+    deliveries_problem: str | None
+    shops: list[dict[str, Any]] = field(default_factory=list)
+    shops_problem: str | None = None
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for row in self.queues if row.warnings)
+
+
+def _orders(answer: Answer) -> tuple[list[Any], bool] | None:
+    orders = answer.field("orders")
+    if not isinstance(orders, list):
+        return None
+    return [o.get("received_at") for o in orders if isinstance(o, dict)], len(orders) >= PAGE
+
+
+async def _order_figures(ports: ConsolePorts, now: datetime) -> tuple[Figure | None, dict[str, Figure], str | None]:
+    intake = ports.services
+    latest, *by_status = await asyncio.gather(
+        intake.get("intake", "/v1/orders", limit=str(PAGE)),
+        *(intake.get("intake", "/v1/orders", status=status, limit=str(PAGE)) for status in ORDER_STATUSES),
+    )
+    page = _orders(latest)
+    if page is None:
+        return None, {}, f"orders: {latest.problem()}"
+    rate = orders_per_minute(page[0], now, page_full=page[1])
+    today: dict[str, Figure] = {}
+    for status, answer in zip(ORDER_STATUSES, by_status, strict=True):
+        listed = _orders(answer)
+        if listed is not None:
+            today[status] = count_today(listed[0], now, page_full=listed[1])
+    return rate, today, None
+
+
+def oldest_undelivered(metrics_text: str) -> float | None:
+    for family in text_string_to_metric_families(metrics_text):
+        if family.name == OLDEST_WEBHOOK_METRIC:
+            for sample in family.samples:
+                return float(sample.value)
+    return None
+
+
+async def _webhook_age(ports: ConsolePorts) -> tuple[float | None, str | None]:
+    answer = await ports.services.call("GET", "intake", "/metrics")
+    if not answer.ok or not isinstance(answer.body, str):
+        return None, f"webhook backlog: {answer.problem()}"
+    try:
+        return oldest_undelivered(answer.body), None
+    except ValueError:
+        return None, "webhook backlog: intake's metrics could not be read"
+
+
+async def shipstation_polls(ports: ConsolePorts, vendors: list[dict[str, Any]], now: datetime) -> list[PollState]:
+    codes = [str(v["code"]) for v in vendors if v.get("kind") == "shipstation"]
+
+    async def one(code: str) -> PollState:
+        base = f"/v1/shipstation/{code}"
+        polls, settings, problems = await asyncio.gather(
+            ports.services.get("shipstation", f"{base}/polls"),
+            ports.services.get("shipstation", f"{base}/settings"),
+            ports.services.get("shipstation", f"{base}/problems"),
+        )
+        if polls.status is None:
+            return poll_state(code, None, None, None, now, polls.problem())
+        error = None if settings.ok or settings.status == 404 else settings.problem()
+        return poll_state(
+            code,
+            polls.field("polls", []),
+            settings.body if settings.ok else None,
+            problems.field("problems", []),
+            now,
+            error or ("no credentials yet" if settings.status == 404 else None),
+        )
+
+    return list(await asyncio.gather(*(one(code) for code in codes)))
+
+
+async def _shops(ports: ConsolePorts) -> tuple[list[dict[str, Any]], str | None]:
+    listed = await ports.services.get("channels", "/v1/shops")
+    shops = listed.field("shops")
+    if not isinstance(shops, list):
+        return [], f"shops: {listed.problem()}"
+    views = await asyncio.gather(*(ports.services.get("channels", f"/v1/shops/{s['code']}") for s in shops))
+    return [
+        view.body if view.ok else {**shop, "problem": view.problem()} for shop, view in zip(shops, views, strict=True)
+    ], None
+
+
+async def overview(ports: ConsolePorts) -> Overview:
+    now = utc_now()
+    services = ports.services
+    vendors_answer, holds, deliveries = await asyncio.gather(
+        services.get("splitter", "/v1/vendors"),
+        services.get("splitter", "/v1/holds"),
+        services.get("gateway", "/v1/deliveries", state="failed", limit="50"),
+    )
+    vendors = vendors_answer.field("vendors", [])
+    queues, (rate, today, orders_problem), (age, webhook_problem), polls, (shops, shops_problem) = await asyncio.gather(
+        ports.watch.refresh(),
+        _order_figures(ports, now),
+        _webhook_age(ports),
+        shipstation_polls(ports, vendors, now),
+        _shops(ports),
+    )
+    return Overview(
+        now=now,
+        queues=queues,
+        queues_problem=ports.watch.vendors_problem,
+        rate=rate,
+        today=today,
+        orders_problem=orders_problem,
+        holds=holds.field("holds", []),
+        holds_problem=None if holds.ok else f"holds: {holds.problem()}",
+        oldest_webhook_seconds=age,
+        webhook_problem=webhook_problem,
+        polls=polls,
+        polls_problem=None if vendors_answer.ok else f"ShipStation vendors: {vendors_answer.problem()}",
+        failed_deliveries=deliveries.field("deliveries", []),
+        deliveries_problem=None if deliveries.ok else f"failed deliveries: {deliveries.problem()}",
+        shops=shops,
+        shops_problem=shops_problem,
+    )
