@@ -56,6 +56,7 @@ PURE_MODULES = (
     "services/channels/shopify/fulfillment.py",
     "services/channels/shopify/graphql.py",
     "services/channels/shopify/reconcile.py",
+    "services/channels/shopify/bucket.py",
     "services/channels/woocommerce/__init__.py",
     "services/channels/woocommerce/orders.py",
     "services/channels/woocommerce/addresses.py",

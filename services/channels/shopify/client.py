@@ -36,6 +36,7 @@ from services.channels.ports import (
     StockPush,
 )
 from services.channels.shopify import graphql as gql
+from services.channels.shopify.bucket import CostBucket
 from services.channels.shopify.carriers import tracking_info
 from services.channels.shopify.fulfillment import (
     AddTracking,
@@ -77,6 +78,8 @@ class ShopifyClient:
         self._token = shop.secrets.get("access_token", "")
         self._items: TTLCache[str, tuple[str, ...]] = TTLCache(maxsize=20_000, ttl=900)
         self._location_id: str | None = None
+        self._bucket = CostBucket()
+        """Shared by every call of this client (one per shop): pushes side by side take turns."""
 
     async def close(self) -> None:
         """Nothing to close: the session belongs to the caller."""
@@ -256,10 +259,25 @@ class ShopifyClient:
     # --- transport ----------------------------------------------------------------------------------
 
     async def call(self, operation: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        """One GraphQL operation's ``data``, throttled answers waited out up to ``max_throttle_wait``."""
+        """One GraphQL operation's ``data``: sent when the shop's cost bucket can pay for it, throttled
+        answers waited out, up to ``max_throttle_wait`` of waiting in all."""
         waited = 0.0
         while True:
-            body = await self._post(operation, query, variables)
+            turn = self._bucket.reserve(operation, time.monotonic(), self._max_throttle_wait - waited)
+            if turn is None:
+                raise PlatformError(
+                    f"Shopify's cost bucket cannot pay for {operation} within {self._max_throttle_wait:g} s",
+                    retryable=True,
+                    retry_after=self._max_throttle_wait,
+                )
+            body: dict[str, Any] | None = None
+            try:
+                if turn.wait > 0:
+                    await asyncio.sleep(turn.wait)
+                    waited += turn.wait
+                body = await self._post(operation, query, variables)
+            finally:
+                self._bucket.answered(operation, turn, gql.read_cost(body) if body else None, time.monotonic())
             if gql.is_throttled(body):
                 wait = gql.throttle_wait(body)
                 if waited + wait > self._max_throttle_wait:
