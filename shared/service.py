@@ -19,7 +19,15 @@ import asyncpg
 from aio_pika.abc import AbstractRobustConnection
 from aiohttp import web
 from faststream.rabbit import RabbitBroker
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from pydantic import TypeAdapter
 
 from shared.contracts.envelope import Envelope
@@ -213,6 +221,11 @@ async def _connected_runtime(definition: ServiceDefinition[Any], settings: Setti
     await channel.close()
 
     registry = CollectorRegistry()
+    # The client's standard series (process_*, python_info, python_gc_*): the default registry has
+    # them, a registry of one's own (one per service, several in a test process) must add them.
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
     http_metrics = HttpMetrics(registry)
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware(http_metrics)])
     app[ADMIN_TOKEN_KEY] = settings.resolved_admin_token

@@ -13,7 +13,7 @@ from services.shipstation.admin_http import AdminApi
 from services.shipstation.credentials import VerifiedCredentials
 from services.shipstation.custom_store import CustomStoreEndpoint
 from services.shipstation.fragment_cache import FragmentCache
-from services.shipstation.metrics import AdapterMetrics
+from services.shipstation.metrics import AdapterMetrics, ConnectionMetrics
 from services.shipstation.settings import ShipStationSettings
 from services.shipstation.splitter import SplitterVendors
 from services.shipstation.use_cases.ports import StorePorts
@@ -62,6 +62,9 @@ async def setup(runtime: Runtime) -> None:
     await queues.subscribe_all(connected_vendors)
     runtime.add_background(queues.follow(connected_vendors, CONNECTION_POLL_SECONDS))
     runtime.on_stop(queues.stop)
+    connection_metrics = ConnectionMetrics(runtime.registry)
+    runtime.add_background(lambda: connection_metrics.refresh_forever(runtime.pool))
+    runtime.on_stop(connection_metrics.stop)
 
 
 SERVICE = ServiceDefinition(

@@ -6,7 +6,8 @@ and their lines. Consumes ``splitter.orders`` (order.received, order.updated, or
 ``splitter.inventory`` (inventory.updated) and ``splitter.vendor_events`` (vendor_order.acknowledged,
 vendor_order.failed, shipment.reported). Publishes vendor_order.created/cancelled/lines_cancelled.<vendor>,
 order.held, order.released and inventory.available. Background rounds: availability announcements
-(coalesced, about once a second) and overdue acknowledgements (rerouted).
+(coalesced, about once a second), overdue acknowledgements (rerouted) and the figures /metrics shows
+from the tables (holds, quarantined feeds, vendor orders).
 
 This module is its composition root: it builds the ports once and wires routes, consumers and rounds.
 """
@@ -19,6 +20,7 @@ from pathlib import Path
 from services.splitter import openapi
 from services.splitter.catalog_api import CatalogAdminApi
 from services.splitter.http import SplitterApi
+from services.splitter.metrics import SplitterMetrics
 from services.splitter.ports import SplitterPorts
 from services.splitter.use_cases import admin, orders, stock, vendor_events
 from shared.contracts.inventory import InventoryUpdated
@@ -104,6 +106,9 @@ async def setup(runtime: Runtime) -> None:
     )
     _schedule(runtime, "splitter-availability", stock.announce_availability, AVAILABILITY_SECONDS)
     _schedule(runtime, "splitter-overdue", vendor_events.reroute_overdue, OVERDUE_SECONDS)
+    metrics = SplitterMetrics(runtime.registry)
+    runtime.add_background(lambda: metrics.refresh_forever(runtime.pool))
+    runtime.on_stop(metrics.stop)
 
 
 SERVICE = ServiceDefinition(
