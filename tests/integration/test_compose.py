@@ -173,3 +173,55 @@ def test_every_command_the_image_runs_is_a_module_that_exists() -> None:
         assert path.is_file(), f"{module}: {path} does not exist"
         if path.name != "__main__.py":
             assert '__name__ == "__main__"' in path.read_text(), f"{module} does nothing when run with -m"
+
+
+# --- Prometheus and Grafana --------------------------------------------------------------------
+
+
+def _mounts(service: dict[str, Any]) -> dict[str, str]:
+    """Container path → host path (resolved) of a service's bind mounts, from either form Compose prints."""
+    found = {}
+    for volume in service.get("volumes", []):
+        if isinstance(volume, dict):
+            source, target = str(volume.get("source", "")), str(volume["target"])
+        else:
+            source, target = str(volume).split(":")[:2]
+        if source.startswith(("/", ".")):
+            found[target] = str((ROOT / source).resolve())
+    return found
+
+
+def test_prometheus_scrapes_with_the_rules_mounted(resolved: dict[str, Any]) -> None:
+    prometheus = resolved["services"]["prometheus"]
+    assert prometheus["image"].startswith("prom/prometheus:v2.")
+    assert 9090 in _published(prometheus["ports"])
+    assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
+    mounts = _mounts(prometheus)
+    config = Path(mounts["/etc/prometheus"])
+    assert config == ROOT / "deploy" / "prometheus"
+    scraped = yaml.safe_load((config / "prometheus.yml").read_text())
+    # The rule file is read next to the config, from the same mount.
+    assert scraped["rule_files"] == ["alerts.yml"] and (config / "alerts.yml").is_file()
+    targets = {t for job in scraped["scrape_configs"] for static in job["static_configs"] for t in static["targets"]}
+    for name, port in APP_PORTS.items():
+        assert f"{name}:{port}" in targets, name
+        assert name in resolved["services"], name
+    assert "ready" in " ".join(prometheus["healthcheck"]["test"])
+
+
+def test_grafana_has_the_datasource_and_the_dashboard_provisioned(resolved: dict[str, Any]) -> None:
+    grafana = resolved["services"]["grafana"]
+    assert grafana["image"].startswith("grafana/grafana")
+    assert 3000 in _published(grafana["ports"])
+    assert grafana["depends_on"] == {"prometheus": {"condition": "service_healthy"}}
+    mounts = _mounts(grafana)
+    provisioning = Path(mounts["/etc/grafana/provisioning"])
+    assert provisioning == ROOT / "deploy" / "grafana" / "provisioning"
+    [datasource] = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())["datasources"]
+    assert (datasource["type"], datasource["url"]) == ("prometheus", "http://prometheus:9090")
+    [provider] = yaml.safe_load((provisioning / "dashboards" / "dropship.yml").read_text())["providers"]
+    dashboards = provider["options"]["path"]
+    # The dashboard file is mounted where the provider looks for dashboards.
+    dashboard = Path(mounts[f"{dashboards}/dropship.json"])
+    assert dashboard == ROOT / "deploy" / "grafana" / "dropship.json"
+    assert json.loads(dashboard.read_text())["uid"]
