@@ -5,9 +5,10 @@ Shopify's Admin GraphQL API gives each shop a bucket of points (``maximumAvailab
 ``restoreRate`` per second. A query is let in only while the bucket holds its requested cost, and is
 then charged its actual cost (usually less). Every answer says what is left
 (``extensions.cost.throttleStatus``). Here the last figure Shopify gave, refilled at the restore rate
-since, less the requested cost of every call sent or waiting to be sent and not yet answered, is what a
-new call can count on; it waits until that covers its own requested cost (what the operation asked for
-last time). Pure: the time is given.
+since, less what every call sent or waiting to be sent and not yet answered will be charged, is what a
+new call can count on; it waits until that covers its requested cost, which Shopify checks before
+letting it in. Both costs are what the operation asked for and was charged last time. Pure: the time
+is given.
 """
 
 from __future__ import annotations
@@ -25,6 +26,13 @@ class Reservation:
     wait: float
     """Seconds to wait before sending."""
     points: float
+    """What the call is expected to be charged, held until it is answered."""
+
+
+@dataclass(frozen=True)
+class _Costs:
+    requested: float
+    actual: float
 
 
 class CostBucket:
@@ -35,8 +43,8 @@ class CostBucket:
         self._maximum = 0.0
         self._restore = 0.0
         self._held = 0.0
-        """Requested points of the calls reserved and not yet answered."""
-        self._expected: dict[str, float] = {}
+        """What the calls reserved and not yet answered are expected to be charged."""
+        self._expected: dict[str, _Costs] = {}
 
     def _free(self, now: float) -> float:
         assert self._reported is not None
@@ -47,16 +55,18 @@ class CostBucket:
         ``max_wait`` (nothing held: the caller tries later)."""
         if self._reported is None or self._restore <= 0:
             return Reservation(0.0, 0.0)
-        points = min(self._expected.get(operation, FIRST_GUESS), self._maximum or FIRST_GUESS)
-        wait = max(0.0, (points - self._free(now)) / self._restore)
+        costs = self._expected.get(operation, _Costs(FIRST_GUESS, FIRST_GUESS))
+        needed = min(costs.requested, self._maximum or costs.requested)
+        wait = max(0.0, (needed - self._free(now)) / self._restore)
         if wait > max_wait:
             return None
-        self._held += points
-        return Reservation(wait, points)
+        self._held += costs.actual
+        return Reservation(wait, costs.actual)
 
     def answered(self, operation: str, reservation: Reservation, cost: Cost | None, now: float) -> None:
         """The call came back (or failed): its points are no longer held, and what Shopify said of the
-        bucket (the points left, the restore rate, what the operation asked for) is the new figure."""
+        bucket (the points left, the restore rate, what the operation asked for and was charged) is the
+        new figure."""
         self._held = max(0.0, self._held - reservation.points)
         if cost is None:
             return
@@ -65,4 +75,6 @@ class CostBucket:
         self._reported = min(cost.currently_available, cost.maximum_available)
         self._reported_at = now
         if cost.requested > 0:
-            self._expected[operation] = cost.requested
+            self._expected[operation] = _Costs(
+                cost.requested, cost.actual if cost.actual is not None else cost.requested
+            )
