@@ -19,8 +19,8 @@ from services.channels.use_cases import inbound, shops
 from services.channels.use_cases.context import ChannelsPorts, UnknownShop
 from services.channels.use_cases.reconcile import reconcile_shop
 from shared.http import ApiError, json_response, read_model, refuse_if_throttled, require_admin
-from shared.throttle import record_auth_failure
 from shared.logging import get_logger
+from shared.throttle import record_auth_failure
 
 log = get_logger(__name__)
 
