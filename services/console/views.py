@@ -219,14 +219,27 @@ def _list(value: Any) -> list[Mapping[str, Any]]:
 
 
 def _history_lists(history: Any) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]] | None:
-    """Status history and webhook deliveries from intake's ``/history`` answer, whatever it calls them."""
+    """Status changes and webhooks to the channel from intake's ``GET /v1/orders/{id}/history``
+    (``events``, each of ``kind`` ``status`` or ``webhook``, oldest first); ``None`` when it gave none."""
     if not isinstance(history, Mapping):
         return None
-    statuses = _list(history.get("status_history") or history.get("statuses"))
-    webhooks = _list(
-        history.get("deliveries") or history.get("webhook_deliveries") or history.get("upstream_deliveries")
-    )
+    events = _list(history.get("events"))
+    if events:
+        return [e for e in events if e.get("kind") == "status"], [e for e in events if e.get("kind") == "webhook"]
+    # The same two lists under the names the order itself carries them (``GET /v1/orders/{id}``).
+    statuses, webhooks = _list(history.get("status_history")), _list(history.get("upstream_deliveries"))
     return (statuses, webhooks) if statuses or webhooks else None
+
+
+def _webhook_summary(delivery: Mapping[str, Any]) -> str:
+    attempts = f"after {delivery.get('attempts', 0)} attempt(s)"
+    if delivery.get("delivered_at"):
+        return f"webhook {delivery.get('event_type')} delivered {attempts}"
+    answered = f"; last answer {delivery['last_status']}" if delivery.get("last_status") else ""
+    error = f"; last error: {delivery['last_error']}" if delivery.get("last_error") else ""
+    due = parse_time(delivery.get("next_attempt_at"))
+    upcoming = f"; next attempt {format_time(due)}" if due else ""
+    return f"webhook {delivery.get('event_type')} not delivered yet {attempts}{answered}{error}{upcoming}"
 
 
 def intake_entries(order: Mapping[str, Any], history: Any = None) -> list[TimelineEntry]:
@@ -243,15 +256,14 @@ def intake_entries(order: Mapping[str, Any], history: Any = None) -> list[Timeli
         at = change.get("changed_at") or change.get("at")
         entries.append(TimelineEntry(parse_time(at), "intake", "status", f"status {change.get('status')}{cause}"))
     for delivery in lists[1]:
-        delivered = delivery.get("delivered_at")
-        state = "delivered" if delivered else "not delivered yet"
-        error = f"; last error: {delivery['last_error']}" if delivery.get("last_error") and not delivered else ""
+        # Placed when it was delivered, or (still owed) when it was first owed: intake's ``at``.
+        at = delivery.get("delivered_at") or delivery.get("at") or delivery.get("created_at")
         entries.append(
             TimelineEntry(
-                parse_time(delivered or delivery.get("created_at")),
+                parse_time(at),
                 "intake",
                 "webhook",
-                f"webhook {delivery.get('event_type')} {state} after {delivery.get('attempts', 0)} attempt(s){error}",
+                _webhook_summary(delivery),
                 {"delivery_id": delivery.get("delivery_id")},
             )
         )
