@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-reference test-chaos lint fmt bench asyncapi openapi install clean
+.PHONY: run test test-unit test-reference test-chaos lint fmt bench asyncapi openapi console-screenshot install clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ asyncapi: $(STAMP)
 ## openapi: regenerate docs/openapi/<service>.json from the code (a test fails when they are stale)
 openapi: $(STAMP)
 	$(BIN)/python -m shared.openapi docs/openapi
+
+## console-screenshot: the console's overview in Chromium (system in-process, some orders, a hold and a
+##                     parked message) written to docs/console.png; needs RabbitMQ, PostgreSQL and chromium
+console-screenshot: $(STAMP)
+	$(BIN)/python -m tests.browser screenshot docs/console.png
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
