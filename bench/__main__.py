@@ -22,7 +22,7 @@ from typing import Any
 
 import aiohttp
 
-from bench import baselines, catalog_import, channels, export, gateway, hops, notices, routing, x12
+from bench import baselines, catalog_import, channels, console, export, gateway, hops, notices, routing, x12
 from bench.config import FULL, SMOKE, TARGETS, Sizes
 from bench.environment import BenchEnvironment
 from bench.machine import describe, infra_settled
@@ -34,7 +34,19 @@ from bench.scenario import Merchant, WebhookReceiver, set_up
 from bench.system import BenchSystem
 from shared.db import redacted_dsn
 
-SECTIONS = ("routing", "x12", "baselines", "steady", "ramp", "notices", "gateway", "export", "channels", "catalog")
+SECTIONS = (
+    "routing",
+    "x12",
+    "baselines",
+    "steady",
+    "ramp",
+    "notices",
+    "gateway",
+    "export",
+    "channels",
+    "console",
+    "catalog",
+)
 
 
 def say(message: str) -> None:
@@ -139,6 +151,8 @@ class Bench:
                     await self.export(session)
                 if "channels" in self.sections:
                     await self.channels(session)
+                if "console" in self.sections:
+                    await self.console(session)
                 if "catalog" in self.sections:  # last: 50,000 more sources must not weigh on the figures above
                     catalog = await catalog_import.measure(
                         session, self.system.urls["splitter"], self.environment, smoke=self.args.smoke
@@ -374,6 +388,18 @@ class Bench:
             sizes.drain_seconds,
         )
         say(channels.summary_line(self.results["channels"]))
+
+    async def console(self, session: aiohttp.ClientSession) -> None:
+        """Every console page, signed in, with intake's tables COPY-seeded to 100,000 orders."""
+        orders, loads = self.sizes.console_orders, self.sizes.console_loads
+        await self.idle()
+        await self.settled()
+        say(f"console: seeding {orders:,} orders into intake, then each page {loads} times")
+        seeded = await console.seed(session, self.system, self.merchant, orders)
+        say(f"console: seeded in {seeded['build_seconds'] + seeded['copy_seconds']:.1f} s; measuring")
+        measured = await console.measure(session, self.system, self.merchant, seeded["sample"], loads)
+        self.results["console"] = {"seed": seeded, **measured}
+        say(console.summary_line(self.results["console"]))
 
     async def export(self, session: aiohttp.ClientSession) -> None:
         sizes = self.sizes

@@ -35,6 +35,9 @@ class Sizes:
     channels_orders: int
     channels_rate: float
     channels_outage_seconds: float
+    # The ops console: orders COPY-seeded into intake, then each page loaded this many times.
+    console_orders: int
+    console_loads: int
 
 
 FULL = Sizes(
@@ -60,6 +63,8 @@ FULL = Sizes(
     channels_orders=1000,
     channels_rate=50,
     channels_outage_seconds=600,
+    console_orders=100_000,
+    console_loads=20,
 )
 
 SMOKE = Sizes(
@@ -85,6 +90,8 @@ SMOKE = Sizes(
     channels_orders=20,
     channels_rate=10,
     channels_outage_seconds=3,
+    console_orders=1_000,
+    console_loads=3,
 )
 
 
@@ -99,6 +106,7 @@ class Targets:
     export_window_s: float = 5.0
     notices_per_s: float = 500
     service_rss_mb: float = 150
+    console_page_p95_s: float = 0.200
 
 
 TARGETS = Targets()

@@ -236,6 +236,30 @@ def rows(results: dict[str, Any]) -> list[Row]:
                 _outage_ok(shop),
             )
         )
+    ops = results.get("console")
+    if ops:
+        healthz = ops["baselines"]["console_healthz_s"]
+        listing = ops["baselines"]["intake_orders_page_s"]
+        out.append(
+            Row(
+                f"Console baselines, {ops['loads_per_page']} loads each",
+                f"console /healthz p50 {_ms(healthz['p50'])}, p95 {_ms(healthz['p95'])}; intake GET /v1/orders"
+                f" (50) p50 {_ms(listing['p50'])}, p95 {_ms(listing['p95'])}",
+                "baseline",
+                None,
+            )
+        )
+        for page in ops["pages"]:
+            p95 = page["s"]["p95"]
+            out.append(
+                Row(
+                    f"Console page {page['name']}, {ops['seed']['rows']:,} orders stored",
+                    f"p50 {_ms(page['s']['p50'])}, p95 {_ms(p95)}"
+                    + (f" ({page['problems']} panel problems)" if page["problems"] else ""),
+                    f"p95 < {t.console_page_p95_s * 1000:.0f} ms",
+                    p95 is not None and float(p95) < t.console_page_p95_s,
+                )
+            )
     catalog = results.get("catalog_import")
     if catalog and "skipped" not in catalog:
         out.append(
