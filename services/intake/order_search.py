@@ -16,19 +16,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, get_args
 
 from services.intake.fields import CHANNEL_CODE
+from shared.contracts.orders import OrderStatus
 
-ORDER_STATUSES = (
-    "received",
-    "held",
-    "routed",
-    "partially_shipped",
-    "shipped",
-    "cancelled",
-    "partially_cancelled",
-)
+ORDER_STATUSES: tuple[str, ...] = get_args(OrderStatus)
 """The statuses intake stores for an order (see :func:`services.intake.domain.shown_status` for why an
 order the splitter routed without a hold is still ``received`` here)."""
 DEFAULT_LIMIT = 50

@@ -4,8 +4,6 @@ last poll and time-zone warning."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +14,7 @@ from prometheus_client.registry import Collector
 
 from shared.db import Queryable
 from shared.logging import get_logger
+from shared.periodic import Every
 
 log = get_logger(__name__)
 
@@ -74,7 +73,7 @@ class ConnectionMetrics(Collector):
     def __init__(self, registry: CollectorRegistry, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._connections: list[VendorConnection] = []
         self._clock = clock
-        self._stopping = asyncio.Event()
+        self._refresher = Every(what="metrics")
         registry.register(self)
 
     def show(self, connections: Iterable[VendorConnection]) -> None:
@@ -104,15 +103,12 @@ class ConnectionMetrics(Collector):
         return [age, warning]
 
     async def refresh_forever(self, db: Queryable, every: float = REFRESH_SECONDS) -> None:
-        """Read the connections now and every ``every`` seconds until :meth:`stop`; a failed reading
-        keeps the last one (the database may be restarting)."""
-        while not self._stopping.is_set():
-            try:
-                self.show(await read_connections(db))
-            except Exception as error:
-                log.warning("metrics not refreshed", error=f"{type(error).__name__}: {error}")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=every)
+        """Read the figures now and every ``every`` seconds until :meth:`stop` (:class:`shared.periodic.Every`)."""
+
+        async def refresh() -> None:
+            self.show(await read_connections(db))
+
+        await self._refresher.run(refresh, every)
 
     async def stop(self) -> None:
-        self._stopping.set()
+        await self._refresher.stop()

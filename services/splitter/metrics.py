@@ -10,8 +10,6 @@ deleted), so ``rate()`` over it works as for any counter.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -22,6 +20,7 @@ from prometheus_client.registry import Collector
 from shared.contracts.orders import HOLD_CODES
 from shared.db import Queryable
 from shared.logging import get_logger
+from shared.periodic import Every
 
 log = get_logger(__name__)
 
@@ -68,7 +67,7 @@ class SplitterMetrics(Collector):
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self._figures: SplitterFigures | None = None
-        self._stopping = asyncio.Event()
+        self._refresher = Every(what="metrics")
         registry.register(self)
 
     def show(self, figures: SplitterFigures) -> None:
@@ -105,15 +104,12 @@ class SplitterMetrics(Collector):
         return [held, quarantined, created]
 
     async def refresh_forever(self, db: Queryable, every: float = REFRESH_SECONDS) -> None:
-        """Read the figures now and every ``every`` seconds until :meth:`stop`; a failed reading keeps
-        the last figures (the database may be restarting) and is tried again next time."""
-        while not self._stopping.is_set():
-            try:
-                self.show(await read_figures(db))
-            except Exception as error:
-                log.warning("metrics not refreshed", error=f"{type(error).__name__}: {error}")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=every)
+        """Read the figures now and every ``every`` seconds until :meth:`stop` (:class:`shared.periodic.Every`)."""
+
+        async def refresh() -> None:
+            self.show(await read_figures(db))
+
+        await self._refresher.run(refresh, every)
 
     async def stop(self) -> None:
-        self._stopping.set()
+        await self._refresher.stop()

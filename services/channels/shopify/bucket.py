@@ -75,6 +75,8 @@ class CostBucket:
         self._reported = min(cost.currently_available, cost.maximum_available)
         self._reported_at = now
         if cost.requested > 0:
-            self._expected[operation] = _Costs(
-                cost.requested, cost.actual if cost.actual is not None else cost.requested
-            )
+            # A throttled answer charges nothing and says no actual cost: what the call is charged stays
+            # as last seen (holding its whole requested cost would make calls wait on each other for nothing).
+            known = self._expected.get(operation)
+            charged = cost.actual if cost.actual is not None else known.actual if known else FIRST_GUESS
+            self._expected[operation] = _Costs(cost.requested, min(charged, cost.requested))

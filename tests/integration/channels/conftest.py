@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from services.channels.app import SERVICE as CHANNELS
@@ -149,6 +150,13 @@ class Channels:
         )
         await publish_as_producer(self.system.intake.amqp, self.system.intake.topology, event)
         return event
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    """An HTTP session for a platform client under test (the service gives its clients its own)."""
+    async with aiohttp.ClientSession() as client_session:
+        yield client_session
 
 
 @pytest.fixture(scope="module")

@@ -36,12 +36,6 @@ async def fake() -> AsyncIterator[FakeShopify]:
     await shop.stop()
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
-
-
 def _config(fake: FakeShopify, **options: Any) -> ShopConfig:
     return ShopConfig(
         code="acme",

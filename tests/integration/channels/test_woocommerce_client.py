@@ -45,12 +45,6 @@ async def fake_with_tracking() -> AsyncIterator[FakeWooCommerce]:
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
-
-
-@pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
     seen: list[dict[str, Any]] = []
 

@@ -60,3 +60,13 @@ def test_an_operation_not_seen_yet_is_given_a_first_guess() -> None:
     bucket = CostBucket()
     bucket.answered("Push", reserved(bucket), cost(25, available=10), now=0.0)
     assert reserved(bucket, operation="Other").wait == pytest.approx((FIRST_GUESS - 10) / 100)
+
+
+def test_a_throttled_answer_does_not_make_calls_hold_their_whole_requested_cost() -> None:
+    bucket = CostBucket()
+    bucket.answered("Push", reserved(bucket), cost(1300, available=2000, actual=25), now=0.0)
+    throttled = Cost(1300, None, 2000, 1295, 100)  # THROTTLED: "wait 0.05 s", no actual cost
+    bucket.answered("Push", reserved(bucket), throttled, now=0.0)
+    waits = [reserved(bucket).wait for _ in range(3)]
+    # Each waits for the 1,300 asked, holding the 25 it will be charged, not 1,300 (13 s apart).
+    assert waits == pytest.approx([0.05, 0.3, 0.55])
