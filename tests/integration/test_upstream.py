@@ -65,20 +65,29 @@ async def test_a_channel_that_is_down_gets_every_update_once_it_is_back_in_order
             await _publish(system, event)
         await _publish(system, events[0])  # a redelivered event queues no second webhook
 
+        # The order's SKU is in no catalog, so the splitter may hold it meanwhile: the channel can hear
+        # of that too (before or between), which is not what this test is about.
+        def shipments() -> list[Any]:
+            return [d for d in receiver.deliveries if d.json.get("shipment")]
+
         async def both_delivered() -> bool:
-            return len(receiver.deliveries) >= 2
+            return len(shipments()) >= 2
 
         await wait_until(both_delivered, timeout=30)
-        assert [d.json["status"] for d in receiver.deliveries] == statuses
+        assert [d.json["status"] for d in shipments()] == statuses
         assert all(receiver.verify(d) for d in receiver.deliveries)
-        # Each failed attempt was retried with the same delivery id until it got through.
-        first_id = receiver.deliveries[0].headers["webhook-id"]
+        # The first webhook attempted failed three times and was retried with the same delivery id until
+        # it got through; each webhook was delivered once.
+        first_id = receiver.attempts[0].headers["webhook-id"]
         assert [a.headers["webhook-id"] for a in receiver.attempts[:4]] == [first_id] * 4
-        assert len({d.headers["webhook-id"] for d in receiver.deliveries}) == 2
+        delivered_ids = [d.headers["webhook-id"] for d in receiver.deliveries]
+        assert len(set(delivered_ids)) == len(delivered_ids)
         stored = await system.intake.pool.fetch(
-            "SELECT attempts, delivered_at FROM upstream_deliveries WHERE order_id = $1 ORDER BY seq", order["id"]
+            "SELECT delivery_id, attempts, delivered_at FROM upstream_deliveries WHERE order_id = $1 ORDER BY seq",
+            order["id"],
         )
-        assert [row["attempts"] for row in stored] == [4, 1]
+        assert {row["delivery_id"]: row["attempts"] for row in stored}[first_id] == 4
+        assert sorted(row["attempts"] for row in stored) == [1] * (len(stored) - 1) + [4]
         assert all(row["delivered_at"] is not None for row in stored)
         view = await system.api.ok("GET", "intake", f"/v1/orders/{order['id']}")
         assert view["status"] == "shipped"

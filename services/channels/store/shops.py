@@ -144,11 +144,12 @@ class PlatformOrder:
     reason: str | None
     platform_updated_at: datetime | None
     recorded_at: datetime
+    ship_to_digest: str | None
 
 
 ORDER_COLUMNS = (
     "shop, platform_order_id, order_id, order_number, channel_status, fingerprint, state, reason,"
-    " platform_updated_at, recorded_at"
+    " platform_updated_at, recorded_at, ship_to_digest"
 )
 
 
@@ -173,18 +174,20 @@ async def record_platform_order(
     fingerprint: str = "",
     reason: str | None = None,
     platform_updated_at: datetime | None = None,
+    ship_to_digest: str | None = None,
 ) -> None:
-    """What the platform order is to us now; an order id once known is kept."""
+    """What the platform order is to us now; an order id (and a ship-to) once known is kept."""
     await db.execute(
         "INSERT INTO platform_orders (shop, platform_order_id, order_id, order_number, channel_status,"
-        "  fingerprint, state, reason, platform_updated_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        "  fingerprint, state, reason, platform_updated_at, ship_to_digest)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         " ON CONFLICT (shop, platform_order_id) DO UPDATE SET"
         "   order_id = coalesce(platform_orders.order_id, excluded.order_id),"
         "   order_number = coalesce(excluded.order_number, platform_orders.order_number),"
         "   channel_status = coalesce(excluded.channel_status, platform_orders.channel_status),"
         "   fingerprint = excluded.fingerprint, state = excluded.state, reason = excluded.reason,"
         "   platform_updated_at = greatest(platform_orders.platform_updated_at, excluded.platform_updated_at),"
+        "   ship_to_digest = coalesce(platform_orders.ship_to_digest, excluded.ship_to_digest),"
         "   recorded_at = now()",
         shop,
         platform_order_id,
@@ -195,6 +198,7 @@ async def record_platform_order(
         state,
         reason,
         platform_updated_at,
+        ship_to_digest,
     )
 
 

@@ -8,6 +8,8 @@ webhook arriving late, or our own write echoing back as ``orders/updated`` chang
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -107,6 +109,17 @@ async def process_webhook(ports: ChannelsPorts, shop: OpenShop, task: DueTask) -
     return TaskResult(task.seq, "done", outcome)
 
 
+SHIP_TO_NOT_APPLIED = "ship-to changed on the platform after intake took the order: not applied (tell the vendor)"
+
+
+def ship_to_digest(decision: InboundDecision) -> str | None:
+    """A digest of the ship-to intake got (or would get) for the platform order."""
+    ship_to = (decision.order or {}).get("ship_to")
+    if ship_to is None:
+        return None
+    return hashlib.sha256(json.dumps(ship_to, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
 def _is_stale(decision: InboundDecision, record: PlatformOrder | None) -> bool:
     return (
         record is not None
@@ -157,11 +170,15 @@ async def _apply(ports: ChannelsPorts, shop: OpenShop, decision: InboundDecision
     if decision.channel_status is not None and decision.channel_status != record.channel_status:
         await ports.intake.change_status(shop.channel_key, record.order_id, decision.channel_status)
         said.append(f"status {decision.channel_status}")
-    else:
-        said.append("ship-to changed on the platform after the order was taken: not applied, tell the vendor")
-        log.warning("ship-to changed after intake", shop=shop.code, order_id=record.order_id)
-    await remember("open", channel_status=decision.channel_status, reason=decision.reason or None)
-    return "order updated: " + ", ".join(said)
+    reason = decision.reason or None
+    if record.ship_to_digest is not None and ship_to_digest(decision) not in (None, record.ship_to_digest):
+        # Intake has no route to change an order's address once taken: the change is kept in view for a
+        # person to pass on to the vendor, not applied.
+        reason = SHIP_TO_NOT_APPLIED
+        said.append(SHIP_TO_NOT_APPLIED)
+        log.warning("ship-to changed after intake took the order", shop=shop.code, order_id=record.order_id)
+    await remember("open", channel_status=decision.channel_status, reason=reason)
+    return "order updated: " + (", ".join(said) or "nothing intake takes")
 
 
 async def _create(
@@ -174,6 +191,7 @@ async def _create(
     order_id, new = await ports.intake.create_order(shop.channel_key, body)
     await remember(
         "open",
+        ship_to_digest=ship_to_digest(decision),
         order_id=order_id,
         order_number=str(body.get("order_number", "")),
         channel_status=decision.channel_status,

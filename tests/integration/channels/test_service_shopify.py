@@ -424,3 +424,33 @@ async def test_a_shop_request_is_checked(channels: Channels, shopify: FakeShopif
     assert status == 409 and answer["error"] == "channel_taken"
     status, _ = await channels.call("PUT", "/v1/shops/Bad%20Code", {"platform": "shopify"})
     assert status == 400
+
+
+async def test_a_ship_to_changed_after_intake_took_the_order_is_kept_in_view_not_lost(
+    channels: Channels, shopify: FakeShopify
+) -> None:
+    shop, _ = await channels.shopify_shop(shopify)
+    url = channels.hook_url("shopify", shop)
+    order = new_order(financial_status="pending", updated_at="2026-11-26T17:45:00-06:00")
+    await shopify.send_webhook(url, "orders/create", order)
+    intake = await channels.intake_order(shop, order["id"])
+    moved = {**order["shipping_address"], "address1": "9 Other Street", "zip": "40004"}
+    # Paid and moved in one update: the payment reaches intake, the new address is said, not dropped.
+    await shopify.send_webhook(
+        url,
+        "orders/updated",
+        {**order, "financial_status": "paid", "shipping_address": moved, "updated_at": "2026-11-26T17:50:00-06:00"},
+    )
+
+    async def recorded() -> dict[str, Any] | None:
+        rows = (await channels.ok("GET", f"/v1/shops/{shop}/orders"))["orders"]
+        row = next((r for r in rows if r["platform_order_id"] == str(order["id"])), None)
+        return row if row and "ship-to" in (row["reason"] or "") else None
+
+    row = await wait_until(recorded)
+    assert "ship-to changed" in row["reason"] and "not applied" in row["reason"]
+    view = await channels.system.api.ok("GET", "intake", f"/v1/orders/{intake['id']}")
+    assert view["channel_status"] == "paid"
+    assert view["ship_to"]["address1"] == intake["ship_to"]["address1"]  # not changed behind the vendor's back
+    [update] = [t for t in await channels.tasks(shop) if t["topic"] == "orders/updated"]
+    assert "status paid" in update["outcome"] and "ship-to changed" in update["outcome"]
