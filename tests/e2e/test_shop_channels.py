@@ -92,6 +92,17 @@ class TwoVendors:
         )
 
 
+async def intake_order_of(api: Api, shop: str) -> dict[str, Any]:
+    """The shop's first platform order that became an intake order, once the service has applied its webhook."""
+
+    async def in_intake() -> dict[str, Any] | None:
+        status, listed = await api.call("GET", "channels", f"/v1/shops/{shop}/orders")
+        found = [o for o in listed.get("orders", []) if o["order_id"]] if status == 200 else []
+        return found[0] if found else None
+
+    return await wait_until(in_intake, timeout=30)
+
+
 async def two_vendors(api: Api, processes: ProcessSystem, receiver: WebhookReceiver) -> TwoVendors:
     east, west = unique("east-"), unique("west-")
     await api.ok("PUT", "splitter", f"/v1/vendors/{east}", {"name": "East warehouse", "kind": "shipstation"})
@@ -152,12 +163,7 @@ async def test_a_shopify_order_for_two_vendors_ends_as_two_fulfillments(
         hook = f"{processes.urls['channels']}/hooks/shopify/{shop}"
         assert await shopify.send_webhook(hook, "orders/create", order) == 200
 
-        async def in_intake() -> dict[str, Any] | None:
-            status, listed = await api.call("GET", "channels", f"/v1/shops/{shop}/orders")
-            found = [o for o in listed.get("orders", []) if o["order_id"]] if status == 200 else []
-            return found[0] if found else None
-
-        record = await wait_until(in_intake, timeout=30)
+        record = await intake_order_of(api, shop)
         vendor_orders = await vendors.split(record["order_id"])
         assert {vendor: [line["sku"] for line in v["lines"]] for vendor, v in vendor_orders.items()} == {
             vendors.east: [vendors.east_sku],
@@ -220,12 +226,7 @@ async def test_a_woocommerce_order_for_two_vendors_ends_with_two_notes_and_compl
         hook = f"{processes.urls['channels']}/hooks/woocommerce/{shop}"
         assert await woo.send_webhook(hook, "order.created", order) == 200
 
-        async def in_intake() -> dict[str, Any] | None:
-            status, listed = await api.call("GET", "channels", f"/v1/shops/{shop}/orders")
-            found = [o for o in listed.get("orders", []) if o["order_id"]] if status == 200 else []
-            return found[0] if found else None
-
-        record = await wait_until(in_intake, timeout=30)
+        record = await intake_order_of(api, shop)
         await vendors.ship_both(await vendors.split(record["order_id"]))
 
         async def completed() -> bool:
