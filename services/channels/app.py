@@ -34,7 +34,6 @@ SEALED_COLUMNS = (SealedColumn("shops", "code", "sealed_secrets"),)
 async def setup(runtime: Runtime) -> None:
     settings = runtime.settings_as(ChannelsSettings)
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.platform_timeout_seconds))
-    runtime.on_stop(session.close)
     ports = ChannelsPorts(
         pool=runtime.pool,
         secrets=runtime.secrets,
@@ -59,8 +58,11 @@ async def setup(runtime: Runtime) -> None:
     runtime.add_background(reconciler.run)
 
     async def stop_background() -> None:
-        await reconciler.stop()
-        await worker.stop()
+        # The session closes only once no round is using it: a push cut off mid-call would be tried again.
+        within = settings.platform_timeout_seconds + 5
+        await reconciler.stop(within)
+        await worker.stop(within)
+        await session.close()
 
     runtime.on_stop(stop_background)
 

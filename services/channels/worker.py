@@ -5,6 +5,7 @@ one; leases keep them from doing the same task twice."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 
@@ -28,6 +29,7 @@ class Worker:
         self._ports = ports
         self._lease = ports.settings.platform_timeout_seconds * 3
         self._gauges_at = 0.0
+        self._finished = asyncio.Event()
         self.loop = RelayLoop(
             name="channel-work",
             dsn=dsn,
@@ -39,10 +41,16 @@ class Worker:
         ports.wake_worker = self.loop.wake
 
     async def run(self) -> None:
-        await self.loop.run()
+        try:
+            await self.loop.run()
+        finally:
+            self._finished.set()
 
-    async def stop(self) -> None:
+    async def stop(self, within: float) -> None:
+        """Finish the round under way (a platform answering, within ``within`` seconds), then stop."""
         await self.loop.stop()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._finished.wait(), timeout=within)
 
     async def run_round(self) -> int:
         due = await tasks.claim(self._ports.pool, BATCH, self._lease)

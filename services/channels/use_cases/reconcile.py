@@ -70,9 +70,16 @@ class Reconciler:
         self._ports = ports
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
+        self._finished = asyncio.Event()
         ports.wake_reconciler = self._wake.set
 
     async def run(self) -> None:
+        try:
+            await self._run()
+        finally:
+            self._finished.set()
+
+    async def _run(self) -> None:
         await shop_store.reconcile_now(self._ports.pool)  # on start: webhooks may have been missed while down
         while not self._stopping.is_set():
             self._wake.clear()
@@ -83,6 +90,9 @@ class Reconciler:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=CHECK_SECONDS)
 
-    async def stop(self) -> None:
+    async def stop(self, within: float) -> None:
+        """Finish the reconcile under way (within ``within`` seconds), then stop."""
         self._stopping.set()
         self._wake.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._finished.wait(), timeout=within)
