@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-reference test-chaos lint fmt bench asyncapi openapi console-screenshot install clean
+.PHONY: run test test-unit test-reference test-chaos test-cluster lint fmt bench asyncapi openapi console-screenshot install clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ run: $(STAMP)
 ## test: the whole suite (unit, integration, e2e) against the local RabbitMQ and PostgreSQL (isolated
 ##       database and namespace); chaos and reference have their own targets
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not chaos and not reference" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not chaos and not reference and not cluster" $(PYTEST_ARGS)
 
 ## test-unit: pure logic only, no broker or database (the fast loop)
 test-unit: $(STAMP)
@@ -35,6 +35,11 @@ test-reference: $(STAMP)
 ## test-chaos: fault injection (restarts RabbitMQ and PostgreSQL under the running services)
 test-chaos: $(STAMP)
 	$(BIN)/python -m pytest -m chaos $(PYTEST_ARGS)
+
+## test-cluster: two instances of every service on a three-node RabbitMQ cluster and a PostgreSQL
+##               primary with a streaming replica, all started for the test (never the machine's own)
+test-cluster: $(STAMP)
+	$(BIN)/python -m pytest -m cluster $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

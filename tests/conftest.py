@@ -2,7 +2,7 @@
 running install (or another test run) is never touched, and removes both when it ends.
 
 Tiers (markers registered in pyproject.toml, ``--strict-markers``): ``unit``, ``integration`` and
-``e2e`` are given by folder here; ``chaos`` and ``reference`` tests mark themselves. Reference tests
+``e2e`` and ``cluster`` are given by folder here; ``chaos`` and ``reference`` tests mark themselves. Reference tests
 cross-check against the reference folder, which is not part of the project: without
 ``DROPSHIP_REFERENCE_DIR`` they are deselected (not skipped), so a fresh clone runs everything it
 collects.
@@ -39,7 +39,7 @@ from tests.reference.support import REFERENCE_ENV
 from tests.support import AMQP_URL, Api, wait_until
 
 TESTS_ROOT = Path(__file__).resolve().parent
-TIER_BY_FOLDER = {"unit": "unit", "integration": "integration", "e2e": "e2e", "reference": "reference"}
+TIER_BY_FOLDER = {"unit": "unit", "integration": "integration", "e2e": "e2e", "reference": "reference", "cluster": "cluster"}
 
 
 def _tier_folder(item: pytest.Item) -> str | None:
