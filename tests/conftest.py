@@ -39,7 +39,13 @@ from tests.reference.support import REFERENCE_ENV
 from tests.support import AMQP_URL, Api, wait_until
 
 TESTS_ROOT = Path(__file__).resolve().parent
-TIER_BY_FOLDER = {"unit": "unit", "integration": "integration", "e2e": "e2e", "reference": "reference", "cluster": "cluster"}
+TIER_BY_FOLDER = {
+    "unit": "unit",
+    "integration": "integration",
+    "e2e": "e2e",
+    "reference": "reference",
+    "cluster": "cluster",
+}
 
 
 def _tier_folder(item: pytest.Item) -> str | None:
