@@ -4,6 +4,11 @@ Every service owns one schema named after it. Migrations are plain SQL files app
 first the shared messaging tables (outbox, inbox) and then the service's own, each file in its own
 transaction and recorded in ``<schema>.schema_migrations``. An advisory lock lets several instances
 start at once.
+
+``DROPSHIP_DATABASE_URL`` may name several hosts, as libpq does
+(``postgresql://user@db1:5432,db2:5432/dropship?target_session_attrs=read-write``): every connection
+(pools, LISTEN, migrations) tries them in turn and keeps the first that takes writes, so after a
+failover the services find the promoted replica by themselves.
 """
 
 from __future__ import annotations
@@ -11,16 +16,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import asyncpg
 import orjson
+
+from shared.logging import get_logger
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
@@ -33,6 +41,11 @@ else:
     Connection = Queryable = asyncpg.Connection
 
 SHARED_MIGRATIONS = Path(__file__).parent / "messaging" / "migrations"
+LISTEN_CHECK_SECONDS = 10.0
+"""How often a LISTEN connection that heard nothing proves it is still there (a half-open socket after
+a failover or a network cut would otherwise leave the relay on its idle polling for good)."""
+
+log = get_logger(__name__)
 
 
 class InfrastructureUnavailable(RuntimeError):
@@ -51,6 +64,10 @@ DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
     # (seen on every PostgreSQL restart under load), not with a connection error.
     asyncpg.InterfaceError,  # "cannot call Transaction.__aexit__(): the underlying connection is closed"
     asyncpg.InternalClientError,  # "cannot switch to state 12; another operation (2) is in progress"
+    # (also TargetServerAttributeNotMatched: no host takes writes yet, the replica not promoted so far)
+    # A write that reached a server which no longer takes them (a standby, a primary being failed over):
+    # the next connection finds the new primary.
+    asyncpg.ReadOnlySQLTransactionError,
 )
 """Errors that mean PostgreSQL is away for now, not that the request or message is wrong."""
 
@@ -103,12 +120,58 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
     await connection.set_type_codec("json", encoder=dumps, decoder=loads, schema="pg_catalog")
 
 
+_URL_BOUNDARY = re.compile(r"(,\s*)(?=[A-Za-z][A-Za-z0-9+.-]*://)")
+_PASSWORD_PARAMETER = re.compile(r"(?i)([?&](?:ssl)?password=)[^&#]*")
+_REDACTED = r"\1***"
+
+
+def _redacted_url(url: str) -> str:
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return _PASSWORD_PARAMETER.sub(_REDACTED, url)
+    end = min((index for index in (rest.find(c) for c in "/?#") if index >= 0), default=len(rest))
+    authority, tail = rest[:end], rest[end:]
+    userinfo, at, hosts = authority.rpartition("@")
+    if at and ":" in userinfo:
+        authority = f"{userinfo.split(':', 1)[0]}:***@{hosts}"
+    return f"{scheme}://{authority}{_PASSWORD_PARAMETER.sub(_REDACTED, tail)}"
+
+
 def redacted_dsn(dsn: str) -> str:
-    parts = urlsplit(dsn)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return dsn
+    """``dsn`` fit for a log line: every password replaced by ``***``, in the user info and in a
+    ``password`` parameter, whether it is one URL, one URL naming several hosts
+    (``postgresql://u:pw@db1,db2/x``) or a comma-separated list of URLs (``DROPSHIP_AMQP_URL``)."""
+    parts = _URL_BOUNDARY.split(dsn)
+    # The separators are kept at the odd indices; the URLs are at the even ones.
+    return "".join(part if index % 2 else _redacted_url(part) for index, part in enumerate(parts))
+
+
+WRITABLE_TARGETS = frozenset({"read-write", "primary"})
+
+
+def target_session_attrs(dsn: str, environ: Mapping[str, str]) -> str:
+    """The ``target_session_attrs`` a connection to ``dsn`` asks for: the URL's, else libpq's
+    ``PGTARGETSESSIONATTRS``, else ``any`` (as asyncpg reads them)."""
+    for key, value in parse_qsl(urlsplit(dsn).query):
+        if key == "target_session_attrs":
+            return value
+    return environ.get("PGTARGETSESSIONATTRS", "any")
+
+
+def takes_writes(server: Mapping[str, str]) -> bool:
+    """Whether a session whose server reported ``server`` (its parameter status: PostgreSQL 14 and
+    later report ``in_hot_standby`` and ``default_transaction_read_only``, and report them again when
+    they change) can write."""
+    return server.get("in_hot_standby", "off") != "on" and server.get("default_transaction_read_only", "off") != "on"
+
+
+def _server_status(connection: asyncpg.Connection) -> dict[str, str]:
+    settings = connection.get_settings()
+    return {
+        name: str(getattr(settings, name))
+        for name in ("in_hot_standby", "default_transaction_read_only")
+        if hasattr(settings, name)
+    }
 
 
 def _admin_dsn(dsn: str) -> tuple[str, str]:
@@ -202,6 +265,17 @@ async def _skip_session_reset(_connection: asyncpg.Connection) -> None:
     """
 
 
+async def _drop_unless_writable(connection: asyncpg.Connection) -> None:
+    """On release, for a pool whose URL asks for a writable server: a connection whose server stopped
+    taking writes is closed, so the pool's next acquire connects again, to whichever host is the
+    primary now, instead of handing out a session that fails every write. A connection the server
+    dropped (the old primary stopped) is discarded by asyncpg itself. Costs no round trip: the
+    server reports both parameters on its own."""
+    if not takes_writes(_server_status(connection)):
+        log.warning("database connection no longer takes writes, dropped", server=_server_status(connection))
+        connection.terminate()
+
+
 async def create_pool(dsn: str, schema: str, *, max_size: int = 10) -> asyncpg.Pool:
     """A pool whose connections see the service's schema first and decode JSON columns."""
     try:
@@ -210,7 +284,9 @@ async def create_pool(dsn: str, schema: str, *, max_size: int = 10) -> asyncpg.P
             min_size=1,
             max_size=max_size,
             init=_init_connection,
-            reset=_skip_session_reset,
+            reset=_drop_unless_writable
+            if target_session_attrs(dsn, os.environ) in WRITABLE_TARGETS
+            else _skip_session_reset,
             server_settings={"search_path": schema, "timezone": "UTC"},
             timeout=10,
         )
@@ -223,12 +299,25 @@ async def create_pool(dsn: str, schema: str, *, max_size: int = 10) -> asyncpg.P
     return pool
 
 
-async def listen_forever(dsn: str, channel: str, on_notify: Callable[[], None], stopping: asyncio.Event) -> None:
-    """Keep a ``LISTEN channel`` open until ``stopping`` is set, reconnecting after database restarts.
+async def listen_forever(
+    dsn: str,
+    channel: str,
+    on_notify: Callable[[], None],
+    stopping: asyncio.Event,
+    *,
+    check_seconds: float = LISTEN_CHECK_SECONDS,
+) -> None:
+    """Keep a ``LISTEN channel`` open until ``stopping`` is set, reconnecting after database restarts
+    and failovers (a multi-host ``dsn`` finds the new primary).
 
     ``on_notify`` is also called after every (re)connect: notifications sent while we were not
-    listening are lost, so the caller must look for work then.
+    listening are lost, so the caller must look for work then. A connection that heard nothing for
+    ``check_seconds`` is asked to LISTEN once more: one that does not answer, or whose server stopped taking
+    writes (so NOTIFYs now come from elsewhere), is replaced.
     """
+    writable = target_session_attrs(dsn, os.environ) in WRITABLE_TARGETS
+    listen = 'LISTEN "{}"'.format(channel.replace('"', '""'))  # as asyncpg's add_listener quotes it
+    lost_before = False
     while not stopping.is_set():
         connection: asyncpg.Connection | None = None
         try:
@@ -236,8 +325,19 @@ async def listen_forever(dsn: str, channel: str, on_notify: Callable[[], None], 
             lost = asyncio.Event()
             connection.add_termination_listener(lambda _connection, lost=lost: lost.set())
             await connection.add_listener(channel, lambda *_args: on_notify())
+            if lost_before:
+                log.info("listening again", channel=channel)
+            lost_before = True
             on_notify()
-            await lost.wait()
+            while not lost.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(lost.wait(), timeout=check_seconds)
+                if not lost.is_set():
+                    # LISTEN again, a no-op for the server, as the probe: the session's last query
+                    # stays "LISTEN ..." in pg_stat_activity, where operators (and the chaos audit) look.
+                    await connection.execute(listen, timeout=check_seconds)
+                    if writable and not takes_writes(_server_status(connection)):
+                        break
         except asyncio.CancelledError:
             raise
         except Exception:
