@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import aio_pika
 import aiohttp
@@ -443,7 +443,7 @@ async def _check_listeners(world: World, verdict: Verdict) -> None:
             expected["upstream_intake"] += 1
         if proc.name == "gateway":
             expected["deliveries_gateway"] += 1
-    database = world.database_url.rsplit("/", 1)[-1]
+    database = urlsplit(world.database_url).path.lstrip("/")  # a URL may carry parameters after its name
     connection = await _db(world.database_url)
     try:
         rows = await connection.fetch(
