@@ -19,7 +19,7 @@ import base64
 import json
 import os
 import secrets
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -131,6 +131,8 @@ class WatchedSftpServer(SftpServer):
     def __init__(self, root: Path) -> None:
         super().__init__(root)
         self.uploads: list[Upload] = []
+        self.reads: Counter[str] = Counter()
+        """How often each file was opened for reading, by its path in the login's chroot (``/tracking/a.csv``)."""
         self.upload_delay = 0.0
         self.held = 0
         """Uploads waiting on the hold right now."""
@@ -173,6 +175,10 @@ class WatchedSftpServer(SftpServer):
         self.uploads.append(Upload("/" + within.as_posix() if within.parts else "/", path.name, path.read_bytes()))
         self._arrived.set()
 
+    def _opened_for_reading(self, chroot: Path, local_path: bytes) -> None:
+        within = Path(os.fsdecode(local_path)).resolve().relative_to(chroot.resolve())
+        self.reads["/" + within.as_posix()] += 1
+
     def _session(self, channel: asyncssh.SSHServerChannel[bytes]) -> asyncssh.SFTPServer:
         chroot = self.users[channel.get_extra_info("username")].chroot
         return _WatchedSession(self, chroot, channel)
@@ -189,6 +195,8 @@ class _WatchedSession(asyncssh.SFTPServer):
     async def open(self, path: bytes, pflags: int, attrs: asyncssh.SFTPAttrs) -> object:
         if pflags & asyncssh.FXF_WRITE:
             await self._watcher._before_write()
+        else:
+            self._watcher._opened_for_reading(self._root, self.map_path(path))
         return super().open(path, pflags, attrs)
 
     def posix_rename(self, oldpath: bytes, newpath: bytes) -> None:

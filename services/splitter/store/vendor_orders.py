@@ -93,11 +93,16 @@ async def save_state(
 
 async def claim_overdue(db: Queryable, now: datetime, limit: int) -> list[tuple[str, str]]:
     """(vendor order, order) pairs past their acknowledgement deadline. The orders' rows are locked for
-    this transaction, the lock every change of an order takes first, so others skip them."""
+    this transaction, the lock every change of an order takes first, so others skip them.
+
+    The vendor orders' rows are locked too: a row another instance rerouted and committed while this
+    statement ran is then read again at its latest version, now cancelled, and left out. Locking only
+    the order would recheck the order alone, keep the vendor order as this statement's snapshot saw it
+    (still open and overdue) and reroute it a second time."""
     rows = await db.fetch(
         "SELECT v.id, v.order_id FROM vendor_orders v JOIN routed_orders r ON r.order_id = v.order_id"
         " WHERE v.ack_due_at < $1 AND v.acknowledged_at IS NULL AND v.status = 'open'"
-        " ORDER BY v.ack_due_at LIMIT $2 FOR UPDATE OF r SKIP LOCKED",
+        " ORDER BY v.ack_due_at LIMIT $2 FOR UPDATE OF r, v SKIP LOCKED",
         now,
         limit,
     )
