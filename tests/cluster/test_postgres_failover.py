@@ -41,11 +41,18 @@ pytestmark = pytest.mark.timeout(420)
 
 
 async def _machine_postmaster_started() -> str:
-    connection = await asyncpg.connect(f"{BASE_DATABASE_URL}/postgres", timeout=10)
-    try:
-        return str(await connection.fetchval("SELECT pg_postmaster_start_time()"))
-    finally:
-        await connection.close()
+    """When the machine's own cluster started; asked again while others' runs hold all its connections."""
+    for attempt in range(60):
+        try:
+            connection = await asyncpg.connect(f"{BASE_DATABASE_URL}/postgres", timeout=10)
+        except asyncpg.TooManyConnectionsError:
+            await asyncio.sleep(min(5.0, 0.5 * (attempt + 1)))
+            continue
+        try:
+            return str(await connection.fetchval("SELECT pg_postmaster_start_time()"))
+        finally:
+            await connection.close()
+    raise AssertionError("the machine's PostgreSQL on 5432 refused a connection for minutes")
 
 
 @pytest.fixture
