@@ -2,9 +2,10 @@
 
 It plays a vendor that ships every order at once: for each ``vendor_order.created`` on ``vendor.<code>``
 it publishes ``vendor_order.acknowledged`` (every line accepted), then ``shipment.reported`` (one
-package), and only then acks the delivery. A cancellation stops an order not shipped yet. Only aio-pika
-and the contract models. ``python -m examples.vendor_adapter --vendor west`` (``DROPSHIP_AMQP_URL``,
-``DROPSHIP_NAMESPACE`` as the services read them); Ctrl-C stops it.
+package), and only then acks the delivery. A cancellation stops an order not shipped yet; a new ship-to
+is only noted (everything has shipped by then). Only aio-pika and the contract models.
+``python -m examples.vendor_adapter --vendor west`` (``DROPSHIP_AMQP_URL``, ``DROPSHIP_NAMESPACE`` as the
+services read them); Ctrl-C stops it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from shared.contracts.vendor_orders import (
     VendorOrderCancelled,
     VendorOrderCreated,
     VendorOrderLinesCancelled,
+    VendorOrderShipToChanged,
 )
 
 log = logging.getLogger("examples.vendor_adapter")
@@ -40,7 +42,7 @@ EVENTS_EXCHANGE = "dropship.events"
 PREFETCH = 10  # deliveries unacknowledged at once; the broker waits for acks before sending more
 IDS = uuid.UUID("6f1c2a52-5d0e-4d3b-9a57-0c8e0c1f7e21")  # namespace of the derived ids (uuid5)
 
-VendorMessage = VendorOrderCreated | VendorOrderCancelled | VendorOrderLinesCancelled
+VendorMessage = VendorOrderCreated | VendorOrderCancelled | VendorOrderLinesCancelled | VendorOrderShipToChanged
 VENDOR_MESSAGES: TypeAdapter[VendorMessage] = TypeAdapter(Annotated[VendorMessage, Field(discriminator="type")])
 
 
@@ -153,6 +155,10 @@ class Adapter:
             log.info("vendor order %s cancelled", event.data.vendor_order_number)
         elif isinstance(event, VendorOrderLinesCancelled):
             log.info("vendor order %s: lines withdrawn (%s)", event.data.vendor_order_number, event.data.reason)
+        elif isinstance(event, VendorOrderShipToChanged):
+            # This vendor ships at once, so a new address comes too late here; a real one re-addresses
+            # what has not shipped, or tells the vendor.
+            log.info("vendor order %s: new ship-to in %s", event.data.vendor_order_number, event.data.ship_to.country)
         elif event.data.vendor_order_id in self.cancelled:
             log.info("vendor order %s was cancelled before it shipped", event.data.vendor_order_number)
         else:
