@@ -460,5 +460,3 @@ async def test_a_ship_to_changed_after_intake_took_the_order_is_applied_with_the
     assert any("ship-to changed" in (entry["cause"] or "") for entry in view["status_history"])
     [update] = [t for t in await channels.tasks(shop) if t["topic"] == "orders/updated"]
     assert "status paid" in update["outcome"] and "ship-to changed" in update["outcome"]
-
-

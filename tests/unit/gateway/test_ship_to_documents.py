@@ -17,7 +17,9 @@ from shared.contracts.orders import Address
 from shared.contracts.vendor_orders import VendorOrderShipToChangedData
 from tests.unit.gateway.test_csv_write import make_order, profile_with, read_rows
 
-MOVED = Address(name="Ana Lima", address1="9 Other Street", city="Dallas", state="TX", postal_code="75201", country="US")
+MOVED = Address(
+    name="Ana Lima", address1="9 Other Street", city="Dallas", state="TX", postal_code="75201", country="US"
+)
 
 
 def change() -> VendorOrderShipToChangedData:
@@ -32,7 +34,8 @@ def test_the_webhook_document_is_the_change_as_the_bus_carries_it() -> None:
 
     document = webhook_document("dlv_vo_1_ship_to_1", "vendor_order.ship_to_changed", data, "1001-2", sequence=1)
 
-    assert json.loads(document.content) == {"type": "vendor_order.ship_to_changed", "data": data.model_dump(mode="json")}
+    expected = {"type": "vendor_order.ship_to_changed", "data": data.model_dump(mode="json")}
+    assert json.loads(document.content) == expected
     assert document.file_name == "1001-2-ship-to-1.json"
     assert document.subject == "Change to order 1001-2: new ship-to address"
     assert document.text == "Order 1001-2 ships to a new address: Ana Lima, Dallas, US."

@@ -13,7 +13,9 @@ def state(vo_id: str, status: str, *lines: VendorLine, cancel_sent: bool = False
 def test_vendor_orders_with_units_left_to_ship_are_told() -> None:
     open_one = state("vo_1", "open", VendorLine("L1", "A", 2))
     acknowledged = state("vo_2", "acknowledged", VendorLine("L2", "B", 1, accepted=1))
-    partly = state("vo_3", "partially_shipped", VendorLine("L3", "C", 3, shipped=1), VendorLine("L4", "D", 1, shipped=1))
+    partly = state(
+        "vo_3", "partially_shipped", VendorLine("L3", "C", 3, shipped=1), VendorLine("L4", "D", 1, shipped=1)
+    )
 
     plan = ship_to_plan([open_one, acknowledged, partly])
 
