@@ -20,7 +20,7 @@ def delivery_id(vendor_order_id: str, event: str, sequence: int | None = None) -
     suffix = {
         "vendor_order.created": "order",
         "vendor_order.cancelled": "cancel",
-        "vendor_order.ship_to_changed": "ship_to",
+        "vendor_order.ship_to_changed": "moved",  # short: a Message-ID header stays on one line
     }.get(event, "withdrawal")
     return f"dlv_{vendor_order_id}_{suffix}" + (f"_{sequence}" if sequence is not None else "")
 

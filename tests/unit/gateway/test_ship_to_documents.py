@@ -32,7 +32,7 @@ def change() -> VendorOrderShipToChangedData:
 def test_the_webhook_document_is_the_change_as_the_bus_carries_it() -> None:
     data = change()
 
-    document = webhook_document("dlv_vo_1_ship_to_1", "vendor_order.ship_to_changed", data, "1001-2", sequence=1)
+    document = webhook_document("dlv_vo_1_moved_1", "vendor_order.ship_to_changed", data, "1001-2", sequence=1)
 
     expected = {"type": "vendor_order.ship_to_changed", "data": data.model_dump(mode="json")}
     assert json.loads(document.content) == expected
@@ -43,7 +43,7 @@ def test_the_webhook_document_is_the_change_as_the_bus_carries_it() -> None:
 
 
 def test_the_change_file_repeats_the_order_in_its_columns_with_the_new_address() -> None:
-    document = ship_to_document("dlv_vo_1_ship_to_2", make_order(), MOVED, CsvProfile(), sequence=2)
+    document = ship_to_document("dlv_vo_1_moved_2", make_order(), MOVED, CsvProfile(), sequence=2)
 
     rows = read_rows(document.content)
     header, first, second = rows
@@ -58,7 +58,7 @@ def test_the_change_file_repeats_the_order_in_its_columns_with_the_new_address()
 
 
 def test_the_change_by_e_mail_says_it_in_words_with_the_file_attached() -> None:
-    document = ship_to_document("dlv_vo_1_ship_to_1", make_order(), MOVED, CsvProfile(), sequence=1)
+    document = ship_to_document("dlv_vo_1_moved_1", make_order(), MOVED, CsvProfile(), sequence=1)
 
     message = order_email(document, sender="orders@example.com", to=["east@example.com"], cc=[], reply_to=None)
 
