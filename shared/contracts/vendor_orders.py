@@ -2,8 +2,8 @@
 
 Addressed to one vendor (the routing key ends in its code), published by the splitter onto the
 ``vendor.<vendor>`` queue: ``vendor_order.created.<vendor>``, ``vendor_order.cancelled.<vendor>``,
-``vendor_order.lines_cancelled.<vendor>`` and ``vendor_order.ship_to_changed.<vendor>``. These are a public API: third-party vendor adapters subscribe
-to ``vendor.<vendor>`` queues.
+``vendor_order.lines_cancelled.<vendor>`` and ``vendor_order.ship_to_changed.<vendor>``. These are a
+public API: third-party vendor adapters subscribe to ``vendor.<vendor>`` queues.
 
 From the vendor's side, published by its adapter (ours or anyone's) and consumed by the splitter:
 ``vendor_order.acknowledged`` and ``vendor_order.failed`` (no vendor suffix, so they never reach a
