@@ -2,10 +2,9 @@
 
 It plays a vendor that ships every order at once: for each ``vendor_order.created`` on ``vendor.<code>``
 it publishes ``vendor_order.acknowledged`` (every line accepted), then ``shipment.reported`` (one
-package), and only then acks the delivery. A cancellation stops an order not shipped yet; a new ship-to
-is only noted (everything has shipped by then). Only aio-pika and the contract models.
-``python -m examples.vendor_adapter --vendor west`` (``DROPSHIP_AMQP_URL``, ``DROPSHIP_NAMESPACE`` as the
-services read them); Ctrl-C stops it.
+package), and only then acks the delivery. A cancellation stops an order not shipped yet. Only aio-pika
+and the contract models. ``python -m examples.vendor_adapter --vendor west`` (``DROPSHIP_AMQP_URL``,
+``DROPSHIP_NAMESPACE`` as the services read them); Ctrl-C stops it.
 """
 
 from __future__ import annotations
@@ -114,8 +113,7 @@ class Adapter:
 
     def __init__(self, exchange: AbstractExchange) -> None:
         self.exchange = exchange
-        # In memory to keep the example short. A real adapter stores the message_id in its own
-        # database, in the transaction that records its effect, so a restart still knows it.
+        # In memory, to stay short: a real adapter stores each message_id with its effect, in one transaction.
         self.seen: set[str] = set()
         self.cancelled: set[str] = set()
         self.in_flight: set[asyncio.Task[None]] = set()
@@ -153,12 +151,8 @@ class Adapter:
         if isinstance(event, VendorOrderCancelled):
             self.cancelled.add(event.data.vendor_order_id)
             log.info("vendor order %s cancelled", event.data.vendor_order_number)
-        elif isinstance(event, VendorOrderLinesCancelled):
-            log.info("vendor order %s: lines withdrawn (%s)", event.data.vendor_order_number, event.data.reason)
-        elif isinstance(event, VendorOrderShipToChanged):
-            # This vendor ships at once, so a new address comes too late here; a real one re-addresses
-            # what has not shipped, or tells the vendor.
-            log.info("vendor order %s: new ship-to in %s", event.data.vendor_order_number, event.data.ship_to.country)
+        elif isinstance(event, VendorOrderLinesCancelled | VendorOrderShipToChanged):  # all shipped: told the vendor
+            log.info("vendor order %s: %s after it shipped", event.data.vendor_order_number, event.type)
         elif event.data.vendor_order_id in self.cancelled:
             log.info("vendor order %s was cancelled before it shipped", event.data.vendor_order_number)
         else:
