@@ -86,7 +86,7 @@ async def route_again(
     kept_order_level = (
         [] if person else [h for h in routed.holds if h.get("line_id") is None and h["code"] not in again]
     )
-    status_holds = (
+    worked_out_again = (
         []
         if person
         else [rounds.hold_record(h, moment) for h in order_holds(order, settings.holds, now=moment) if h.code in again]
@@ -100,7 +100,7 @@ async def route_again(
     # Lines some vendors gave back and nobody else can take stay held as every candidate having said no.
     gave_back: HoldCode | None = "vendor_rejected" if any(line.excluded for line in to_route) else None
     new_line_holds = rounds.line_holds(routing, to_route, moment, code=gave_back)
-    holds = rounds.merge_holds(routed.holds, [*kept_order_level, *status_holds, *kept_line_holds, *new_line_holds])
+    holds = rounds.merge_holds(routed.holds, [*kept_order_level, *worked_out_again, *kept_line_holds, *new_line_holds])
     allocations = [*chosen, *routing.allocations]
     if routed.state == "held" and holds:
         return await _still_held(connection, routed, holds, causation_id, payload_changed)
