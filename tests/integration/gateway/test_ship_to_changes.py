@@ -1,8 +1,9 @@
 """A ship-to changed through intake reaches each kind of gateway vendor the way its withdrawals do, as a
 delivery of its own after the order: a signed change document to a webhook vendor, a change file in the
 order's columns over SFTP, a change e-mail with that file attached, an 860 (BCH01 04, N1*ST) to an EDI
-partner that takes 860s. Where the vendor's format cannot say it (a CSV profile without ship-to columns,
-a partner that takes no 860) the delivery fails at once and is listed as failed with the reason."""
+partner that takes 860s (a 997 refusing it fails that delivery, not the order). Where the vendor's format
+cannot say it (a CSV profile without ship-to columns, a partner that takes no 860) the delivery fails at
+once and is listed as failed with the reason."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from tests.integration.gateway.test_email_vendor import attachment, email_vendor
 from tests.integration.gateway.test_sftp_vendor import file_appears, read_rows, sftp_vendor, stocked
 from tests.integration.gateway.test_webhook_vendor import Endpoint, body_of, endpoint, stocked_vendor
 from tests.integration.gateway.test_x12_partner import Partners, catalog, partners, place, sent
-from tests.integration.gateway.x12_partner import segments
+from tests.integration.gateway.x12_partner import functional_ack, segments
 from tests.support import wait_until
 
 __all__ = ["endpoint", "partners"]  # the fixtures, shared with their own modules
@@ -155,6 +156,16 @@ async def test_an_edi_partner_that_takes_860s_gets_one_with_the_new_ship_to(
     assert not any(s[0] in ("POC", "PO1") for s in found)
     delivered = await ship_to_delivery(gateway, partner.code, "sent")
     assert delivered["file_name"] == change.name
+
+    # The partner's 997 refuses the 860: the change's delivery says so; the order stands.
+    refusal = partner.writer.interchange(
+        "FA", [("997", functional_ack(change.group_number, [change.set_number], accepted=False, functional_id="PC"))]
+    )
+    partner.drop("refuse-860.x12", refusal.content)
+    failed = await ship_to_delivery(gateway, partner.code, "failed")
+    assert failed["last_error"] == "the partner's 997 rejected the new ship-to"
+    [order_delivery] = [d for d in await gateway.deliveries(partner.code) if d["event"] == "vendor_order.created"]
+    assert order_delivery["state"] == "sent"
 
 
 async def test_an_edi_partner_that_takes_no_860_has_the_change_failed_visibly(
