@@ -33,5 +33,9 @@ async def lines_withdrawn(connection: Connection, event: VendorOrderLinesCancell
 
 
 async def ship_to_changed(connection: Connection, event: VendorOrderShipToChanged) -> None:
-    if await record_ship_to_change(connection, event.data.model_dump(mode="json")) is None:
-        log.info("ship-to change of a vendor order never received", vendor_order_id=event.data.vendor_order_id)
+    data = event.data
+    outcome = await record_ship_to_change(connection, data.model_dump(mode="json"), data.changed_at)
+    if outcome == "unknown":
+        log.info("ship-to change of a vendor order never received", vendor_order_id=data.vendor_order_id)
+    elif outcome == "older":
+        log.info("ship-to change older than one owed already, not sent", vendor_order_id=data.vendor_order_id)

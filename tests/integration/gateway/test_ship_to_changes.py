@@ -7,8 +7,15 @@ once and is listed as failed with the reason."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
+from services.gateway.use_cases.vendor_orders import ship_to_changed
+from shared.contracts.envelope import utc_now
+from shared.contracts.orders import Address
+from shared.contracts.vendor_orders import VendorOrderShipToChanged, VendorOrderShipToChangedData
+from shared.messaging.inbox import apply_once
 from tests.gateway_servers import SftpServer
 from tests.integration.gateway.conftest import Gateway
 from tests.integration.gateway.test_email_vendor import attachment, email_vendor, mail_to
@@ -67,6 +74,20 @@ async def test_a_webhook_vendor_gets_a_signed_change_document_after_the_order(
     delivered = await ship_to_delivery(gateway, vendor, "sent")
     assert delivered["delivery_id"] == change_id
     assert delivered["file_name"] == f"{order_sent['vendor_order_number']}-ship-to-1.json"
+
+    # An older change arriving late (a replay, say) is not sent after the newer one.
+    data = change["data"]
+    older = VendorOrderShipToChanged(
+        correlation_id=order_id,
+        data=VendorOrderShipToChangedData(
+            vendor_order_id=data["vendor_order_id"], vendor_order_number=data["vendor_order_number"],
+            vendor=vendor, order_id=order_id, ship_to=Address.model_validate({**MOVED, "address1": "1 Old Road"}),
+            changed_at=utc_now() - timedelta(hours=1),
+        ),
+    )  # fmt: skip
+    assert await apply_once(gateway.runtime.pool, "tests", older, partial(ship_to_changed, event=older))
+    changes = [d for d in await gateway.deliveries(vendor) if d["event"] == "vendor_order.ship_to_changed"]
+    assert [d["delivery_id"] for d in changes] == [change_id]
 
 
 async def test_a_csv_vendor_over_sftp_gets_a_change_file_in_its_columns(gateway: Gateway, sftp: SftpServer) -> None:
