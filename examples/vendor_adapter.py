@@ -32,6 +32,7 @@ from shared.contracts.vendor_orders import (
     VendorOrderCancelled,
     VendorOrderCreated,
     VendorOrderLinesCancelled,
+    VendorOrderShipToChanged,
 )
 
 log = logging.getLogger("examples.vendor_adapter")
@@ -40,7 +41,7 @@ EVENTS_EXCHANGE = "dropship.events"
 PREFETCH = 10  # deliveries unacknowledged at once; the broker waits for acks before sending more
 IDS = uuid.UUID("6f1c2a52-5d0e-4d3b-9a57-0c8e0c1f7e21")  # namespace of the derived ids (uuid5)
 
-VendorMessage = VendorOrderCreated | VendorOrderCancelled | VendorOrderLinesCancelled
+VendorMessage = VendorOrderCreated | VendorOrderCancelled | VendorOrderLinesCancelled | VendorOrderShipToChanged
 VENDOR_MESSAGES: TypeAdapter[VendorMessage] = TypeAdapter(Annotated[VendorMessage, Field(discriminator="type")])
 
 
@@ -112,8 +113,7 @@ class Adapter:
 
     def __init__(self, exchange: AbstractExchange) -> None:
         self.exchange = exchange
-        # In memory to keep the example short. A real adapter stores the message_id in its own
-        # database, in the transaction that records its effect, so a restart still knows it.
+        # In memory, to stay short: a real adapter stores each message_id with its effect, in one transaction.
         self.seen: set[str] = set()
         self.cancelled: set[str] = set()
         self.in_flight: set[asyncio.Task[None]] = set()
@@ -151,8 +151,8 @@ class Adapter:
         if isinstance(event, VendorOrderCancelled):
             self.cancelled.add(event.data.vendor_order_id)
             log.info("vendor order %s cancelled", event.data.vendor_order_number)
-        elif isinstance(event, VendorOrderLinesCancelled):
-            log.info("vendor order %s: lines withdrawn (%s)", event.data.vendor_order_number, event.data.reason)
+        elif isinstance(event, VendorOrderLinesCancelled | VendorOrderShipToChanged):  # all shipped: told the vendor
+            log.info("vendor order %s: %s after it shipped", event.data.vendor_order_number, event.type)
         elif event.data.vendor_order_id in self.cancelled:
             log.info("vendor order %s was cancelled before it shipped", event.data.vendor_order_number)
         else:

@@ -3,7 +3,7 @@ orders, and the admin token only to set a shop's channel up."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 
@@ -57,6 +57,20 @@ class IntakeClient:
         # 409: the order is cancelled already; its payment status no longer matters.
         if answer not in (200, 202, 409):
             raise IntakeRefused(answer, body)
+
+    async def change_ship_to(
+        self, channel_key: str, order_id: str, ship_to: dict[str, Any]
+    ) -> Literal["changed", "unchanged", "closed"]:
+        """Where the order ships to now: changed (202), the same already (200), or closed (409: it shipped
+        or was cancelled, nothing is left to send there)."""
+        answer, body = await self._call("POST", f"/v1/orders/{order_id}/ship_to", channel_key, ship_to)
+        if answer == 202:
+            return "changed"
+        if answer == 200:
+            return "unchanged"
+        if answer == 409:
+            return "closed"
+        raise IntakeRefused(answer, body)
 
     async def cancel(self, channel_key: str, order_id: str, reason: str) -> None:
         answer, body = await self._call("POST", f"/v1/orders/{order_id}/cancel", channel_key, {"reason": reason[:500]})

@@ -25,8 +25,13 @@ from services.gateway.splitter import SplitterClient
 from services.gateway.use_cases.context import GatewayPorts
 from services.gateway.use_cases.delivery import Deliverer
 from services.gateway.use_cases.pickup import Poller
-from services.gateway.use_cases.vendor_orders import lines_withdrawn, order_cancelled, order_created
-from shared.contracts.vendor_orders import VendorOrderCancelled, VendorOrderCreated, VendorOrderLinesCancelled
+from services.gateway.use_cases.vendor_orders import lines_withdrawn, order_cancelled, order_created, ship_to_changed
+from shared.contracts.vendor_orders import (
+    VendorOrderCancelled,
+    VendorOrderCreated,
+    VendorOrderLinesCancelled,
+    VendorOrderShipToChanged,
+)
 from shared.http import ADMIN_TOKEN_KEY
 from shared.logging import get_logger
 from shared.secrets import SealedColumn, reseal_route
@@ -60,10 +65,13 @@ async def setup(runtime: Runtime) -> None:
             VendorOrderCreated: order_created,
             VendorOrderCancelled: order_cancelled,
             VendorOrderLinesCancelled: lines_withdrawn,
+            VendorOrderShipToChanged: ship_to_changed,
         },
         consumer=CONSUMER,
         adapter="gateway",
-        description="Keep the vendor order and owe its vendor the order, the cancellation or the withdrawal.",
+        description=(
+            "Keep the vendor order and owe its vendor the order, the cancellation, the withdrawal or the new ship-to."
+        ),
         declare_missing=False,  # the splitter declares a vendor's queue; one removed is not brought back
     )
 

@@ -8,17 +8,19 @@ from typing import Any
 import aiohttp
 
 from services.gateway.connections import Connection
-from services.gateway.formats.csv_write import cancel_document, order_document
+from services.gateway.formats.csv_write import cancel_document, order_document, ship_to_document
 from services.gateway.formats.json_body import webhook_document
 from services.gateway.ports import DeliveryError, DeliveryEvent, OrderTransport, OutboundDocument
 from services.gateway.settings import GatewaySettings
 from services.gateway.transports.email import EmailTransport
 from services.gateway.transports.sftp import SftpTransport
 from services.gateway.transports.webhook import WebhookTransport
+from shared.contracts.orders import Address
 from shared.contracts.vendor_orders import (
     VendorOrderCancelledData,
     VendorOrderCreatedData,
     VendorOrderLinesCancelledData,
+    VendorOrderShipToChangedData,
     WithdrawnLine,
 )
 
@@ -37,6 +39,10 @@ def document_for(
             data = VendorOrderCreatedData.model_validate(payload)
         elif event == "vendor_order.cancelled":
             data = VendorOrderCancelledData.model_validate(payload)
+        elif event == "vendor_order.ship_to_changed":
+            data = VendorOrderShipToChangedData.model_validate(
+                {key: value for key, value in payload.items() if key != "sequence"}
+            )
         else:
             data = VendorOrderLinesCancelledData.model_validate(
                 {key: value for key, value in payload.items() if key != "sequence"}
@@ -57,6 +63,14 @@ def document_for(
             return order_document(delivery_id, vendor_order, connection.csv)
         if event == "vendor_order.cancelled":
             return cancel_document(delivery_id, vendor_order, connection.csv)
+        if event == "vendor_order.ship_to_changed":
+            return ship_to_document(
+                delivery_id,
+                vendor_order,
+                Address.model_validate(payload["ship_to"]),
+                connection.csv,
+                sequence=int(payload["sequence"]),
+            )
         withdrawn = [WithdrawnLine.model_validate(line) for line in payload["lines"]]
         return cancel_document(
             delivery_id, vendor_order, connection.csv, lines=withdrawn, sequence=int(payload["sequence"])

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-DeliveryEvent = Literal["vendor_order.created", "vendor_order.cancelled", "vendor_order.lines_cancelled"]
+DeliveryEvent = Literal[
+    "vendor_order.created", "vendor_order.cancelled", "vendor_order.lines_cancelled", "vendor_order.ship_to_changed"
+]
 InboundKind = Literal["shipments", "inventory", "acknowledgements"]
 
 
@@ -43,6 +45,11 @@ class DeliveryError(Exception):
         self.message = message
         self.retryable = retryable
         self.status = status
+
+
+class ChangeNotExpressible(ValueError):
+    """A change to a vendor order that the vendor's format cannot carry (a CSV profile without ship-to
+    columns, an EDI partner that takes no 860): the delivery fails at once, visibly, for ops to pass on."""
 
 
 @dataclass(frozen=True)

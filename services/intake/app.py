@@ -10,11 +10,12 @@ from pathlib import Path
 import aiohttp
 
 from services.intake import openapi
-from services.intake.http import IntakeApi
 from services.intake.listing import PostgresListing
 from services.intake.progress import ServicesProgress
-from services.intake.repository import SEALED_COLUMNS, PostgresDatabase
+from services.intake.repository import SEALED_COLUMNS
 from services.intake.settings import IntakeSettings
+from services.intake.ship_to_http import IntakeApiWithShipTo
+from services.intake.ship_to_repository import PostgresShipToDatabase
 from services.intake.upstream import UpstreamDeliverer
 from services.intake.use_cases import apply_order_held, apply_order_released, apply_status_changed
 from shared.contracts.orders import OrderHeld, OrderReleased, OrderStatusChanged
@@ -41,8 +42,8 @@ async def setup(runtime: Runtime) -> None:
         tracking_url=settings.service_url("tracking"),
         admin_token=admin_token,
     )
-    api = IntakeApi(
-        PostgresDatabase(runtime.pool),
+    api = IntakeApiWithShipTo(
+        PostgresShipToDatabase(runtime.pool),
         PostgresListing(runtime.pool),
         progress,
         runtime.secrets,

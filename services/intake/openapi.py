@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.intake.domain import CancelRequest, ChannelRequest, OrderRequest, StatusRequest
+from services.intake.domain import AddressIn, CancelRequest, ChannelRequest, OrderRequest, StatusRequest
 from services.intake.fields import FREE_TEXT_MAX_CHARS
 from services.intake.order_search import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_CHARACTERS, ORDER_STATUSES
 from shared.contracts.orders import HoldCode, OrderReceivedData
@@ -280,6 +280,32 @@ OPERATIONS = [
         parameters=(ORDER_ID,),
         request=Body(StatusRequest),
         description="Unknown fields are ignored.",
+        tag="channel API",
+    ),
+    Operation(
+        "post",
+        "/v1/orders/{order_id}/ship_to",
+        "changeOrderShipTo",
+        "The order ships to another address (the customer corrected it on the channel).",
+        "channel",
+        {
+            202: json_reply(
+                "Changed; `order.ship_to_changed` is published: every vendor order not shipped yet gets the new "
+                "address, and a held order is routed to it.",
+                OrderView,
+            ),
+            200: json_reply("It ships to this address already: nothing is published.", OrderView),
+            400: error("The body is empty, not JSON, or not a JSON object."),
+            403: FORBIDDEN,
+            404: NO_ORDER,
+            409: error("Nothing is left to ship: the order shipped or is cancelled (`ship_to_closed`)."),
+            413: error("The body is larger than the service accepts."),
+            422: error("The address is not one an order takes (the same rules as an order's `ship_to`)."),
+        },
+        parameters=(ORDER_ID,),
+        request=Body(AddressIn),
+        description="The body is the whole address, as an order's `ship_to`; unknown fields are ignored. The "
+        "order's history shows the change.",
         tag="channel API",
     ),
     Operation(

@@ -19,10 +19,16 @@ from services.shipstation.splitter import SplitterVendors
 from services.shipstation.use_cases.ports import StorePorts
 from services.shipstation.use_cases.vendor_orders import (
     cancel_vendor_order,
+    change_vendor_order_ship_to,
     store_vendor_order,
     withdraw_vendor_order_lines,
 )
-from shared.contracts.vendor_orders import VendorOrderCancelled, VendorOrderCreated, VendorOrderLinesCancelled
+from shared.contracts.vendor_orders import (
+    VendorOrderCancelled,
+    VendorOrderCreated,
+    VendorOrderLinesCancelled,
+    VendorOrderShipToChanged,
+)
 from shared.http import ADMIN_TOKEN_KEY
 from shared.service import Runtime, ServiceDefinition
 from shared.vendor_queues import VendorQueues
@@ -41,12 +47,13 @@ async def setup(runtime: Runtime) -> None:
             VendorOrderCreated: store_vendor_order,
             VendorOrderCancelled: cancel_vendor_order,
             VendorOrderLinesCancelled: withdraw_vendor_order_lines,
+            VendorOrderShipToChanged: change_vendor_order_ship_to,
         },
         consumer=CONSUMER,
         adapter="ShipStation",
         description=(
-            "Store a new vendor order for export, mark it cancelled, or take withdrawn lines off it"
-            " (each bumping LastModified)."
+            "Store a new vendor order for export, mark it cancelled, take withdrawn lines off it, or give it"
+            " its new ship-to (each bumping LastModified)."
         ),
     )
 

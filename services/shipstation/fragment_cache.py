@@ -20,8 +20,8 @@ def fragment_key(
     zone: ZoneInfo,
     status_names: Mapping[ShipStationStatus, str],
 ) -> FragmentKey:
-    """Everything an ``<Order>`` fragment depends on besides the vendor order's payload, which never
-    changes once stored (a change ShipStation should see bumps ``last_modified``)."""
+    """Everything an ``<Order>`` fragment depends on besides the vendor order's payload, which changes
+    only with ``last_modified`` (a change ShipStation should see, a new ship-to included, bumps it)."""
     return vendor_order_id, state, last_modified, zone.key, tuple(sorted(status_names.items()))
 
 

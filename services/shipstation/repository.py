@@ -104,7 +104,8 @@ class StoredVendorOrder:
     vendor: str
     state: str
     payload: dict[str, Any]
-    """The vendor order as created (``VendorOrderCreatedData``); never changed once stored."""
+    """The vendor order as created (``VendorOrderCreatedData``); only a ship-to change rewrites its
+    ``ship_to`` (and bumps ``last_modified``)."""
     shipped: dict[str, int]
     last_modified: datetime
     withdrawn: dict[str, int] = field(default_factory=dict)
@@ -147,6 +148,22 @@ async def record_withdrawal(
         withdrawn,
         state,
     )
+
+
+async def readdress_vendor_order(
+    connection: Connection, vendor_order_id: str, ship_to: dict[str, Any], changed_at: datetime
+) -> bool:
+    """The vendor order ships to ``ship_to`` now, unless a later change was applied; ShipStation's next
+    export shows it (``last_modified`` bumped). Answers whether it was applied."""
+    result: str = await connection.execute(
+        "UPDATE vendor_orders SET payload = jsonb_set(payload, '{ship_to}', $2::jsonb), ship_to_changed_at = $3,"
+        " last_modified = now()"
+        " WHERE id = $1 AND (ship_to_changed_at IS NULL OR ship_to_changed_at < $3)",
+        vendor_order_id,
+        ship_to,
+        changed_at,
+    )
+    return result.endswith(" 1")
 
 
 MARK_FIRST_EXPORTED_SQL = (

@@ -2,12 +2,13 @@
 
 Owns (schema ``splitter``): vendors and their routing fields, the catalog (SKU → sources with stock),
 the merchant's routing settings, feeds, orders seen with their holds and routing history, vendor orders
-and their lines. Consumes ``splitter.orders`` (order.received, order.updated, order.cancelled),
-``splitter.inventory`` (inventory.updated) and ``splitter.vendor_events`` (vendor_order.acknowledged,
-vendor_order.failed, shipment.reported). Publishes vendor_order.created/cancelled/lines_cancelled.<vendor>,
-order.held, order.released and inventory.available. Background rounds: availability announcements
-(coalesced, about once a second), overdue acknowledgements (rerouted) and the figures /metrics shows
-from the tables (holds, quarantined feeds, vendor orders).
+and their lines. Consumes ``splitter.orders`` (order.received, order.updated, order.cancelled,
+order.ship_to_changed), ``splitter.inventory`` (inventory.updated) and ``splitter.vendor_events``
+(vendor_order.acknowledged, vendor_order.failed, shipment.reported). Publishes
+vendor_order.created/cancelled/lines_cancelled/ship_to_changed.<vendor>, order.held, order.released and
+inventory.available. Background rounds: availability announcements (coalesced, about once a second),
+overdue acknowledgements (rerouted) and the figures /metrics shows from the tables (holds, quarantined
+feeds, vendor orders).
 
 This module is its composition root: it builds the ports once and wires routes, consumers and rounds.
 """
@@ -22,9 +23,9 @@ from services.splitter.catalog_api import CatalogAdminApi
 from services.splitter.http import SplitterApi
 from services.splitter.metrics import SplitterMetrics
 from services.splitter.ports import SplitterPorts
-from services.splitter.use_cases import admin, orders, stock, vendor_events
+from services.splitter.use_cases import admin, orders, ship_to, stock, vendor_events
 from shared.contracts.inventory import InventoryUpdated
-from shared.contracts.orders import OrderCancelled, OrderReceived, OrderUpdated
+from shared.contracts.orders import OrderCancelled, OrderReceived, OrderShipToChanged, OrderUpdated
 from shared.contracts.shipments import ShipmentReported
 from shared.contracts.vendor_orders import VendorOrderAcknowledged, VendorOrderFailed
 from shared.db import Connection
@@ -87,6 +88,7 @@ async def setup(runtime: Runtime) -> None:
             OrderReceived: orders.on_order_received,
             OrderUpdated: orders.on_order_updated,
             OrderCancelled: orders.on_order_cancelled,
+            OrderShipToChanged: ship_to.on_order_ship_to_changed,
         },
         description="Route new orders (or hold them), release or hold on a status change, cancel what has not shipped.",
     )

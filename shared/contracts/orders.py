@@ -1,4 +1,5 @@
-"""Order events: ``order.received``, ``order.cancelled`` (intake) and ``order.status_changed`` (tracking)."""
+"""Order events: ``order.received``, ``order.cancelled``, ``order.updated``, ``order.ship_to_changed`` (intake)
+and ``order.status_changed`` (tracking)."""
 
 from __future__ import annotations
 
@@ -170,6 +171,20 @@ class OrderUpdated(Envelope):
     event_type = "order.updated"
     type: Literal["order.updated"] = "order.updated"
     data: OrderUpdatedData
+
+
+class OrderShipToChangedData(Contract):
+    order_id: str
+    ship_to: Address = Field(description="The address the order ships to now, in full.")
+    changed_at: UtcDatetime = Field(description="When intake took the change: a later change wins over an earlier one.")
+
+
+class OrderShipToChanged(Envelope):
+    """The channel changed where the order ships to (``POST /v1/orders/{id}/ship_to``). Published by intake."""
+
+    event_type = "order.ship_to_changed"
+    type: Literal["order.ship_to_changed"] = "order.ship_to_changed"
+    data: OrderShipToChangedData
 
 
 HoldCode = Literal[

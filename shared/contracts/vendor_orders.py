@@ -1,9 +1,9 @@
 """Vendor order events.
 
 Addressed to one vendor (the routing key ends in its code), published by the splitter onto the
-``vendor.<vendor>`` queue: ``vendor_order.created.<vendor>``, ``vendor_order.cancelled.<vendor>`` and
-``vendor_order.lines_cancelled.<vendor>``. These are a public API: third-party vendor adapters subscribe
-to ``vendor.<vendor>`` queues.
+``vendor.<vendor>`` queue: ``vendor_order.created.<vendor>``, ``vendor_order.cancelled.<vendor>``,
+``vendor_order.lines_cancelled.<vendor>`` and ``vendor_order.ship_to_changed.<vendor>``. These are a
+public API: third-party vendor adapters subscribe to ``vendor.<vendor>`` queues.
 
 From the vendor's side, published by its adapter (ours or anyone's) and consumed by the splitter:
 ``vendor_order.acknowledged`` and ``vendor_order.failed`` (no vendor suffix, so they never reach a
@@ -19,7 +19,7 @@ from typing import Literal
 from pydantic import Field
 
 from shared.contracts.envelope import Contract, Envelope, UtcDatetime
-from shared.contracts.orders import OrderHeader, OrderLine
+from shared.contracts.orders import Address, OrderHeader, OrderLine
 
 
 class VendorOrderLine(OrderLine):
@@ -97,6 +97,30 @@ class VendorOrderLinesCancelled(Envelope):
     event_type = "vendor_order.lines_cancelled"
     type: Literal["vendor_order.lines_cancelled"] = "vendor_order.lines_cancelled"
     data: VendorOrderLinesCancelledData
+
+    def routing_key(self) -> str:
+        return f"{self.type}.{self.data.vendor}"
+
+
+class VendorOrderShipToChangedData(Contract):
+    vendor_order_id: str
+    vendor_order_number: str
+    vendor: str
+    order_id: str
+    ship_to: Address = Field(description="Where the vendor order ships to now, in full: it replaces the one sent.")
+    changed_at: UtcDatetime = Field(
+        description="When the change was made: of two changes to one vendor order, the later one stands."
+    )
+
+
+class VendorOrderShipToChanged(Envelope):
+    """The vendor order's ship-to changed after it was sent and before it shipped in full: ship what has
+    not shipped to the new address. Adapters that cannot change an order's address tell the vendor of
+    the change, or fail visibly. Published by the splitter."""
+
+    event_type = "vendor_order.ship_to_changed"
+    type: Literal["vendor_order.ship_to_changed"] = "vendor_order.ship_to_changed"
+    data: VendorOrderShipToChangedData
 
     def routing_key(self) -> str:
         return f"{self.type}.{self.data.vendor}"

@@ -22,6 +22,7 @@ from shared.contracts.orders import (
     OrderHeld,
     OrderReceived,
     OrderReleased,
+    OrderShipToChanged,
     OrderStatusChanged,
     OrderUpdated,
 )
@@ -32,6 +33,7 @@ from shared.contracts.vendor_orders import (
     VendorOrderCreated,
     VendorOrderFailed,
     VendorOrderLinesCancelled,
+    VendorOrderShipToChanged,
 )
 
 VENDOR_CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
@@ -40,6 +42,7 @@ VENDOR_ADDRESSED_EVENTS: tuple[type[Envelope], ...] = (
     VendorOrderCreated,
     VendorOrderCancelled,
     VendorOrderLinesCancelled,
+    VendorOrderShipToChanged,
 )
 """Events whose routing key ends in the vendor code (``vendor_order.created.acme``)."""
 
@@ -69,7 +72,9 @@ class QueueSpec:
         return Annotated[Union[self.events], Field(discriminator="type")]  # noqa: UP007 - a runtime tuple of types
 
 
-SPLITTER_ORDERS = QueueSpec("splitter.orders", (OrderReceived, OrderCancelled, OrderUpdated), "splitter")
+SPLITTER_ORDERS = QueueSpec(
+    "splitter.orders", (OrderReceived, OrderCancelled, OrderUpdated, OrderShipToChanged), "splitter"
+)
 SPLITTER_INVENTORY = QueueSpec("splitter.inventory", (InventoryUpdated,), "splitter")
 SPLITTER_VENDOR_EVENTS = QueueSpec(
     "splitter.vendor_events", (VendorOrderAcknowledged, VendorOrderFailed, ShipmentReported), "splitter"
@@ -127,6 +132,8 @@ PUBLICATIONS: tuple[Publication, ...] = (
     Publication(VendorOrderCancelled, "splitter", "vendor_order.cancelled.<vendor>"),
     Publication(VendorOrderLinesCancelled, "splitter", "vendor_order.lines_cancelled.<vendor>"),
     Publication(OrderUpdated, "intake", "order.updated"),
+    Publication(OrderShipToChanged, "intake", "order.ship_to_changed"),
+    Publication(VendorOrderShipToChanged, "splitter", "vendor_order.ship_to_changed.<vendor>"),
     Publication(OrderHeld, "splitter", "order.held"),
     Publication(OrderReleased, "splitter", "order.released"),
     Publication(InventoryAvailable, "splitter", "inventory.available"),

@@ -33,6 +33,7 @@ PURE_MODULES = (
     "services/intake/domain.py",
     "services/intake/holds.py",
     "services/intake/status_order.py",
+    "services/intake/ship_to.py",
     "services/splitter/catalog_csv.py",
     "services/splitter/routing/*.py",
     "services/tracking/fulfilment.py",

@@ -202,6 +202,16 @@ async def record_platform_order(
     )
 
 
+async def set_ship_to_digest(db: Queryable, shop: str, platform_order_id: str, digest: str) -> None:
+    """The ship-to intake has now for the platform order (after a change was passed on)."""
+    await db.execute(
+        "UPDATE platform_orders SET ship_to_digest = $3 WHERE shop = $1 AND platform_order_id = $2",
+        shop,
+        platform_order_id,
+        digest,
+    )
+
+
 async def platform_orders(db: Queryable, shop: str, state: str | None, limit: int) -> list[PlatformOrder]:
     rows = await db.fetch(
         f"SELECT {ORDER_COLUMNS} FROM platform_orders WHERE shop = $1 AND ($2::text IS NULL OR state = $2)"  # noqa: S608

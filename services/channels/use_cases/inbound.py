@@ -109,7 +109,11 @@ async def process_webhook(ports: ChannelsPorts, shop: OpenShop, task: DueTask) -
     return TaskResult(task.seq, "done", outcome)
 
 
-SHIP_TO_NOT_APPLIED = "ship-to changed on the platform after intake took the order: not applied (tell the vendor)"
+SHIP_TO_APPLIED = (
+    "ship-to changed on the platform after intake took the order: applied (sent to every vendor not shipped yet)"
+)
+SHIP_TO_UNCHANGED = "ship-to changed on the platform: intake had this address already"
+SHIP_TO_CLOSED = "ship-to changed on the platform after the order shipped or was cancelled: not applied"
 
 
 def ship_to_digest(decision: InboundDecision) -> str | None:
@@ -167,18 +171,37 @@ async def _apply(ports: ChannelsPorts, shop: OpenShop, decision: InboundDecision
     if record.fingerprint == decision.fingerprint:
         return "unchanged: nothing we act on changed (our own write coming back, or a tag)"
     said = []
+    reason = decision.reason or None
+    new_digest = ship_to_digest(decision)
+    if record.ship_to_digest is not None and new_digest not in (None, record.ship_to_digest):
+        # Before a payment change: an order released by its payment then goes out to the new address.
+        assert new_digest is not None and decision.order is not None
+        reason = await _change_ship_to(ports, shop, decision, record, new_digest)
+        said.append(reason)
     if decision.channel_status is not None and decision.channel_status != record.channel_status:
         await ports.intake.change_status(shop.channel_key, record.order_id, decision.channel_status)
         said.append(f"status {decision.channel_status}")
-    reason = decision.reason or None
-    if record.ship_to_digest is not None and ship_to_digest(decision) not in (None, record.ship_to_digest):
-        # Intake has no route to change an order's address once taken: the change is kept in view for a
-        # person to pass on to the vendor, not applied.
-        reason = SHIP_TO_NOT_APPLIED
-        said.append(SHIP_TO_NOT_APPLIED)
-        log.warning("ship-to changed after intake took the order", shop=shop.code, order_id=record.order_id)
     await remember("open", channel_status=decision.channel_status, reason=reason)
     return "order updated: " + (", ".join(said) or "nothing intake takes")
+
+
+async def _change_ship_to(
+    ports: ChannelsPorts, shop: OpenShop, decision: InboundDecision, record: PlatformOrder, digest: str
+) -> str:
+    """Pass the platform order's new ship-to on to intake; answers what became of it, in words. An
+    address intake refuses is said and kept in view, never taken for a refusal of the whole order."""
+    assert record.order_id is not None and decision.order is not None
+    try:
+        outcome = await ports.intake.change_ship_to(shop.channel_key, record.order_id, decision.order["ship_to"])
+    except IntakeRefused as error:
+        said = f"ship-to changed on the platform: not applied, intake refused the new address ({error})"
+        log.warning("ship-to change refused by intake", shop=shop.code, order_id=record.order_id, error=str(error))
+    else:
+        said = {"changed": SHIP_TO_APPLIED, "unchanged": SHIP_TO_UNCHANGED, "closed": SHIP_TO_CLOSED}[outcome]
+        log.info("ship-to change passed on to intake", shop=shop.code, order_id=record.order_id, outcome=outcome)
+    # Said once: the same address in a later update is no change again.
+    await shop_store.set_ship_to_digest(ports.pool, shop.code, decision.platform_order_id, digest)
+    return said
 
 
 async def _create(

@@ -22,8 +22,8 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from services.gateway.formats.csv_profile import CsvProfile
-from services.gateway.ports import DeliveryEvent, OutboundDocument
-from shared.contracts.orders import LineOption
+from services.gateway.ports import ChangeNotExpressible, DeliveryEvent, OutboundDocument
+from shared.contracts.orders import Address, LineOption
 from shared.contracts.vendor_orders import VendorOrderCreatedData, VendorOrderLine, WithdrawnLine
 from shared.text import clean_text
 
@@ -302,4 +302,29 @@ def cancel_document(
         file_name=f"{number}-cancel-{sequence}.csv",
         subject=f"Change to order {number}: lines withdrawn",
         opening=f"Please withdraw these units from order {number}; ship the rest of it as ordered.",
+    )
+
+
+def ship_to_document(
+    delivery_id: str, order: VendorOrderCreatedData, ship_to: Address, profile: CsvProfile, *, sequence: int
+) -> OutboundDocument:
+    """A new ship-to in the order's own columns, every line as ordered, as ``<number>-ship-to-<sequence>.csv``
+    (``sequence`` tells one change of the same order from the next). A profile without a ``ship_to.``
+    column cannot say it: :class:`ChangeNotExpressible`."""
+    if sequence < 1:
+        raise ValueError("a ship-to change needs a sequence number of 1 or more")
+    if not any(path.startswith("ship_to.") for _, path in profile.order_columns):
+        raise ChangeNotExpressible(
+            "the vendor's CSV profile has no ship_to column, so its files cannot carry a new ship-to: tell the vendor"
+        )
+    number = order.vendor_order_number
+    return _document(
+        delivery_id,
+        "vendor_order.ship_to_changed",
+        order.model_copy(update={"ship_to": ship_to}),
+        order.lines,
+        profile,
+        file_name=f"{number}-ship-to-{sequence}.csv",
+        subject=f"Change to order {number}: new ship-to address",
+        opening=f"Order {number} ships to a new address: send what has not shipped to the address below.",
     )

@@ -16,6 +16,7 @@ from shared.contracts.vendor_orders import (
     VendorOrderCancelledData,
     VendorOrderCreatedData,
     VendorOrderLinesCancelledData,
+    VendorOrderShipToChangedData,
 )
 
 MEDIA_TYPE = "application/json"
@@ -32,6 +33,8 @@ def _file_name(event_type: DeliveryEvent, number: str, sequence: int | None) -> 
         return f"{number}.json"
     if event_type == "vendor_order.cancelled":
         return f"{number}-cancel.json"
+    if event_type == "vendor_order.ship_to_changed":
+        return f"{number}-ship-to.json" if sequence is None else f"{number}-ship-to-{sequence}.json"
     if sequence is None:
         return f"{number}-cancel-lines.json"
     if sequence < 1:
@@ -44,6 +47,8 @@ def _subject(event_type: DeliveryEvent, number: str) -> str:
         return f"Order {number}"
     if event_type == "vendor_order.cancelled":
         return f"Cancel order {number}"
+    if event_type == "vendor_order.ship_to_changed":
+        return f"Change to order {number}: new ship-to address"
     return f"Change to order {number}"
 
 
@@ -62,6 +67,9 @@ def _summary(event_type: DeliveryEvent, data: Contract, number: str) -> str:
     if isinstance(data, VendorOrderLinesCancelledData):
         withdrawn = ", ".join(f"{line.line_id} x {line.quantity}" for line in data.lines)
         return f"Withdrawn from order {number}: {withdrawn}. Reason: {data.reason}."
+    if isinstance(data, VendorOrderShipToChangedData):
+        ship_to = data.ship_to
+        return f"Order {number} ships to a new address: {ship_to.name}, {ship_to.city}, {ship_to.country}."
     return f"{_subject(event_type, number)}."
 
 
@@ -74,7 +82,8 @@ def webhook_document(
     sequence: int | None = None,
 ) -> OutboundDocument:
     """A vendor order event as a webhook delivery. ``sequence`` numbers the withdrawals of one vendor
-    order (``<number>-cancel-<sequence>.json``; ``<number>-cancel-lines.json`` without one). The file name
+    order (``<number>-cancel-<sequence>.json``; ``<number>-cancel-lines.json`` without one), and its
+    ship-to changes likewise (``<number>-ship-to-<sequence>.json``). The file name
     only names the delivery in logs: the body is the same either way."""
     return OutboundDocument(
         delivery_id=delivery_id,

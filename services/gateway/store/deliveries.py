@@ -15,8 +15,13 @@ from shared.messaging.outbox import insert_event_sql, outbox_row
 
 
 def delivery_id(vendor_order_id: str, event: str, sequence: int | None = None) -> str:
-    """Stable per vendor order and event: created and cancelled differ, each withdrawal has its number."""
-    suffix = {"vendor_order.created": "order", "vendor_order.cancelled": "cancel"}.get(event, "withdrawal")
+    """Stable per vendor order and event: created and cancelled differ, each withdrawal and each ship-to
+    change has its number."""
+    suffix = {
+        "vendor_order.created": "order",
+        "vendor_order.cancelled": "cancel",
+        "vendor_order.ship_to_changed": "moved",  # short: a Message-ID header stays on one line
+    }.get(event, "withdrawal")
     return f"dlv_{vendor_order_id}_{suffix}" + (f"_{sequence}" if sequence is not None else "")
 
 

@@ -23,7 +23,7 @@ import aiohttp
 
 from services.gateway.connections import Connection
 from services.gateway.outbound import document_for, transport_for
-from services.gateway.ports import DeliveryError, DeliveryEvent, OrderTransport, OutboundDocument
+from services.gateway.ports import ChangeNotExpressible, DeliveryError, DeliveryEvent, OrderTransport, OutboundDocument
 from services.gateway.store import deliveries
 from services.gateway.store.deliveries import AttemptOutcome, DueDelivery
 from services.gateway.transports.sftp import SftpConnection
@@ -169,9 +169,11 @@ class Deliverer:
             connection = open_connection(
                 self._ports.secrets, delivery.vendor, delivery.settings, delivery.sealed_secrets
             )
-            event: DeliveryEvent = delivery.event  # type: ignore[assignment]  # the table's CHECK: one of three
+            event: DeliveryEvent = delivery.event  # type: ignore[assignment]  # written only by the store, one of four
             if connection.format == "x12":
-                document = await x12_document(self._ports, connection, delivery.delivery_id, event, delivery.order)
+                document = await x12_document(
+                    self._ports, connection, delivery.delivery_id, event, delivery.order, delivery.payload
+                )
             else:
                 document = document_for(connection, delivery.delivery_id, event, delivery.payload, delivery.order)
             if send is None:
@@ -188,7 +190,7 @@ class Deliverer:
             return AttemptOutcome(
                 delivery.seq, delivery.delivery_id, attempt, False, str(error), reason="po_number_too_long"
             )
-        except UnsentChange as error:
+        except (UnsentChange, ChangeNotExpressible) as error:  # failed at once, visibly: ops tell the vendor
             self._ports.metrics.deliveries.labels(delivery.vendor, "failed").inc()
             return AttemptOutcome(delivery.seq, delivery.delivery_id, attempt, False, str(error))
         except ValueError as error:  # a secret that no key opens, a stored payload no longer valid

@@ -4,7 +4,13 @@ the consumer's transaction, with its inbox row)."""
 from __future__ import annotations
 
 from services.gateway.store import deliveries
-from shared.contracts.vendor_orders import VendorOrderCancelled, VendorOrderCreated, VendorOrderLinesCancelled
+from services.gateway.store.ship_to import record_ship_to_change
+from shared.contracts.vendor_orders import (
+    VendorOrderCancelled,
+    VendorOrderCreated,
+    VendorOrderLinesCancelled,
+    VendorOrderShipToChanged,
+)
 from shared.db import Connection
 from shared.logging import get_logger
 
@@ -24,3 +30,12 @@ async def order_cancelled(connection: Connection, event: VendorOrderCancelled) -
 async def lines_withdrawn(connection: Connection, event: VendorOrderLinesCancelled) -> None:
     if await deliveries.record_withdrawal(connection, event.data.model_dump(mode="json")) is None:
         log.info("withdrawal from a vendor order never received", vendor_order_id=event.data.vendor_order_id)
+
+
+async def ship_to_changed(connection: Connection, event: VendorOrderShipToChanged) -> None:
+    data = event.data
+    outcome = await record_ship_to_change(connection, data.model_dump(mode="json"), data.changed_at)
+    if outcome == "unknown":
+        log.info("ship-to change of a vendor order never received", vendor_order_id=data.vendor_order_id)
+    elif outcome == "older":
+        log.info("ship-to change older than one owed already, not sent", vendor_order_id=data.vendor_order_id)

@@ -324,13 +324,14 @@ async def _apply_997(db: Db, vendor: str, transaction: TransactionSet) -> dict[s
     for sent in answered:
         if not sent["vendor_order_id"] or not sent["delivery_id"]:
             continue
-        is_order = (sent["summary"] or {}).get("event") == "vendor_order.created"
+        event = (sent["summary"] or {}).get("event")
         if state != "rejected":
             await deliveries.acknowledge_delivery(db, sent["delivery_id"])
-        elif is_order:
+        elif event == "vendor_order.created":
             await _rejected(db, vendor, sent)
-        else:  # a cancellation the partner refused: visible on its delivery; the order stays cancelled
-            await deliveries.fail_sent(db, sent["delivery_id"], "the partner's 997 rejected the cancellation")
+        else:  # a cancellation (the order stays cancelled) or a new ship-to refused: visible on its delivery
+            what = "new ship-to" if event == "vendor_order.ship_to_changed" else "cancellation"
+            await deliveries.fail_sent(db, sent["delivery_id"], f"the partner's 997 rejected the {what}")
     return {"group": ack.group_control_number, "state": state, "answered": [s["po_number"] for s in answered]}
 
 

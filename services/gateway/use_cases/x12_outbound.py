@@ -22,15 +22,18 @@ from services.gateway.x12 import (
     PartnerSettings,
     render_cancellation,
     render_purchase_order,
+    render_ship_to_change,
 )
+from shared.contracts.orders import Address
 from shared.contracts.vendor_orders import VendorOrderCreatedData
 
 MEDIA_TYPE = "application/edi-x12"
 
 
 class UnsentChange(ValueError):
-    """Lines withdrawn from a vendor order an X12 partner holds: told by a cancellation of the rest is
-    not what happened, and 860 line changes are not written: ops tell the partner."""
+    """A change the partner is not sent as EDI: lines withdrawn from a vendor order it holds (told by a
+    cancellation of the rest is not what happened, and 860 line changes are not written), or a new
+    ship-to for a partner that takes no 860s (``cancel_as`` 850). The delivery fails: ops tell the partner."""
 
 
 def interchange_file_name(control_number: int) -> str:
@@ -47,8 +50,10 @@ async def x12_document(
     delivery_id: str,
     event: DeliveryEvent,
     order: dict[str, object] | None,
+    payload: dict[str, object] | None = None,
 ) -> OutboundDocument:
     """The interchange this delivery sends: the one stored for it, or a new one with fresh numbers.
+    ``payload`` is the delivery's event data (a ship-to change's new address).
 
     Raises ``PoNumberTooLong`` (nothing reserved), :class:`UnsentChange`, ``ValueError`` for settings
     the partner's connection does not validate with."""
@@ -63,8 +68,20 @@ async def x12_document(
                 "lines withdrawn from an EDI order are not sent as an 860 change: tell the partner by hand"
             )
         partner = partner_of(connection)
+        if event == "vendor_order.ship_to_changed" and partner.cancel_as != "860":
+            raise UnsentChange(
+                "the partner takes no 860 change orders (cancel_as 850), so a new ship-to is not sent as EDI:"
+                " tell the partner by hand"
+            )
+        ship_to = None
+        if event == "vendor_order.ship_to_changed":
+            if payload is None:
+                raise ValueError("a ship-to change without its stored address")
+            ship_to = Address.model_validate(payload["ship_to"])
         try:
-            stored = await _reserve_and_store(ports, connection, partner, delivery_id, event, vendor_order)
+            stored = await _reserve_and_store(
+                ports, connection, partner, delivery_id, event, vendor_order, ship_to=ship_to
+            )
         except asyncpg.UniqueViolationError:
             # Another deliverer stored this delivery's interchange first (its lease ran out while this
             # one waited): send that one, under its number; the number reserved here is a gap.
@@ -81,14 +98,22 @@ async def _reserve_and_store(
     delivery_id: str,
     event: DeliveryEvent,
     vendor_order: VendorOrderCreatedData,
+    *,
+    ship_to: Address | None = None,
 ) -> x12_store.StoredInterchange:
     now = datetime.now(UTC)
     async with ports.pool.acquire() as db, db.transaction():
         reserved = await x12_store.reserve_numbers(db, connection.vendor)
         numbers = ControlNumbers(reserved.interchange, reserved.group, reserved.transaction)
-        render = render_purchase_order if event == "vendor_order.created" else render_cancellation
-        content = render(vendor_order, partner, numbers, now)  # PoNumberTooLong rolls the numbers back
-        kind = "860" if event == "vendor_order.cancelled" and partner.cancel_as == "860" else "850"
+        # PoNumberTooLong rolls the numbers back
+        if ship_to is not None:
+            content = render_ship_to_change(vendor_order, ship_to, partner, numbers, now)
+        elif event == "vendor_order.created":
+            content = render_purchase_order(vendor_order, partner, numbers, now)
+        else:
+            content = render_cancellation(vendor_order, partner, numbers, now)
+        changes_as_860 = ship_to is not None or (event == "vendor_order.cancelled" and partner.cancel_as == "860")
+        kind = "860" if changes_as_860 else "850"
         return await x12_store.record_outbound(
             db,
             vendor=connection.vendor,
@@ -110,7 +135,9 @@ async def _reserve_and_store(
 def _document(
     delivery_id: str, event: DeliveryEvent, vendor_order: VendorOrderCreatedData, stored: x12_store.StoredInterchange
 ) -> OutboundDocument:
-    action = "Order" if event == "vendor_order.created" else "Cancellation of order"
+    action = {"vendor_order.created": "Order", "vendor_order.ship_to_changed": "New ship-to of order"}.get(
+        event, "Cancellation of order"
+    )
     return OutboundDocument(
         delivery_id=delivery_id,
         event_type=event,

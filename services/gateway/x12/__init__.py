@@ -9,6 +9,8 @@ a retry with the same numbers and ``now`` gives the same bytes):
   for a ``VendorOrderCreatedData``; raises ``PoNumberTooLong`` for a number over 22 characters.
 - ``render_cancellation(order, partner, numbers, now)``: an 850 with BEG01 ``01``, or an 860 with
   BCH01 ``01`` when ``partner.cancel_as == "860"``.
+- ``render_ship_to_change(order, ship_to, partner, numbers, now)``: an 860 with BCH01 ``04`` and the new
+  N1*ST party, for a partner that takes 860s.
 - ``render_functional_ack(received, group, partner, numbers, now)``: one 997 for one inbound group,
   from ``check_group(group)``. Refuses a group of 997s (``AcknowledgementRefused``): the caller skips
   ``FA`` groups (and TA1s) and answers only when ``partner.acknowledgement_requested``.
@@ -51,7 +53,7 @@ from services.gateway.x12.documents import (
     read_po_acknowledgement,
 )
 from services.gateway.x12.model import FunctionalGroup, Interchange, ReadResult, Segment, TransactionSet
-from services.gateway.x12.purchase_order import render_cancellation, render_purchase_order
+from services.gateway.x12.purchase_order import render_cancellation, render_purchase_order, render_ship_to_change
 from services.gateway.x12.reader import read_file
 from services.gateway.x12.settings import AckCodes, ControlNumbers, Delimiters, PartnerSettings, PoNumberTooLong
 from services.gateway.x12.ship_notice import ShipNotice, ShippedItem, ShippedOrder, ShippedPackage, read_ship_notice
@@ -95,6 +97,7 @@ __all__ = [
     "render_cancellation",
     "render_functional_ack",
     "render_purchase_order",
+    "render_ship_to_change",
     "render_ta1",
     "ta1_note_code",
 ]

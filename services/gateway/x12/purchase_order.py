@@ -1,6 +1,6 @@
 """The documents we send a trading partner about a vendor order: the 850 purchase order, and its
 cancellation (an 850 with BEG01 ``01``, or an 860 change order with BCH01 ``01`` where the partner's
-``cancel_as`` says so).
+``cancel_as`` says so), and a new ship-to (an 860 with BCH01 ``04``, for partners that take 860s).
 
 The PO number (BEG03) is the vendor order number, at most 22 characters: a longer one raises
 :class:`PoNumberTooLong` instead of being cut. PO101 numbers the lines 1..n in the order's line order;
@@ -45,6 +45,21 @@ def render_cancellation(
     if partner.cancel_as == "850":
         return render_interchange(partner, numbers, now, "850", _purchase_order_body(order, partner, purpose="01"))
     return render_interchange(partner, numbers, now, "860", _change_order_body(order, partner))
+
+
+def render_ship_to_change(
+    order: VendorOrderCreatedData, ship_to: Address, partner: PartnerSettings, numbers: ControlNumbers, now: datetime
+) -> bytes:
+    """The vendor order ships to ``ship_to`` now: an 860 change order (BCH01 ``04``) whose header carries
+    the new ship-to party (N1*ST, N2, N3, N4) and no line changes."""
+    text = _Text(partner)
+    number = text(po_number(order), PO_NUMBER_LIMIT)
+    body: Body = [("BCH", ["04", DROPSHIP, number, "", "", format_date(order.ordered_at)])]
+    channel_order = text(order.order_number.removeprefix("#"), 30)
+    if channel_order:
+        body.append(("REF", ["CO", channel_order]))
+    body.extend(_party_ship_to(ship_to, text))
+    return render_interchange(partner, numbers, now, "860", body)
 
 
 def po_number(order: VendorOrderCreatedData) -> str:

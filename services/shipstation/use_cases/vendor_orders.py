@@ -1,5 +1,5 @@
 """The events the adapter consumes from a ShipStation vendor's queue: a vendor order to export, its
-cancellation, or lines withdrawn from it. Each runs in the inbox transaction of its delivery (see
+cancellation, lines withdrawn from it, or its new ship-to. Each runs in the inbox transaction of its delivery (see
 ``Runtime.consume``)."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from shared.contracts.vendor_orders import (
     VendorOrderCreated,
     VendorOrderCreatedData,
     VendorOrderLinesCancelled,
+    VendorOrderShipToChanged,
 )
 from shared.db import Connection
 from shared.messaging.consumer import RetryLater
@@ -66,3 +67,27 @@ async def withdraw_vendor_order_lines(connection: Connection, event: VendorOrder
             state=outcome.state,
             reason=data.reason,
         )
+
+
+async def change_vendor_order_ship_to(connection: Connection, event: VendorOrderShipToChanged) -> None:
+    """The vendor order ships to the new address (bumping LastModified, so ShipStation's next export
+    carries the new ShipTo), unless it has shipped in full or is cancelled."""
+    data = event.data
+    stored = await repository.lock_vendor_order(connection, data.vendor_order_id)
+    if stored is None:
+        # Overtook its vendor_order.created, as a cancellation can: try again once it is stored.
+        raise RetryLater(f"ship-to change of unknown vendor order {data.vendor_order_id}")
+    if stored.state in ("shipped", "cancelled"):
+        log.warning(
+            "ship-to change of a vendor order that is closed: not applied",
+            vendor_order_id=data.vendor_order_id,
+            state=stored.state,
+        )
+        return
+    applied = await repository.readdress_vendor_order(
+        connection, data.vendor_order_id, data.ship_to.model_dump(mode="json"), data.changed_at
+    )
+    if applied:
+        log.info("vendor order readdressed", vendor_order_id=data.vendor_order_id, country=data.ship_to.country)
+    else:
+        log.info("ship-to change older than the one applied, ignored", vendor_order_id=data.vendor_order_id)

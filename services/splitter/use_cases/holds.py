@@ -71,26 +71,25 @@ async def route_again(
     causation_id: str | None,
     overrides: Mapping[str, str] | None = None,
     payload_changed: bool = False,
+    rechecked: frozenset[str] = frozenset(),
 ) -> Outcome:
     """Look at a held order (or an order's held lines) again and send what can go. A wholly held order
-    goes out whole or not at all; an order already partly sent sends each line that can go now."""
+    goes out whole or not at all; an order already partly sent sends each line that can go now.
+    ``rechecked``: order-level holds worked out again besides the status ones (the ship-to's, after it changed)."""
     assert routed.order is not None
     order = routed.order
     overrides = overrides or {}
     person = by == "person"
     moment = utc_now()
     settings = await settings_store.routing_settings(connection)
+    again = STATUS_CODES | rechecked
     kept_order_level = (
-        [] if person else [h for h in routed.holds if h.get("line_id") is None and h["code"] not in STATUS_CODES]
+        [] if person else [h for h in routed.holds if h.get("line_id") is None and h["code"] not in again]
     )
-    status_holds = (
+    worked_out_again = (
         []
         if person
-        else [
-            rounds.hold_record(h, moment)
-            for h in order_holds(order, settings.holds, now=moment)
-            if h.code in STATUS_CODES
-        ]
+        else [rounds.hold_record(h, moment) for h in order_holds(order, settings.holds, now=moment) if h.code in again]
     )
     lines = _lines_to_route(routed, person)
     routed_ids = {line.line_id for line in lines}
@@ -101,7 +100,7 @@ async def route_again(
     # Lines some vendors gave back and nobody else can take stay held as every candidate having said no.
     gave_back: HoldCode | None = "vendor_rejected" if any(line.excluded for line in to_route) else None
     new_line_holds = rounds.line_holds(routing, to_route, moment, code=gave_back)
-    holds = rounds.merge_holds(routed.holds, [*kept_order_level, *status_holds, *kept_line_holds, *new_line_holds])
+    holds = rounds.merge_holds(routed.holds, [*kept_order_level, *worked_out_again, *kept_line_holds, *new_line_holds])
     allocations = [*chosen, *routing.allocations]
     if routed.state == "held" and holds:
         return await _still_held(connection, routed, holds, causation_id, payload_changed)

@@ -28,8 +28,11 @@ PROFILE: dict[str, Any] = {
 }
 
 
-async def sftp_vendor(gateway: Gateway, sftp: SftpServer, *, host_key: str | None = None) -> tuple[str, Path]:
-    """A ``csv_sftp`` vendor connected to a login of its own on ``sftp``; answers its code and its chroot."""
+async def sftp_vendor(
+    gateway: Gateway, sftp: SftpServer, *, host_key: str | None = None, csv: dict[str, Any] | None = None
+) -> tuple[str, Path]:
+    """A ``csv_sftp`` vendor connected to a login of its own on ``sftp`` (with the ``PROFILE`` unless ``csv``
+    says otherwise); answers its code and its chroot."""
     vendor = await gateway.vendor("csv_sftp")
     username = unique("u")
     chroot = sftp.add_user(username, password=PASSWORD)
@@ -47,7 +50,7 @@ async def sftp_vendor(gateway: Gateway, sftp: SftpServer, *, host_key: str | Non
                 "host_key": host_key or sftp.host_key_line,
                 "outbound_dir": "/orders",
             },
-            "csv": PROFILE,
+            "csv": csv or PROFILE,
         },
     )
     return vendor, chroot
