@@ -42,7 +42,8 @@ async def setup(runtime: Runtime) -> None:
         admin_token=admin_token,
     )
     api = IntakeApi(
-        PostgresDatabase(runtime.pool),
+        # Orders per group commit go beside the consumers' messages per inbox transaction.
+        PostgresDatabase(runtime.pool, on_batch=runtime.consumer_metrics.batch_size.labels("intake.orders").observe),
         PostgresListing(runtime.pool),
         progress,
         runtime.secrets,
