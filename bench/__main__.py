@@ -93,6 +93,7 @@ class Bench:
             "sizes": dataclasses.asdict(self.sizes),
             "targets": dataclasses.asdict(TARGETS),
             "sections": sorted(self.sections),
+            "untracked_stock": bool(args.untracked_stock),
             "infrastructure": {
                 "amqp": redacted_dsn(self.environment.amqp_url),
                 "database": redacted_dsn(self.environment.database_url),
@@ -129,7 +130,14 @@ class Bench:
             connector = aiohttp.TCPConnector(limit=512)
             timeout = aiohttp.ClientTimeout(total=60)
             async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-                await set_up(session, self.system.urls, self.environment.admin_token, self.merchant, self.receiver.url)
+                await set_up(
+                    session,
+                    self.system.urls,
+                    self.environment.admin_token,
+                    self.merchant,
+                    self.receiver.url,
+                    untracked_stock=self.args.untracked_stock,
+                )
                 if "gateway" in self.sections:
                     await gateway.set_up(
                         session,
@@ -442,6 +450,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="only remove what runs killed before their clean-up left behind (database, queues), then exit",
     )
     parser.add_argument("--keep-logs", action="store_true", help="keep the services' logs (printed where)")
+    parser.add_argument(
+        "--untracked-stock",
+        action="store_true",
+        help="the bench vendors' stock untracked: routing sums no reservations (isolates the rest of the path)",
+    )
     parser.add_argument("--ramp-rates", help="orders/s steps, comma-separated")
     parser.add_argument("--ramp-seconds", type=float)
     parser.add_argument("--steady-rate", type=float)
