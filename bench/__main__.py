@@ -31,6 +31,7 @@ from bench.orders import ExportWatcher, OrderSample, measured_step, open_loop
 from bench.profiling import Profiler
 from bench.report import DEFAULT_RESULTS, details, machine_line, rows, text_table
 from bench.scenario import Merchant, WebhookReceiver, set_up
+from bench.stats import fine_rates
 from bench.system import BenchSystem
 from shared.db import redacted_dsn
 
@@ -61,7 +62,14 @@ def sizes_from(args: argparse.Namespace) -> Sizes:
         overrides["ramp_rates"] = tuple(float(r) for r in args.ramp_rates.split(","))
     if args.notice_rates:
         overrides["notice_rates"] = tuple(float(r) for r in args.notice_rates.split(","))
-    names = ("ramp_seconds", "steady_seconds", "steady_rate", "stored_vendor_orders", "notice_seconds")
+    names = (
+        "ramp_seconds",
+        "ramp_fine_step",
+        "steady_seconds",
+        "steady_rate",
+        "stored_vendor_orders",
+        "notice_seconds",
+    )
     for name in (*names, "gateway_rate", "gateway_seconds", "channels_outage_seconds"):
         value = getattr(args, name)
         if value is not None:
@@ -259,7 +267,9 @@ class Bench:
             return
         steps: list[dict[str, Any]] = []
         best: dict[str, Any] | None = None
-        for rate in sizes.ramp_rates:
+        rates, refined = list(sizes.ramp_rates), False
+        while rates:
+            rate = rates.pop(0)
             for attempt in (1, 2):
                 say(f"ramp: {rate:.0f} orders/s for {sizes.ramp_seconds:.0f} s")
                 await self.settled()
@@ -281,7 +291,11 @@ class Bench:
             say(f"ramp: {self._brief(step)}")
             self._record_throughput(steps, best if not step["sustained"] else step)
             if not step["sustained"]:
-                break
+                # Once: the rates between the last sustained step and this one, finely.
+                top = float(best["offered_per_s"]) if best else 0.0
+                rates = [] if refined else fine_rates(top, rate, sizes.ramp_fine_step)
+                refined = True
+                continue
             best = step
         self._record_throughput(steps, best)
 
@@ -457,6 +471,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--ramp-rates", help="orders/s steps, comma-separated")
     parser.add_argument("--ramp-seconds", type=float)
+    parser.add_argument("--ramp-fine-step", type=float, help="orders/s between the fine steps near the top (0: none)")
     parser.add_argument("--steady-rate", type=float)
     parser.add_argument("--steady-seconds", type=float)
     parser.add_argument("--notice-rates", help="notices/s steps, comma-separated")
