@@ -94,9 +94,16 @@ class LostAcks(BatchAcks):
 
 
 async def consume_all(
-    pool: asyncpg.Pool, amqp: Any, topology: Topology, spec: QueueSpec, acks: BatchAcks, until: Any
+    pool: asyncpg.Pool,
+    amqp: Any,
+    topology: Topology,
+    spec: QueueSpec,
+    acks: BatchAcks,
+    until: Any,
+    *,
+    sizes: list[int] | None = None,
 ) -> InboxBatcher:
-    batcher = InboxBatcher(pool, "tests", record)
+    batcher = InboxBatcher(pool, "tests", record, on_batch=None if sizes is None else sizes.append)
     # A prefetch above the message count: without acknowledgements the broker hands over no more than it.
     broker = make_broker(AMQP_URL, service="tests", prefetch_count=256)
     guard = DeliveryGuard(
@@ -148,9 +155,12 @@ async def test_a_crash_between_commit_and_ack_redelivers_the_batch_and_the_inbox
 
         async def drained() -> bool:
             declared = await channel.declare_queue(topology.queue(spec), passive=True)
-            return acks.acks_sent > 0 and declared.declaration_result.message_count == 0
+            return sum(second_sizes) >= 120 and declared.declaration_result.message_count == 0
 
-        second = await consume_all(pool, amqp, topology, spec, acks, drained)
+        second_sizes: list[int] = []
+        second = await consume_all(pool, amqp, topology, spec, acks, drained, sizes=second_sizes)
+        declared = await channel.declare_queue(topology.queue(spec), passive=True)
+        assert declared.declaration_result.message_count == 0  # all acknowledged: none came back on stop
         assert second.applied == 0
         assert sum(second.sizes) >= 120
         assert sorted(await applied(pool)) == list(range(120))  # nothing applied twice
