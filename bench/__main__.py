@@ -31,6 +31,7 @@ from bench.orders import ExportWatcher, OrderSample, measured_step, open_loop
 from bench.profiling import Profiler
 from bench.report import DEFAULT_RESULTS, details, machine_line, rows, text_table
 from bench.scenario import Merchant, WebhookReceiver, set_up
+from bench.stats import fine_rates
 from bench.system import BenchSystem
 from shared.db import redacted_dsn
 
@@ -61,7 +62,14 @@ def sizes_from(args: argparse.Namespace) -> Sizes:
         overrides["ramp_rates"] = tuple(float(r) for r in args.ramp_rates.split(","))
     if args.notice_rates:
         overrides["notice_rates"] = tuple(float(r) for r in args.notice_rates.split(","))
-    names = ("ramp_seconds", "steady_seconds", "steady_rate", "stored_vendor_orders", "notice_seconds")
+    names = (
+        "ramp_seconds",
+        "ramp_fine_step",
+        "steady_seconds",
+        "steady_rate",
+        "stored_vendor_orders",
+        "notice_seconds",
+    )
     for name in (*names, "gateway_rate", "gateway_seconds", "channels_outage_seconds"):
         value = getattr(args, name)
         if value is not None:
@@ -93,6 +101,7 @@ class Bench:
             "sizes": dataclasses.asdict(self.sizes),
             "targets": dataclasses.asdict(TARGETS),
             "sections": sorted(self.sections),
+            "untracked_stock": bool(args.untracked_stock),
             "infrastructure": {
                 "amqp": redacted_dsn(self.environment.amqp_url),
                 "database": redacted_dsn(self.environment.database_url),
@@ -129,7 +138,14 @@ class Bench:
             connector = aiohttp.TCPConnector(limit=512)
             timeout = aiohttp.ClientTimeout(total=60)
             async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-                await set_up(session, self.system.urls, self.environment.admin_token, self.merchant, self.receiver.url)
+                await set_up(
+                    session,
+                    self.system.urls,
+                    self.environment.admin_token,
+                    self.merchant,
+                    self.receiver.url,
+                    untracked_stock=self.args.untracked_stock,
+                )
                 if "gateway" in self.sections:
                     await gateway.set_up(
                         session,
@@ -251,7 +267,9 @@ class Bench:
             return
         steps: list[dict[str, Any]] = []
         best: dict[str, Any] | None = None
-        for rate in sizes.ramp_rates:
+        rates, refined = list(sizes.ramp_rates), False
+        while rates:
+            rate = rates.pop(0)
             for attempt in (1, 2):
                 say(f"ramp: {rate:.0f} orders/s for {sizes.ramp_seconds:.0f} s")
                 await self.settled()
@@ -273,7 +291,11 @@ class Bench:
             say(f"ramp: {self._brief(step)}")
             self._record_throughput(steps, best if not step["sustained"] else step)
             if not step["sustained"]:
-                break
+                # Once: the rates between the last sustained step and this one, finely.
+                top = float(best["offered_per_s"]) if best else 0.0
+                rates = [] if refined else fine_rates(top, rate, sizes.ramp_fine_step)
+                refined = True
+                continue
             best = step
         self._record_throughput(steps, best)
 
@@ -442,8 +464,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="only remove what runs killed before their clean-up left behind (database, queues), then exit",
     )
     parser.add_argument("--keep-logs", action="store_true", help="keep the services' logs (printed where)")
+    parser.add_argument(
+        "--untracked-stock",
+        action="store_true",
+        help="the bench vendors' stock untracked: routing sums no reservations (isolates the rest of the path)",
+    )
     parser.add_argument("--ramp-rates", help="orders/s steps, comma-separated")
     parser.add_argument("--ramp-seconds", type=float)
+    parser.add_argument("--ramp-fine-step", type=float, help="orders/s between the fine steps near the top (0: none)")
     parser.add_argument("--steady-rate", type=float)
     parser.add_argument("--steady-seconds", type=float)
     parser.add_argument("--notice-rates", help="notices/s steps, comma-separated")

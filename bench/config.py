@@ -19,6 +19,8 @@ class Sizes:
     steady_seconds: float
     ramp_rates: tuple[float, ...]
     ramp_seconds: float
+    ramp_fine_step: float
+    """After the first step not sustained, the rates between it and the last sustained one this far apart."""
     drain_seconds: float
     # Export.
     stored_vendor_orders: int
@@ -51,6 +53,7 @@ FULL = Sizes(
     steady_seconds=60,
     ramp_rates=(50, 100, 150, 200, 300, 400, 500, 600, 800, 1000),
     ramp_seconds=30,
+    ramp_fine_step=25,
     drain_seconds=30,
     stored_vendor_orders=100_000,
     window_orders=10_000,
@@ -78,6 +81,7 @@ SMOKE = Sizes(
     steady_seconds=2,
     ramp_rates=(10,),
     ramp_seconds=2,
+    ramp_fine_step=0,
     drain_seconds=20,
     stored_vendor_orders=1_000,
     window_orders=200,

@@ -225,9 +225,20 @@ async def call(session: aiohttp.ClientSession, method: str, url: str, token: str
 
 
 async def set_up(
-    session: aiohttp.ClientSession, urls: dict[str, str], admin_token: str, merchant: Merchant, webhook_url: str
+    session: aiohttp.ClientSession,
+    urls: dict[str, str],
+    admin_token: str,
+    merchant: Merchant,
+    webhook_url: str,
+    *,
+    untracked_stock: bool = False,
 ) -> None:
-    """Through the admin API, as an operator would: channel, vendors, ShipStation credentials, catalog."""
+    """Through the admin API, as an operator would: channel, vendors, ShipStation credentials, catalog.
+
+    ``untracked_stock``: the sources' stock is not tracked, so routing sums no reservations (the sum
+    over every open line of a SKU grows with the orders of a run; this takes it off the hot path to
+    measure the rest)."""
+    stock = None if untracked_stock else 1_000_000
     created = await call(
         session,
         "PUT",
@@ -249,7 +260,7 @@ async def set_up(
     for vendor in (merchant.vendor_a, merchant.vendor_b):
         for index in range(SKUS_PER_VENDOR):
             sku = merchant.sku(vendor, index)
-            source = {"vendor": vendor, "vendor_sku": f"V-{sku}", "cost": "7.10", "stock": 1_000_000, "priority": 1}
+            source = {"vendor": vendor, "vendor_sku": f"V-{sku}", "cost": "7.10", "stock": stock, "priority": 1}
             await call(
                 session,
                 "PUT",

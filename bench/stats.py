@@ -29,3 +29,16 @@ def summary(samples: Sequence[float]) -> dict[str, float | int | None]:
         "max": r(max(samples)) if samples else None,
         "mean": r(sum(samples) / len(samples)) if samples else None,
     }
+
+
+def fine_rates(sustained: float, failed: float, step: float) -> list[float]:
+    """The rates between the last sustained step and the first that was not, ``step`` apart (both
+    ends excluded): where the ramp looks again, finely, for the top."""
+    if step <= 0:
+        return []
+    rates: list[float] = []
+    rate = sustained + step
+    while rate < failed - 1e-9:
+        rates.append(rate)
+        rate += step
+    return rates

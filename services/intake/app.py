@@ -43,7 +43,10 @@ async def setup(runtime: Runtime) -> None:
         admin_token=admin_token,
     )
     api = IntakeApiWithShipTo(
-        PostgresShipToDatabase(runtime.pool),
+        # Orders per group commit go beside the consumers' messages per inbox transaction.
+        PostgresShipToDatabase(
+            runtime.pool, on_batch=runtime.consumer_metrics.batch_size.labels("intake.orders").observe
+        ),
         PostgresListing(runtime.pool),
         progress,
         runtime.secrets,

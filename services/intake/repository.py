@@ -8,7 +8,7 @@ by itself) or a connection inside a transaction that a use case opened (:class:`
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +19,8 @@ from services.intake.holds import Hold, HoldState
 from shared.contracts.envelope import Envelope
 from shared.contracts.orders import OrderReceivedData
 from shared.db import Queryable
-from shared.messaging.outbox import insert_event_sql, outbox_row
+from shared.messaging.batching import DEFAULT_LINGER_SECONDS, Batcher
+from shared.messaging.outbox import insert_event_sql, insert_events_of_rows_sql, outbox_row, outbox_rows
 from shared.secrets import SealedColumn
 
 SEALED_COLUMNS = (SealedColumn("channels", "code", "webhook_secret"),)
@@ -89,6 +90,20 @@ INSERT_ORDER_SQL = (
     f"), announced AS ({insert_event_sql(7, for_each_row_of='new_order')})"
     " SELECT received_at FROM new_order"
 )
+# The orders posted at the same moment, in one statement (group commit): as INSERT_ORDER_SQL for each.
+INSERT_ORDERS_SQL = (
+    "WITH given AS ("  # noqa: S608 - composed of constant SQL only
+    "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::text[]) WITH ORDINALITY"
+    "  AS g(id, channel, external_id, order_number, payload, channel_status, n)"
+    "), new_order AS ("
+    "  INSERT INTO orders (id, channel, external_id, order_number, payload, channel_status)"
+    "  SELECT id, channel, external_id, order_number, payload, channel_status FROM given ORDER BY n"
+    "  ON CONFLICT (channel, external_id) DO NOTHING RETURNING id, received_at"
+    "), history AS ("
+    "  INSERT INTO order_status_history (order_id, status, cause) SELECT id, 'received', 'intake' FROM new_order"
+    f"), announced AS ({insert_events_of_rows_sql(7, keys_parameter=1, rows_of='new_order', key_column='id')})"
+    " SELECT id, received_at FROM new_order"
+)
 SET_STATUS_ANNOUNCED_SQL = (
     f"WITH changed AS ({_SET_STATUS} RETURNING id),"  # noqa: S608 - composed of constant SQL only
     " history AS (INSERT INTO order_status_history (order_id, status, cause) SELECT id, $2, $3 FROM changed)"
@@ -150,9 +165,14 @@ def _order(row: asyncpg.Record) -> StoredOrder:
     )
 
 
+NewOrder = tuple[OrderReceivedData, Envelope]
+"""An order to store and its ``order.received`` event."""
+
+
 class IntakeRepository:
-    def __init__(self, db: Queryable) -> None:
+    def __init__(self, db: Queryable, *, orders_together: Batcher[NewOrder, datetime | None] | None = None) -> None:
         self._db = db
+        self._orders_together = orders_together
 
     # ------------------------------------------------------------------------------------------ channels
 
@@ -205,8 +225,11 @@ class IntakeRepository:
         single statement commits atomically without a transaction block: one round trip per order).
 
         Answers when it was received, or ``None`` when the channel sent this order before. An unknown
-        channel raises :class:`asyncpg.ForeignKeyViolationError`.
+        channel raises :class:`asyncpg.ForeignKeyViolationError`. On the pool, orders posted at the
+        same moment share one statement (:class:`PostgresDatabase`); each caller gets its own answer.
         """
+        if self._orders_together is not None:
+            return await self._orders_together((order, event))
         received_at: datetime | None = await self._db.fetchval(
             INSERT_ORDER_SQL,
             order.order_id,
@@ -218,6 +241,23 @@ class IntakeRepository:
             *outbox_row(event),
         )
         return received_at
+
+    async def insert_orders_announced(self, new_orders: Sequence[NewOrder]) -> list[datetime | None]:
+        """:meth:`insert_order_announced` for many orders in one statement, answers in their order. One
+        unknown channel fails them all (the caller then stores them one by one)."""
+        orders = [order for order, _ in new_orders]
+        rows = await self._db.fetch(
+            INSERT_ORDERS_SQL,
+            [o.order_id for o in orders],
+            [o.channel for o in orders],
+            [o.external_id for o in orders],
+            [o.order_number for o in orders],
+            [o.model_dump(mode="json") for o in orders],
+            [o.status for o in orders],
+            *outbox_rows([event for _, event in new_orders]),
+        )
+        received = {row["id"]: row["received_at"] for row in rows}
+        return [received.get(order.order_id) for order in orders]
 
     async def get_order(self, order_id: str, *, lock: bool = False) -> StoredOrder | None:
         suffix = " FOR UPDATE" if lock else ""
@@ -322,11 +362,29 @@ class IntakeRepository:
 
 
 class PostgresDatabase:
-    """The database port of the use cases: single statements on the pool, or one transaction."""
+    """The database port of the use cases: single statements on the pool, or one transaction.
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    New orders posted at the same moment are stored together (group commit): while one statement
+    commits, the orders that arrive wait and go in the next, lingering up to ``linger_seconds`` for
+    more under load; every request is answered after the commit that stored its order."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        linger_seconds: float = DEFAULT_LINGER_SECONDS,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> None:
         self.pool = pool
-        self.tables = IntakeRepository(pool)
+        alone = IntakeRepository(pool)
+        self.orders_together: Batcher[NewOrder, datetime | None] = Batcher(
+            "intake-orders",
+            alone.insert_orders_announced,
+            lambda new_order: alone.insert_order_announced(*new_order),
+            linger_seconds=linger_seconds,
+            on_batch=on_batch,
+        )
+        self.tables = IntakeRepository(pool, orders_together=self.orders_together)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[IntakeRepository]:

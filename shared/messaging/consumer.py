@@ -6,7 +6,9 @@
 - Any other failure: requeue; on the last allowed delivery, park it with the error recorded.
 
 Parking and delaying publish a copy with publisher confirms before acknowledging the original, so a
-crash in between duplicates (the inbox absorbs that) but never loses a message.
+crash in between duplicates (the inbox absorbs that) but never loses a message. Acknowledgements go
+out by the batch (:mod:`shared.messaging.acks`): the deliveries one inbox transaction applied are
+acknowledged by one multiple-ack once it committed.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from pydantic import TypeAdapter, ValidationError
 
 from shared.db import DATABASE_UNAVAILABLE, database_unavailable
+from shared.messaging.acks import BatchAcks
 from shared.messaging.headers import (
     DELIVERIES,
     DELIVERY_COUNT,
@@ -48,6 +51,9 @@ log = structlog.get_logger(__name__)
 MAX_TRANSIENT_RETRIES = 60
 """About five hours at the longest delay: past that, a person should look at it."""
 
+
+BATCH_ACKS = BatchAcks()
+"""Every guard's acknowledgements: one reckoning per channel, which the subscribers of a service share."""
 
 DELIVERY_HEADERS: ContextVar[Mapping[str, Any]] = ContextVar("delivery_headers")
 """The AMQP headers of the delivery being handled (retry and delivery counts), for handlers that care:
@@ -103,8 +109,10 @@ class DeliveryGuard:
         adapter: TypeAdapter[Any],
         handler: Callable[[Any], Awaitable[object]],
         metrics: ConsumerMetrics,
+        acks: BatchAcks = BATCH_ACKS,
     ) -> None:
         self._amqp = amqp
+        self._acks = acks
         self._topology = topology
         self._spec = spec
         self._adapter = adapter
@@ -147,8 +155,9 @@ class DeliveryGuard:
             log.warning("handler failed, requeued", queue=queue, deliveries=deliveries, error=str(error))
             self._metrics.handled.labels(queue, "failed").inc()
             await message.nack(requeue=True)
+            self._acks.settled(raw)
             return
-        await message.ack()
+        self._acks.ack(raw)
         self._metrics.handled.labels(queue, "ok").inc()
 
     def _copy(self, message: RabbitMessage, extra_headers: dict[str, Any]) -> aio_pika.Message:
@@ -173,7 +182,7 @@ class DeliveryGuard:
         channel = await self._publish_channel()
         exchange = await channel.get_exchange(self._topology.parked_exchange, ensure=False)
         await exchange.publish(copy, routing_key=self._topology.parked_queue(self._spec), mandatory=True)
-        await message.ack()
+        self._acks.ack(message.raw_message)
 
     async def _retry_later(self, message: RabbitMessage, error: BaseException) -> None:
         retries = header_int(message.raw_message.headers, RETRIES) + 1
@@ -190,7 +199,7 @@ class DeliveryGuard:
         await channel.default_exchange.publish(
             copy, routing_key=self._topology.retry_queue(self._spec, delay), mandatory=True
         )
-        await message.ack()
+        self._acks.ack(message.raw_message)
 
 
 async def whole_message(message: Any) -> Any:

@@ -2,16 +2,15 @@
 transaction, so a redelivered message changes nothing.
 
 :func:`apply_once` does that for one message. :class:`InboxBatcher` does it for the deliveries of a
-queue that arrive while the previous transaction is committing: many messages, one transaction, one
-commit. Under light load a batch is one message and nothing waits; under heavy load the commits (and
-the pool round trips around them) are shared, which is where a consumer's time went.
+queue that arrive while the previous transaction is committing, or within a few milliseconds of each
+other under load: many messages, one transaction, one commit. Under light load a batch is one message
+and nothing waits; under heavy load the commits (and the pool round trips around them) are shared,
+which is where a consumer's time went.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -19,6 +18,7 @@ import asyncpg
 from shared.contracts.envelope import Envelope
 from shared.db import Connection
 from shared.logging import get_logger
+from shared.messaging.batching import DEFAULT_LINGER_SECONDS, Batcher
 
 log = get_logger(__name__)
 
@@ -50,24 +50,19 @@ async def apply_once(pool: asyncpg.Pool, consumer: str, event: Envelope, effect:
         return True
 
 
-@dataclass
-class _Pending:
-    event: Envelope
-    outcome: asyncio.Future[bool] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
-
-
 class InboxBatcher:
     """A queue's handler that applies events through the inbox, as many per transaction as are waiting.
 
     Called once per delivery (the broker hands over up to ``prefetch`` deliveries at once); each call
     answers, like :func:`apply_once`, whether the effect ran, or raises what applying *that* event
-    raised. Batches are taken in arrival order and applied in it; up to ``concurrency`` batches run
-    at once, each on its own connection. (Deliveries were never applied strictly one after another:
-    the broker hands several to concurrent handlers, so effects already cope with related events
-    racing, through row locks.) ``max_batch`` bounds how long the first event of a batch waits for
-    the last. A batch that fails is rolled back and its events are applied again one per
-    transaction, so one bad event costs the others nothing but a second try and every caller sees its
-    own outcome.
+    raised. Batches form as :class:`shared.messaging.batching.Batcher` forms them: what waits while
+    earlier batches commit, and what arrives while a batch lingers up to ``linger_seconds`` for more
+    under load; taken in arrival order and applied in it, up to ``concurrency`` batches at once, each
+    on its own connection. (Deliveries were never applied strictly one after another: the broker hands
+    several to concurrent handlers, so effects already cope with related events racing, through row
+    locks.) ``max_batch`` bounds how long the first event of a batch waits for the last. A batch that
+    fails is rolled back and its events are applied again one per transaction, so one bad event costs
+    the others nothing but a second try and every caller sees its own outcome.
     """
 
     def __init__(
@@ -78,6 +73,7 @@ class InboxBatcher:
         *,
         max_batch: int = 32,
         concurrency: int = 2,
+        linger_seconds: float = DEFAULT_LINGER_SECONDS,
         on_applied: Callable[[], None] | None = None,
         on_batch: Callable[[int], None] | None = None,
         description: str | None = None,
@@ -85,61 +81,32 @@ class InboxBatcher:
         self._pool = pool
         self._consumer = consumer
         self._effect = effect
-        self._max_batch = max_batch
-        self._concurrency = concurrency
         self._on_applied = on_applied
-        self._on_batch = on_batch
-        self._waiting: list[_Pending] = []
-        self._workers: set[asyncio.Task[None]] = set()
+        self._batcher: Batcher[Envelope, bool] = Batcher(
+            f"inbox-{consumer}",
+            self._apply_together,
+            self._apply_alone,
+            max_batch=max_batch,
+            concurrency=concurrency,
+            linger_seconds=linger_seconds,
+            on_batch=on_batch,
+        )
         self.__doc__ = description or effect.__doc__
-        self.batches = 0
         self.applied = 0
 
+    @property
+    def batches(self) -> int:
+        return self._batcher.batches
+
+    @property
+    def sizes(self) -> list[int]:
+        """The size of each batch taken, most recent last."""
+        return self._batcher.sizes
+
     async def __call__(self, event: Envelope) -> bool:
-        pending = _Pending(event)
-        self._waiting.append(pending)
-        # A worker that has not finished will look at the waiting list again before it ends.
-        if sum(not worker.done() for worker in self._workers) < self._concurrency:
-            worker = asyncio.create_task(self._work(), name=f"inbox-{self._consumer}")
-            self._workers.add(worker)
-            worker.add_done_callback(self._workers.discard)
-        # shield: a caller cancelled mid-batch (a stopping consumer) must not cancel the batch the
-        # other callers wait on; the transaction either commits for all of them or for none.
-        return await asyncio.shield(pending.outcome)
+        return await self._batcher(event)
 
-    async def _work(self) -> None:
-        while self._waiting:
-            batch = self._waiting[: self._max_batch]
-            del self._waiting[: self._max_batch]
-            try:
-                await self._apply(batch)
-            except BaseException as error:  # never leave a caller waiting forever
-                for pending in batch:
-                    if not pending.outcome.done():
-                        pending.outcome.set_exception(error)
-                if isinstance(error, asyncio.CancelledError):
-                    raise
-
-    async def _apply(self, batch: Sequence[_Pending]) -> None:
-        self.batches += 1
-        if self._on_batch is not None:
-            self._on_batch(len(batch))
-        if len(batch) == 1:
-            await self._apply_alone(batch[0])
-            return
-        try:
-            ran = await self._apply_together(batch)
-        except Exception as error:
-            log.debug("batch failed, applying its events one by one", consumer=self._consumer, error=str(error))
-            for pending in batch:
-                await self._apply_alone(pending)
-            return
-        self._applied(sum(ran))
-        for pending, outcome in zip(batch, ran, strict=True):
-            pending.outcome.set_result(outcome)
-
-    async def _apply_together(self, batch: Sequence[_Pending]) -> list[bool]:
-        events = [pending.event for pending in batch]
+    async def _apply_together(self, events: Sequence[Envelope]) -> list[bool]:
         async with self._pool.acquire() as connection, connection.transaction():
             rows = await connection.fetch(
                 RECORD_MANY_SQL, self._consumer, [e.message_id for e in events], [e.type for e in events]
@@ -152,17 +119,13 @@ class InboxBatcher:
                 if fresh:
                     await self._effect(connection, event)
                 ran.append(fresh)
+        self._applied(sum(ran))
         return ran
 
-    async def _apply_alone(self, pending: _Pending) -> None:
-        event = pending.event
-        try:
-            ran = await apply_once(self._pool, self._consumer, event, lambda c: self._effect(c, event))
-        except Exception as error:
-            pending.outcome.set_exception(error)
-            return
+    async def _apply_alone(self, event: Envelope) -> bool:
+        ran = await apply_once(self._pool, self._consumer, event, lambda c: self._effect(c, event))
         self._applied(int(ran))
-        pending.outcome.set_result(ran)
+        return ran
 
     def _applied(self, count: int) -> None:
         self.applied += count

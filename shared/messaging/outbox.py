@@ -2,7 +2,8 @@
 publishes them with publisher confirms, persistent and mandatory.
 
 This module is the only writer of the outbox table: a service either calls :func:`enqueue` or puts
-:func:`insert_event_sql` / :func:`insert_events_sql` into its own statement.
+:func:`insert_event_sql` / :func:`insert_events_sql` / :func:`insert_events_of_rows_sql` into its own
+statement.
 
 The relay runs in a :class:`shared.messaging.relay.RelayLoop`: it wakes on ``LISTEN outbox_<schema>``
 rather than polling, claims a batch of rows for a short lease (``FOR UPDATE SKIP LOCKED``, so several
@@ -64,6 +65,19 @@ def insert_events_sql(first_parameter: int) -> str:
     """The outbox's INSERT of any number of events bound as the five arrays of :func:`outbox_rows`."""
     arrays = ", ".join(f"${first_parameter + i}::{kind}[]" for i, kind in enumerate(OUTBOX_ARRAY_TYPES))
     return f"INSERT INTO outbox ({OUTBOX_COLUMNS}) SELECT * FROM unnest({arrays})"  # noqa: S608 - constant SQL
+
+
+def insert_events_of_rows_sql(first_parameter: int, *, keys_parameter: int, rows_of: str, key_column: str) -> str:
+    """The outbox's INSERT of events bound as the five arrays of :func:`outbox_rows` (from
+    ``$first_parameter``), each with a key (the array ``$keys_parameter``): an event is written only
+    when the CTE ``rows_of`` of the same statement yielded a row whose ``key_column`` is its key (e.g.
+    only for the orders of a batch that were new), in the arrays' order."""
+    arrays = ", ".join(f"${first_parameter + i}::{kind}[]" for i, kind in enumerate(OUTBOX_ARRAY_TYPES))
+    return (
+        f"INSERT INTO outbox ({OUTBOX_COLUMNS}) SELECT {', '.join('e.' + c for c in OUTBOX_COLUMNS.split(', '))}"  # noqa: S608
+        f" FROM unnest({arrays}, ${keys_parameter}::text[]) WITH ORDINALITY"
+        f" AS e({OUTBOX_COLUMNS}, event_key, n) JOIN {rows_of} r ON r.{key_column} = e.event_key ORDER BY e.n"
+    )
 
 
 INSERT_SQL = insert_event_sql(1)

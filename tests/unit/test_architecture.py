@@ -49,6 +49,7 @@ PURE_MODULES = (
     "services/gateway/vendor_answers.py",
     "services/gateway/ports.py",
     "services/intake/order_search.py",
+    "shared/messaging/linger.py",
     "services/console/sessions.py",
     "services/console/views.py",
     "services/channels/ports.py",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bench.metrics import batches_between, parse_batch_totals
+from bench.stats import fine_rates
 
 EXPOSITION = """\
 # HELP inbox_batch_size Messages applied per inbox transaction
@@ -29,3 +30,10 @@ def test_a_phase_is_the_difference_and_idle_consumers_are_left_out() -> None:
     assert batches_between(before, after) == {
         "splitter.orders": {"messages": 300, "transactions": 100, "per_transaction": 3.0}
     }
+
+
+def test_the_fine_steps_lie_between_the_last_sustained_rate_and_the_first_that_was_not() -> None:
+    assert fine_rates(200, 300, 25) == [225, 250, 275]
+    assert fine_rates(0, 50, 25) == [25]
+    assert fine_rates(100, 125, 25) == []
+    assert fine_rates(100, 200, 0) == []
