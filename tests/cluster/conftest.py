@@ -67,9 +67,6 @@ def cluster_figures(request: pytest.FixtureRequest) -> list[FaultFigures]:
 async def cluster_world(rabbit_cluster: RabbitCluster, tmp_path: Path) -> AsyncIterator[World]:
     """The system on the cluster: every service twice, each given every node's URL."""
 
-    async def nothing_to_clean(namespace: str) -> None:
-        """The cluster, with every namespace on it, is removed at the end of the run."""
-
     async with chaos_system(
         tmp_path,
         rabbit_cluster.amqp_url,
@@ -77,7 +74,7 @@ async def cluster_world(rabbit_cluster: RabbitCluster, tmp_path: Path) -> AsyncI
         queue_depths=rabbit_cluster.list_queues,
         # Fourteen processes share PostgreSQL's 100 connections with everyone else's test runs here.
         env_overrides={"DROPSHIP_DB_POOL_SIZE": "3"},
-        cleanup=nothing_to_clean,
+        cleanup=rabbit_cluster.remove_namespace,
     ) as world:
         yield world
 

@@ -110,6 +110,8 @@ class Node:
                 [
                     f"listeners.tcp.local = 127.0.0.1:{self.amqp_port}",
                     "cluster_partition_handling = pause_minority",
+                    # As deploy/k8s/base/rabbitmq.yaml: new quorum queues led from the node leading fewest.
+                    "queue_leader_locator = balanced",
                     "loopback_users.guest = true",
                     "log.console = false",
                     "log.file.level = info",
@@ -337,6 +339,12 @@ class RabbitCluster:
             if len(parts) == 3 and parts[0].startswith(f"{namespace}.") and parts[1].isdigit():
                 queues[parts[0]] = (int(parts[1]), int(parts[2]))
         return queues
+
+    async def remove_namespace(self, namespace: str) -> None:
+        """Delete a finished run's queues and exchanges from the cluster."""
+        from tests.chaos.world import remove_namespace
+
+        await remove_namespace(self.amqp_url, namespace, self.list_queues)
 
     async def quorum_queues(self, namespace: str) -> dict[str, tuple[str, list[str]]]:
         """Every quorum queue of the namespace: its leader and its members."""

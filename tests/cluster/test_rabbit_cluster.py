@@ -147,6 +147,11 @@ async def _run_fault(
     entry.verdict = run.verdict
     settled = started + float(str(run.verdict.notes.get("settled after", "0s")).rstrip("s"))
     entry.recovery_seconds = max(0.0, settled - whole_again[0]) if whole_again[0] else 0.0
+    logs = world.processes.all_logs()
+    entry.notes["service connections"] = (
+        f"{logs.count('rabbitmq node unavailable')} node failures seen,"
+        f" {logs.count('rabbitmq connected')} reconnections to another node, in the services' logs"
+    )
     figures.append(entry)
     verdict = run.verdict
     assert not (verdict.total_lost or verdict.total_duplicated or verdict.problems), verdict.report()
