@@ -53,10 +53,8 @@ class ClusterConnection(RobustConnection):
     def __init__(
         self, url: URL, loop: asyncio.AbstractEventLoop | None = None, *, nodes: tuple[str, ...], **kwargs: Any
     ) -> None:
-        first = URL(url)
-        self._nodes = tuple(
-            first if i == 0 else URL(n).update_query({**first.query, **URL(n).query}) for i, n in enumerate(nodes)
-        )
+        first = URL(url)  # nodes[0], as the caller built it (FastStream adds its options to the query)
+        self._nodes = (first, *(URL(node).update_query({**first.query, **URL(node).query}) for node in nodes[1:]))
         self._rotation = NodeRotation(len(self._nodes))
         self._give_up_when_every_node_refused = parse_bool(kwargs.pop("fail_fast", first.query.get("fail_fast", "1")))
         self._refused: asyncio.Future[BaseException] = (loop or asyncio.get_event_loop()).create_future()
@@ -148,6 +146,6 @@ def make_broker(url: str, *, service: str, prefetch_count: int) -> RabbitBroker:
     )
     # FastStream hands these to aio_pika.connect_robust as they are, and connect_robust builds its
     # connection from connection_class: the only way in for the other nodes (its URL holds one).
-    # tests/integration/test_amqp_nodes.py fails if a FastStream upgrade stops passing it on.
+    # tests/cluster/test_rabbit_cluster.py (clients move to the next node) fails if FastStream stops passing it.
     broker._connection_kwargs["connection_class"] = partial(ClusterConnection, nodes=nodes)
     return broker

@@ -26,13 +26,14 @@ INSTANCES = 2
 
 @dataclass
 class FaultFigures:
-    verdict: Verdict
-    fault: str = ""
+    fault: str
+    verdict: Verdict = field(default_factory=lambda: Verdict("not run"))
     node: str = ""
     outage_seconds: float = 0.0
     """From the fault to the cluster whole again (the node back, every node running)."""
     recovery_seconds: float = 0.0
-    """From the cluster whole again to nothing pending anywhere (every order shipped to the channel)."""
+    """Catching up: from the cluster whole again and the last order accepted, whichever is later, to
+    nothing pending anywhere (every order's shipment at the channel)."""
     notes: dict[str, str] = field(default_factory=dict)
 
 
@@ -88,7 +89,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     if CLUSTER_STARTED_IN in config.stash:
         write(f"three nodes started and joined in {config.stash[CLUSTER_STARTED_IN]:.1f}s")
     header = f"{'fault':<44} {'node':<14} {'orders':>6} {'lost':>5} {'dup':>4}"
-    write(f"{header} {'outage s':>8} {'recovery s':>10} {'total s':>8}")
+    write(f"{header} {'outage s':>8} {'catch-up s':>10} {'total s':>8}")
     for f in figures:
         v = f.verdict
         write(

@@ -358,14 +358,28 @@ class RabbitCluster:
                 queues[found.group(1)] = (found.group(2), members)
         return queues
 
-    async def busiest_leader(self, namespace: str, busiest: Iterable[str]) -> Node:
-        """The node that leads most of ``busiest`` queues."""
-        leaders = await self.quorum_queues(namespace)
+    async def client_connections(self) -> dict[str, int]:
+        """Client connections per node, as one running node sees the cluster."""
+        node = await self.any_running()
+        out = await self.ctl(node, "list_connections", "-q", "--no-table-headers", "node")
         counts: dict[str, int] = {}
+        for line in out.split():
+            name = line.strip().strip("'")
+            if name.startswith("dstest-"):
+                counts[name] = counts.get(name, 0) + 1
+        return counts
+
+    async def busiest_node(self, namespace: str, busiest: Iterable[str]) -> tuple[Node, str]:
+        """The node that leads most of the ``busiest`` queues; of nodes leading as many (leaders are
+        balanced), the one most clients are connected to. Answers it and why."""
+        leaders = await self.quorum_queues(namespace)
+        led = dict.fromkeys((node.name for node in self.nodes), 0)
         for queue in busiest:
-            if queue in leaders:
-                counts[leaders[queue][0]] = counts.get(leaders[queue][0], 0) + 1
-        return self.node(max(counts, key=lambda name: counts[name]))
+            if queue in leaders and leaders[queue][0] in led:
+                led[leaders[queue][0]] += 1
+        connections = await self.client_connections()
+        name = max(led, key=lambda n: (led[n], connections.get(n, 0)))
+        return self.node(name), f"busy queues led per node {led}, client connections per node {connections}"
 
 
 def _alive(pid: int) -> bool:

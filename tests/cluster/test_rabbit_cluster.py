@@ -120,33 +120,44 @@ async def _replicated_everywhere(cluster: RabbitCluster, world: World) -> str:
     return f"{len(queues)} quorum queues, 3 members each; leaders of the busy ones {leaders}"
 
 
+def _seconds(note: object) -> float:
+    return float(str(note).rstrip("s"))
+
+
 FaultAction = Callable[[RabbitCluster, Node, FaultFigures], Awaitable[None]]
 
 
 async def _run_fault(
     cluster: RabbitCluster, world: World, figures: list[FaultFigures], name: str, action: FaultAction
 ) -> None:
-    entry = FaultFigures(verdict=None, fault=name)  # type: ignore[arg-type]
+    entry = FaultFigures(name)
     entry.notes["topology"] = await _replicated_everywhere(cluster, world)
-    whole_again = [0.0]
+    started = time.monotonic()
+    marks: dict[str, float] = {}
 
     async def fault(load: OrderLoad) -> int:
         await load.reached(0.3)
         queues = await cluster.quorum_queues(world.namespace)
-        node = await cluster.busiest_leader(world.namespace, _busy_queues(queues, world))
+        node, why = await cluster.busiest_node(world.namespace, _busy_queues(queues, world))
         entry.node = node.name
-        struck = time.monotonic()
+        entry.notes["struck"] = why
+        marks["struck"] = time.monotonic()
         await action(cluster, node, entry)
         await cluster.await_running(len(cluster.nodes))
-        whole_again[0] = time.monotonic()
-        entry.outage_seconds = whole_again[0] - struck
+        marks["whole again"] = time.monotonic()
         return 1
 
-    started = time.monotonic()
     run = await run_scenario(world, name, orders=ORDERS, fault=fault, settle_timeout=240)
     entry.verdict = run.verdict
-    settled = started + float(str(run.verdict.notes.get("settled after", "0s")).rstrip("s"))
-    entry.recovery_seconds = max(0.0, settled - whole_again[0]) if whole_again[0] else 0.0
+    accepted = started + _seconds(run.verdict.notes.get("orders accepted after", "0s"))
+    settled = started + _seconds(run.verdict.notes.get("settled after", "0s"))
+    if marks:
+        entry.outage_seconds = marks["whole again"] - marks["struck"]
+        entry.recovery_seconds = max(0.0, settled - max(marks["whole again"], accepted))
+        entry.notes["timeline"] = (
+            f"fault at {marks['struck'] - started:.1f}s, cluster whole again at {marks['whole again'] - started:.1f}s,"
+            f" last order accepted at {accepted - started:.1f}s, everything settled at {settled - started:.1f}s"
+        )
     logs = world.processes.all_logs()
     entry.notes["service connections"] = (
         f"{logs.count('rabbitmq node unavailable')} node failures seen,"
