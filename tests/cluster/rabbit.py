@@ -51,6 +51,12 @@ def machine_node() -> str:
     return f"rabbit@{socket.gethostname()}"
 
 
+def registered_node_names() -> set[str]:
+    """The short names of the Erlang nodes registered with this machine's epmd."""
+    result = _run(["epmd", "-names"], timeout=30)
+    return set(re.findall(r"^name (\S+) at port", result.stdout, re.MULTILINE))
+
+
 def _run(argv: list[str], env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout, check=False)
@@ -193,16 +199,16 @@ class RabbitCluster:
             )
         return result.stdout
 
-    async def queues_ctl(self, node: Node, *args: str, timeout: float = 60) -> str:
-        argv = [str(self.sbin / "rabbitmq-queues"), "-n", node.name, *args]
-        result = await asyncio.to_thread(_run, argv, node.env(), timeout)
-        if result.returncode != 0:
-            raise RuntimeError(f"rabbitmq-queues -n {node.name} {' '.join(args)} failed: {result.stderr[-800:]}")
-        return result.stdout
-
     # Life cycle.
 
     async def start(self) -> None:
+        taken = await asyncio.to_thread(registered_node_names)
+        clash = sorted(taken & {node.name.split("@")[0] for node in self.nodes})
+        if clash:
+            raise RuntimeError(
+                f"nodes named {clash} are already running on this machine (epmd -names): a cluster tier run"
+                " still going, or one killed before it could stop its nodes (see /tmp/dstest-rabbit-*)"
+            )
         for node in self.nodes:
             node.write_files()
         await asyncio.gather(*(self._start_node(node) for node in self.nodes))
@@ -359,14 +365,14 @@ class RabbitCluster:
         return queues
 
     async def client_connections(self) -> dict[str, int]:
-        """Client connections per node, as one running node sees the cluster."""
+        """Client connections per node, as one running node sees the cluster (by the port they reached)."""
         node = await self.any_running()
-        out = await self.ctl(node, "list_connections", "-q", "--no-table-headers", "node")
+        out = await self.ctl(node, "list_connections", "-q", "--no-table-headers", "name")
+        by_port = {str(n.amqp_port): n.name for n in self.nodes}
         counts: dict[str, int] = {}
-        for line in out.split():
-            name = line.strip().strip("'")
-            if name.startswith("dstest-"):
-                counts[name] = counts.get(name, 0) + 1
+        for port in re.findall(r"-> [\d.]+:(\d+)", out):
+            if port in by_port:
+                counts[by_port[port]] = counts.get(by_port[port], 0) + 1
         return counts
 
     async def busiest_node(self, namespace: str, busiest: Iterable[str]) -> tuple[Node, str]:
