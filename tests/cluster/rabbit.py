@@ -313,7 +313,7 @@ class RabbitCluster:
         forced: list[str] = []
         self.heal_all()
         for node in self.nodes:
-            result = _run([str(self.sbin / "rabbitmqctl"), "-n", node.name, "stop"], node.env(), 60)
+            result = _run([str(self.sbin / "rabbitmqctl"), "-n", node.name, "stop"], node.env(), 120)
             pid = node.beam_pid()
             if result.returncode != 0 and pid is not None and _alive(pid):
                 forced.append(node.name)
