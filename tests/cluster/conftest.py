@@ -74,8 +74,9 @@ async def cluster_world(rabbit_cluster: RabbitCluster, tmp_path: Path) -> AsyncI
         rabbit_cluster.amqp_url,
         instances=INSTANCES,
         queue_depths=rabbit_cluster.list_queues,
-        # Fourteen processes share PostgreSQL's 100 connections with everyone else's test runs here.
-        env_overrides={"DROPSHIP_DB_POOL_SIZE": "3"},
+        # Fourteen processes (pool + 1 to 3 LISTEN connections each) share PostgreSQL's 100 connections
+        # with everyone else's test runs here.
+        env_overrides={"DROPSHIP_DB_POOL_SIZE": "2"},
         cleanup=rabbit_cluster.remove_namespace,
     ) as world:
         yield world
