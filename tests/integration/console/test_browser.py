@@ -278,6 +278,7 @@ async def test_a_parked_message_is_replayed_by_a_click_and_the_overview_count_dr
         page.driver.close()
 
         page.driver.switch_to.window(overview)
+
         # The two counts come from two queues read one after the other by the live refresh: the
         # replayed message can be off the parking queue a refresh before the vendor's queue counts it.
         def replayed(driver: webdriver.Chrome) -> bool:
