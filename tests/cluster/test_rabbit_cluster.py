@@ -156,7 +156,7 @@ async def _run_fault(
         entry.recovery_seconds = max(0.0, settled - max(marks["whole again"], accepted))
         entry.notes["timeline"] = (
             f"fault at {marks['struck'] - started:.1f}s, cluster whole again at {marks['whole again'] - started:.1f}s,"
-            f" last order accepted at {accepted - started:.1f}s, everything settled at {settled - started:.1f}s"
+            f" every order accepted by {accepted - started:.1f}s, everything settled at {settled - started:.1f}s"
         )
     logs = world.processes.all_logs()
     entry.notes["service connections"] = (
