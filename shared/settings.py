@@ -34,7 +34,11 @@ class Settings(BaseSettings):
     env: Environment = Field(
         default="development", description="production: placeholder or default secrets are refused at start."
     )
-    amqp_url: str = DEFAULT_AMQP_URL
+    amqp_url: str = Field(
+        default=DEFAULT_AMQP_URL,
+        description="RabbitMQ: one amqp:// URL, or the comma-separated URLs of one cluster's nodes, tried in turn"
+        " on connect and on every reconnect.",
+    )
     database_url: str = DEFAULT_DATABASE_URL
     namespace: str = Field(default="", description="Prefix for exchanges and queues, so installs can share a broker.")
     log_format: Literal["console", "json"] | None = None
@@ -89,8 +93,8 @@ class Settings(BaseSettings):
     def production_problems(self) -> list[str]:
         """Why these settings are not fit for production (never naming a secret's value)."""
         problems: list[str] = []
-        amqp = urlsplit(self.amqp_url.split(",")[0].strip())
-        if amqp.username in (None, "guest") or amqp.password in (None, "guest"):
+        nodes = [urlsplit(node.strip()) for node in self.amqp_url.split(",") if node.strip()]
+        if any(node.username in (None, "guest") or node.password in (None, "guest") for node in nodes):
             problems.append("DROPSHIP_AMQP_URL uses RabbitMQ's default guest account")
         if self.database_url == DEFAULT_DATABASE_URL:
             problems.append("DROPSHIP_DATABASE_URL is the development default")

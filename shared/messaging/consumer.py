@@ -14,6 +14,7 @@ acknowledged by one multiple-ack once it committed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -129,6 +130,19 @@ class DeliveryGuard:
             return self._channel
 
     async def __call__(self, body: bytes, message: RabbitMessage) -> None:
+        try:
+            await self._guard(body, message)
+        except (aio_pika.exceptions.AMQPError, ConnectionError) as error:
+            # The retry or parked copy was not taken (on a cluster, a classic delay queue whose node
+            # is away answers NO_ROUTE), so the original was not acknowledged either: left as it is,
+            # it would stay unacknowledged for as long as the channel lives. Back into its queue.
+            log.warning("could not hand the message on, requeued", queue=self._spec.name, error=str(error))
+            with contextlib.suppress(aio_pika.exceptions.AMQPError, ConnectionError, RuntimeError):
+                await message.nack(requeue=True)
+            # Settled for the batch acknowledgements too: the multiple-acks may now reach past it.
+            self._acks.settled(message.raw_message)
+
+    async def _guard(self, body: bytes, message: RabbitMessage) -> None:
         raw = message.raw_message
         headers = dict(raw.headers or {})
         DELIVERY_HEADERS.set(headers)

@@ -38,6 +38,7 @@ import asyncpg
 from aiohttp import web
 from lxml import etree
 
+from shared.messaging.broker import connect
 from shared.messaging.subscriptions import CHANNELS_STATUS
 from tests.chaos.faults import list_queues
 from tests.chaos.vendors import (
@@ -52,6 +53,7 @@ from tests.e2e.harness import ProcessSystem
 from tests.support import Api, ChannelReceiver, basic_auth, order_payload, unique
 
 EXPORT_PAGE_SIZE = 500
+QueueDepths = Callable[[str], Awaitable[dict[str, tuple[int, int]]]]
 SCHEMAS = ("intake", "splitter", "shipstation", "tracking", "gateway")
 
 
@@ -318,7 +320,7 @@ class ShipStation:
 async def publish_poison(amqp_url: str, namespace: str) -> str:
     """A deliberately malformed ``order.received``: it must end up parked, and nothing else may."""
     message_id = f"poison-{uuid.uuid4().hex}"
-    connection = await aio_pika.connect(amqp_url, timeout=10)
+    connection = await connect(amqp_url, name="tests-chaos-poison")
     try:
         channel = await connection.channel(publisher_confirms=True)
         exchange = await channel.get_exchange(f"{namespace}.dropship.events")
@@ -343,7 +345,7 @@ async def drain(amqp_url: str, queues: Iterable[str], settle: float = 1.0, timeo
     """Take every message off ``queues`` and acknowledge it; stop when each stayed empty for ``settle``."""
     drained: dict[str, Drained] = {}
     deadline = time.monotonic() + timeout
-    connection = await aio_pika.connect(amqp_url, timeout=10)
+    connection = await connect(amqp_url, name="tests-chaos-drain")
     try:
         channel = await connection.channel()
         for name in queues:
@@ -422,6 +424,8 @@ class World:
     """The queue that keeps a copy of every vendor message published (:func:`tests.chaos.vendors.open_tap`)."""
     north: SftpVendor | None = None
     """An SFTP vendor, for the scenarios that add one: then every order has a line for it too."""
+    queue_depths: QueueDepths = list_queues
+    """Ready and unacknowledged messages of a namespace's queues, asked of the broker the system runs on."""
 
     def store_url(self, url: str) -> str:
         return f"{url}/shipstation/{self.shop.east}"
@@ -495,7 +499,7 @@ async def _pending_work(world: World, load: OrderLoad, shipstation: ShipStation)
             return f"the splitter made {vendor_orders} of {expected} vendor orders for {world.shop.west}"
     finally:
         await connection.close()
-    for name, (ready, unacked) in (await list_queues(world.namespace)).items():
+    for name, (ready, unacked) in (await world.queue_depths(world.namespace)).items():
         if name.endswith(".parked") or (name in (world.tap, world.queue(CHANNELS_STATUS.name)) and not unacked):
             continue  # queues nobody here consumes (the audit's tap, the channel connectors')
         if ready or unacked:
@@ -629,7 +633,7 @@ async def audit(world: World, load: OrderLoad, shipstation: ShipStation, poisone
 
     # The bus: the tap holds each vendor message the gateway was given under one message id; the
     # parked queues hold exactly the poison; nothing else is left anywhere.
-    queues = await list_queues(world.namespace)
+    queues = await world.queue_depths(world.namespace)
     parked = sorted(name for name in queues if name.endswith(".parked"))
     # channels.status: the chaos flow has no shop, so whatever the channels service has not taken yet is
     # emptied here rather than counted as a leftover.
@@ -665,7 +669,7 @@ async def audit(world: World, load: OrderLoad, shipstation: ShipStation, poisone
     parked_poison = {message_id for name in parked for message_id, _ in drained[name].messages} & poisoned
     if parked_poison != poisoned:
         verdict.problem(f"the poison message was not parked (parked: {sorted(parked_poison)})")
-    leftovers = {name: depth for name, depth in (await list_queues(world.namespace)).items() if depth != (0, 0)}
+    leftovers = {name: depth for name, depth in (await world.queue_depths(world.namespace)).items() if depth != (0, 0)}
     # Parking is at-least-once (the copy is confirmed before the original is acked), so a stop between
     # the two parks the poison again, possibly after the drain above: a late copy of the poison is fine,
     # anything else parked late is not.

@@ -330,5 +330,37 @@ async def test_transient_failure_is_retried_later_without_using_the_poison_budge
     assert await _parked(amqp, topology, spec) is None
 
 
+async def test_a_retry_the_broker_refuses_puts_the_message_back_instead_of_holding_it(
+    amqp: Any, test_env: SuiteEnvironment
+) -> None:
+    """On a cluster a delay queue may be away with its node: the retry copy comes back NO_ROUTE. The
+    original must then go back to its queue (and be handled again), not stay unacknowledged."""
+    from shared.messaging.consumer import RetryLater
+
+    topology = Topology(test_env.namespace, delivery_limit=5, retry_delays=(1,))
+    routing_key = unique("test.refused-retry.")
+    spec, _ = await _bound_queue(amqp, topology, routing_key)
+    channel = await amqp.channel()
+    await channel.queue_delete(topology.retry_queue(spec, 1))
+    await channel.close()
+    consumer = GuardedConsumer(amqp, topology, spec)
+
+    def fail_once(call: int) -> None:
+        if call == 1:
+            raise RetryLater("a moment's contention")
+
+    consumer.behaviour = fail_once
+    await consumer.broker.start()
+    try:
+        event = Ping(correlation_id="ord_r", data=PingData(n=7))
+        await _publish(amqp, topology, routing_key, event.model_dump_json().encode(), event.message_id)
+        await wait_until(lambda: _succeeded(consumer, 2), timeout=20)
+    finally:
+        await consumer.broker.stop()
+    # The second delivery is the original, put back (no retry copy was ever made).
+    assert [headers.get("x-retries") for _, headers in consumer.calls] == [None, None]
+    assert await _parked(amqp, topology, spec) is None
+
+
 async def _succeeded(consumer: GuardedConsumer, calls: int) -> bool:
     return len(consumer.calls) >= calls

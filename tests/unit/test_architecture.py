@@ -53,6 +53,7 @@ PURE_MODULES = (
     "services/console/sessions.py",
     "services/console/views.py",
     "services/channels/ports.py",
+    "shared/messaging/nodes.py",
     "services/channels/signatures.py",
     "services/channels/requests.py",
     "services/channels/shopify/__init__.py",
