@@ -145,6 +145,7 @@ class Runtime:
             on_applied=self.relay.wake if publishes else None,
             on_batch=self.consumer_metrics.batch_size.labels(name).observe,
             description=description,
+            linger_seconds=self.settings.batch_linger_seconds,
         )
         guard = DeliveryGuard(
             amqp=self.amqp,

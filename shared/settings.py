@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.messaging.linger import DEFAULT_LINGER_SECONDS
+
 if TYPE_CHECKING:
     from shared.secrets import SecretBox
 
@@ -82,6 +84,13 @@ class Settings(BaseSettings):
     )
     prefetch_count: int = 64
     delivery_limit: int = Field(default=10, description="Deliveries before a failing message is parked.")
+    batch_linger_seconds: float = Field(
+        default=DEFAULT_LINGER_SECONDS,
+        ge=0,
+        le=1,
+        description="How long a batch that is forming under load (a consumer's inbox transaction, intake's "
+        "group commit) may wait for more after its first item; it never waits when arrivals are sparse. 0: never.",
+    )
     db_pool_size: int = 10
 
     @model_validator(mode="after")

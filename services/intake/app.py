@@ -45,7 +45,9 @@ async def setup(runtime: Runtime) -> None:
     api = IntakeApiWithShipTo(
         # Orders per group commit go beside the consumers' messages per inbox transaction.
         PostgresShipToDatabase(
-            runtime.pool, on_batch=runtime.consumer_metrics.batch_size.labels("intake.orders").observe
+            runtime.pool,
+            linger_seconds=settings.batch_linger_seconds,
+            on_batch=runtime.consumer_metrics.batch_size.labels("intake.orders").observe,
         ),
         PostgresListing(runtime.pool),
         progress,

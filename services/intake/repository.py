@@ -19,7 +19,8 @@ from services.intake.holds import Hold, HoldState
 from shared.contracts.envelope import Envelope
 from shared.contracts.orders import OrderReceivedData
 from shared.db import Queryable
-from shared.messaging.batching import DEFAULT_LINGER_SECONDS, Batcher
+from shared.messaging.batching import Batcher
+from shared.messaging.linger import DEFAULT_LINGER_SECONDS
 from shared.messaging.outbox import insert_event_sql, insert_events_of_rows_sql, outbox_row, outbox_rows
 from shared.secrets import SealedColumn
 

@@ -19,16 +19,12 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from shared.logging import get_logger
-from shared.messaging.linger import LingerPolicy
+from shared.messaging.linger import DEFAULT_LINGER_SECONDS, LingerPolicy
 
 log = get_logger(__name__)
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
-
-DEFAULT_LINGER_SECONDS = 0.010
-"""How long a forming batch may wait for more at most: a few times what a commit costs here, well
-under what a person or a latency target notices."""
 
 
 @dataclass

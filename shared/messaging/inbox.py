@@ -18,7 +18,8 @@ import asyncpg
 from shared.contracts.envelope import Envelope
 from shared.db import Connection
 from shared.logging import get_logger
-from shared.messaging.batching import DEFAULT_LINGER_SECONDS, Batcher
+from shared.messaging.batching import Batcher
+from shared.messaging.linger import DEFAULT_LINGER_SECONDS
 
 log = get_logger(__name__)
 

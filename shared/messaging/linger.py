@@ -12,6 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+DEFAULT_LINGER_SECONDS = 0.010
+"""How long a forming batch may wait for more at most: a few times what a commit costs here, well
+under what a person or a latency target notices (``DROPSHIP_BATCH_LINGER_SECONDS``)."""
+
 SMOOTHING = 0.2
 """Weight of the newest gap in the running estimate (about the last five arrivals count)."""
 
