@@ -24,9 +24,9 @@ import asyncpg
 import pytest
 
 from shared.db import ensure_database
-from shared.secrets import new_secret_key
 from tests.chaos.flow import OrderLoad, SlowChannel, World, run_scenario, set_up_shop
 from tests.chaos.vendors import VendorWebhooks, open_tap, webhook_secret
+from tests.chaos.world import chaos_env
 from tests.cluster.postgres import PostgresPair, require_tools
 from tests.conftest import BASE_DATABASE_URL, RUN_ID, _broker_queues, _remove_namespaces
 from tests.e2e.harness import ProcessSystem
@@ -80,22 +80,7 @@ async def failover_world(postgres_pair: PostgresPair, tmp_path: Path) -> AsyncIt
     namespace = f"test{RUN_ID}{uuid.uuid4().hex[:4]}"
     admin_token = f"admin-{uuid.uuid4().hex}"
     await ensure_database(database_url)
-    env = {
-        "DROPSHIP_DATABASE_URL": database_url,
-        "DROPSHIP_AMQP_URL": AMQP_URL,
-        "DROPSHIP_NAMESPACE": namespace,
-        "DROPSHIP_ADMIN_TOKEN": admin_token,
-        "DROPSHIP_SECRET_KEY": new_secret_key(),
-        "DROPSHIP_LOG_FORMAT": "json",
-        "DROPSHIP_LOG_LEVEL": "INFO",
-        "DROPSHIP_DELIVERY_LIMIT": "5",
-        "DROPSHIP_WEBHOOK_MAX_BACKOFF_SECONDS": "2",
-        "DROPSHIP_DELIVERY_ATTEMPTS": "1000",
-        "DROPSHIP_DELIVERY_FIRST_RETRY_SECONDS": "0.5",
-        "DROPSHIP_DELIVERY_MAX_BACKOFF_SECONDS": "3",
-        "DROPSHIP_VENDOR_DISCOVERY_SECONDS": "1",
-        "DROPSHIP_DB_POOL_SIZE": "6",
-    }
+    env = chaos_env(database_url, AMQP_URL, namespace, admin_token)
     logs = tmp_path / "service-logs"
     logs.mkdir()
     processes = ProcessSystem(env, logs)

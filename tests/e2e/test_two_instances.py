@@ -26,8 +26,8 @@ import asyncpg
 import pytest
 
 from shared.db import drop_database, ensure_database
-from shared.secrets import new_secret_key
 from tests.chaos.vendors import VendorWebhooks, WatchedSftpServer, webhook_secret
+from tests.chaos.world import chaos_env
 from tests.conftest import BASE_DATABASE_URL, RUN_ID, _broker_queues, _remove_namespaces
 from tests.e2e.harness import BrokerTap, ProcessSystem
 from tests.fakes.shopify import FakeShopify
@@ -89,16 +89,7 @@ async def doubled(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Dou
     admin_token = f"admin-{uuid.uuid4().hex}"
     await ensure_database(database_url)
     env = {
-        "DROPSHIP_DATABASE_URL": database_url,
-        "DROPSHIP_AMQP_URL": AMQP_URL,
-        "DROPSHIP_NAMESPACE": namespace,
-        "DROPSHIP_ADMIN_TOKEN": admin_token,
-        "DROPSHIP_SECRET_KEY": new_secret_key(),
-        "DROPSHIP_LOG_FORMAT": "json",
-        "DROPSHIP_LOG_LEVEL": "INFO",
-        "DROPSHIP_DELIVERY_LIMIT": "5",
-        "DROPSHIP_WEBHOOK_MAX_BACKOFF_SECONDS": "2",
-        "DROPSHIP_VENDOR_DISCOVERY_SECONDS": "1",
+        **chaos_env(database_url, AMQP_URL, namespace, admin_token),
         "DROPSHIP_PICKUP_CHECK_SECONDS": "0.5",
         # Ten processes share the machine's PostgreSQL (100 connections) with everyone else's runs.
         "DROPSHIP_DB_POOL_SIZE": "2",
