@@ -36,7 +36,7 @@ from shared.http import ADMIN_TOKEN_KEY, REGISTRY_KEY, HttpMetrics, error_middle
 from shared.logging import configure_logging, get_logger
 from shared.messaging.broker import connect, make_broker
 from shared.messaging.consumer import ConsumerMetrics, DeliveryGuard, subscribe_guarded
-from shared.messaging.inbox import EventEffect, InboxBatcher
+from shared.messaging.inbox import EventEffect, EventsEffect, InboxBatcher, in_runs
 from shared.messaging.outbox import OutboxRelay, purge_published
 from shared.messaging.topology import QueueSpec, Topology, declare_queue, declare_topology
 from shared.secrets import SecretBox, SecretKeyError
@@ -117,9 +117,14 @@ class Runtime:
         description: str | None = None,
         publishes: bool = True,
         title: str | None = None,
+        run_handlers: Mapping[type[Envelope], EventsEffect] | None = None,
     ) -> Any:
         """Consume ``spec`` with one handler per event type the spec carries, each applied once
         through the inbox (as consumer ``consumer``, default the queue's name) in batches.
+
+        ``run_handlers``: for some types, a handler that takes a run of consecutive events of that type
+        in a batch at once (with the effect of the single handler applied to each in turn, reading what
+        they share once). Other events of the batch keep their place between the runs.
 
         The handlers must cover exactly the spec's events: the subscription map, not the wiring,
         says what a queue carries. ``publishes``: the handlers write outbox events (wake the relay).
@@ -134,6 +139,11 @@ class Runtime:
             )
         by_type = {event.event_type: handler for event, handler in handlers.items()}
 
+        by_type_in_runs = {event.event_type: handler for event, handler in (run_handlers or {}).items()}
+        unknown = set(by_type_in_runs) - set(by_type)
+        if unknown:
+            raise ValueError(f"{spec.name}: run handlers for {sorted(unknown)} that the queue does not carry")
+
         async def apply(connection: Connection, event: Envelope) -> None:
             await by_type[event.type](connection, event)
 
@@ -146,6 +156,7 @@ class Runtime:
             on_batch=self.consumer_metrics.batch_size.labels(name).observe,
             description=description,
             linger_seconds=self.settings.batch_linger_seconds,
+            effect_many=in_runs(by_type, by_type_in_runs) if by_type_in_runs else None,
         )
         guard = DeliveryGuard(
             amqp=self.amqp,

@@ -91,6 +91,7 @@ async def setup(runtime: Runtime) -> None:
             OrderShipToChanged: ship_to.on_order_ship_to_changed,
         },
         description="Route new orders (or hold them), release or hold on a status change, cancel what has not shipped.",
+        run_handlers={OrderReceived: orders.on_orders_received},
     )
     runtime.consume(
         SPLITTER_INVENTORY,

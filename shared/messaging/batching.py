@@ -132,7 +132,7 @@ class Batcher(Generic[Item, Result]):
         try:
             results = await self._apply_batch([pending.item for pending in batch])
         except Exception as error:
-            log.debug("batch failed, applying its items one by one", batcher=self._name, error=str(error))
+            log.warning("batch failed, applying its items one by one", batcher=self._name, error=str(error))
             for pending in batch:
                 await self._alone(pending)
             return

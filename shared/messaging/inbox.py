@@ -10,7 +10,8 @@ which is where a consumer's time went.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import itertools
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import asyncpg
@@ -26,6 +27,9 @@ log = get_logger(__name__)
 Effect = Callable[[Connection], Awaitable[None]]
 EventEffect = Callable[[Connection, Any], Awaitable[None]]
 """Applies one event inside the inbox transaction: ``effect(connection, event)``."""
+EventsEffect = Callable[[Connection, Sequence[Any]], Awaitable[None]]
+"""Applies the fresh events of a batch, in order, inside its transaction: ``effect_many(connection,
+events)``; what applying :data:`EventEffect` to each in turn would do."""
 
 RECORD_SQL = (
     "INSERT INTO inbox (consumer, message_id, message_type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING true"
@@ -35,6 +39,21 @@ RECORD_MANY_SQL = (
     " SELECT $1, m.id, m.type FROM unnest($2::text[], $3::text[]) AS m(id, type)"
     " ON CONFLICT DO NOTHING RETURNING message_id"
 )
+
+
+def in_runs(each: Mapping[str, EventEffect], runs: Mapping[str, EventsEffect]) -> EventsEffect:
+    """One effect for a batch's events, by event type: a run of consecutive events of a type in ``runs``
+    goes to that handler in one call, any other event to its handler in ``each``, in the batch's order."""
+
+    async def apply(connection: Connection, events: Sequence[Envelope]) -> None:
+        for kind, run in itertools.groupby(events, key=lambda event: event.type):
+            if kind in runs:
+                await runs[kind](connection, list(run))
+            else:
+                for event in run:
+                    await each[kind](connection, event)
+
+    return apply
 
 
 async def apply_once(pool: asyncpg.Pool, consumer: str, event: Envelope, effect: Effect) -> bool:
@@ -78,10 +97,12 @@ class InboxBatcher:
         on_applied: Callable[[], None] | None = None,
         on_batch: Callable[[int], None] | None = None,
         description: str | None = None,
+        effect_many: EventsEffect | None = None,
     ) -> None:
         self._pool = pool
         self._consumer = consumer
         self._effect = effect
+        self._effect_many = effect_many or self._each
         self._on_applied = on_applied
         self._batcher: Batcher[Envelope, bool] = Batcher(
             f"inbox-{consumer}",
@@ -115,13 +136,15 @@ class InboxBatcher:
             first_time = {row["message_id"] for row in rows}
             ran: list[bool] = []
             for event in events:
-                fresh = event.message_id in first_time
+                ran.append(event.message_id in first_time)
                 first_time.discard(event.message_id)  # a second copy in the same batch is a duplicate
-                if fresh:
-                    await self._effect(connection, event)
-                ran.append(fresh)
+            await self._effect_many(connection, [event for event, fresh in zip(events, ran, strict=True) if fresh])
         self._applied(sum(ran))
         return ran
+
+    async def _each(self, connection: Connection, events: Sequence[Envelope]) -> None:
+        for event in events:
+            await self._effect(connection, event)
 
     async def _apply_alone(self, event: Envelope) -> bool:
         ran = await apply_once(self._pool, self._consumer, event, lambda c: self._effect(c, event))

@@ -4,7 +4,7 @@ exactly once and in order, and one bad event costing the others nothing."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +127,33 @@ async def test_a_caller_that_gives_up_does_not_cancel_the_batch_others_wait_on(p
     assert await blocker is True
     assert [await task for task in waiting[1:]] == [True] * 4
     assert sorted(await applied(pool)) == [0, 1, 2, 3, 4, 5]  # the batch still committed for all
+
+
+async def test_a_run_effect_gets_a_batch_s_fresh_events_at_once_and_a_failing_run_falls_back_to_each(
+    pool: asyncpg.Pool,
+) -> None:
+    runs: list[list[int]] = []
+
+    async def record_run(connection: Any, events: Sequence[Ping]) -> None:
+        runs.append([event.data.n for event in events])
+        for event in events:
+            await record(connection, event)
+
+    batcher = InboxBatcher(pool, "tests", record, max_batch=64, concurrency=1, effect_many=record_run)
+    first = [ping(n) for n in range(10)]
+    assert await asyncio.gather(*(batcher(event) for event in first)) == [True] * 10
+    # Redeliveries of 0-4 with 10-14 new: the run effect is handed only the new ones.
+    again = [*first[:5], *(ping(n) for n in range(10, 15))]
+    assert await asyncio.gather(*(batcher(event) for event in again)) == [False] * 5 + [True] * 5
+    assert await applied(pool) == list(range(15))
+    assert [n for run in runs for n in run] == list(range(15))
+    assert max(len(run) for run in runs) > 1  # the waiting deliveries came as runs, not one by one
+    # A run with a poison event is rolled back and its events applied one per transaction.
+    runs.clear()
+    mixed = [ping(20), ping(-1), ping(21)]
+    outcomes = await asyncio.gather(*(batcher(event) for event in mixed), return_exceptions=True)
+    assert outcomes[0] is True and outcomes[2] is True and isinstance(outcomes[1], ValueError)
+    assert await applied(pool) == [*range(15), 20, 21]
 
 
 async def test_through_the_real_broker_every_message_is_applied_once_and_the_poison_is_parked(

@@ -4,12 +4,16 @@ settled deliveries by one multiple-ack (shared/messaging/acks.py), against a rec
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
+from typing import Literal
 
 import pytest
 
 from shared.messaging import acks as acks_module
 from shared.messaging.acks import BatchAcks
+from shared.messaging.inbox import in_runs
 from shared.messaging.linger import LONGEST_GAP_SECONDS, LingerPolicy
+from tests.support import Ping, PingData
 
 
 def policy_after_arrivals(gap: float, count: int, *, linger: float = 0.010, max_batch: int = 32) -> LingerPolicy:
@@ -127,3 +131,27 @@ async def test_each_channel_counts_its_own_delivery_tags() -> None:
     await settle()
     assert first.acks == [(1, True)]
     assert second.acks == []
+
+
+async def test_a_batch_is_applied_in_runs_of_one_type_and_other_events_keep_their_place() -> None:
+    calls: list[tuple[str, list[int]]] = []
+
+    async def one(_: object, event: Ping) -> None:
+        calls.append(("one", [event.data.n]))
+
+    async def run(_: object, events: Sequence[Ping]) -> None:
+        calls.append(("run", [event.data.n for event in events]))
+
+    class Pong(Ping):
+        event_type = "test.pong"
+        type: Literal["test.pong"] = "test.pong"  # type: ignore[assignment]
+
+    def pong(n: int) -> Pong:
+        return Pong(correlation_id="c", data=PingData(n=n))
+
+    def ping(n: int) -> Ping:
+        return Ping(correlation_id="c", data=PingData(n=n))
+
+    apply = in_runs({"test.ping": one, "test.pong": one}, {"test.ping": run})
+    await apply(None, [ping(1), ping(2), pong(3), pong(4), ping(5), pong(6)])  # type: ignore[arg-type]
+    assert calls == [("run", [1, 2]), ("one", [3]), ("one", [4]), ("run", [5]), ("one", [6])]

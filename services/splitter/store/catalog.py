@@ -53,7 +53,7 @@ async def replace_catalog_entry(db: Queryable, sku: str, name: str | None, sourc
         [s.stock for s in sources],
         [s.priority for s in sources],
     )
-    await db.execute("INSERT INTO availability_changes (sku) VALUES ($1) ON CONFLICT (sku) DO NOTHING", sku)
+    await db.execute("INSERT INTO availability_changes (sku) VALUES ($1)", sku)
 
 
 RESERVED_SQL = """

@@ -107,9 +107,8 @@ decided AS (
     INSERT INTO vendor_order_lines (vendor_order_id, line_id, sku, vendor, quantity)
     SELECT * FROM unnest($15::text[], $16::text[], $17::text[], $18::text[], $19::int[])
 ), changed AS (
-    -- DO NOTHING, not an update: every order of a popular SKU would otherwise queue on its row lock.
+    -- Appended to a log, no key: orders of a popular SKU in concurrent transactions never wait on each other.
     INSERT INTO availability_changes (sku) SELECT DISTINCT unnest($20::text[])
-    ON CONFLICT (sku) DO NOTHING
 ), announced AS ({events})
 SELECT 1
 """
@@ -215,6 +214,21 @@ async def remember_early_status(db: Queryable, order_id: str, status: str, occur
     )
 
 
+async def lock_known(db: Queryable, order_ids: Sequence[str]) -> set[str]:
+    """Which of ``order_ids`` are stored (routed, held or cancelled before they arrived), their rows
+    locked for this transaction as :func:`load` with ``lock`` does."""
+    rows = await db.fetch("SELECT order_id FROM routed_orders WHERE order_id = ANY($1::text[]) FOR UPDATE", order_ids)
+    return {row["order_id"] for row in rows}
+
+
+async def take_early_statuses(db: Queryable, order_ids: Sequence[str]) -> dict[str, str]:
+    """:func:`take_early_status` for several orders: one statement."""
+    rows = await db.fetch(
+        "DELETE FROM early_updates WHERE order_id = ANY($1::text[]) RETURNING order_id, status", order_ids
+    )
+    return {row["order_id"]: row["status"] for row in rows}
+
+
 async def take_early_status(db: Queryable, order_id: str) -> str | None:
     status: str | None = await db.fetchval("DELETE FROM early_updates WHERE order_id = $1 RETURNING status", order_id)
     return status
@@ -236,6 +250,31 @@ async def find_duplicate(
     if row is None:
         return None
     return DuplicateMatch(row["order_id"], row["order_number"], row["external_id"], row["created_at"])
+
+
+async def find_duplicates(
+    db: Queryable, orders: Sequence[tuple[str, OrderReceivedData]], since: datetime
+) -> dict[str, DuplicateMatch]:
+    """:func:`find_duplicate` for several ``(fingerprint, order)`` pairs in one statement, by order id
+    (an order with no match is left out)."""
+    rows = await db.fetch(
+        "SELECT q.for_order, d.*"
+        " FROM unnest($1::text[], $2::text[], $3::text[]) AS q(fingerprint, for_order, external_id)"
+        " CROSS JOIN LATERAL ("
+        "  SELECT r.order_id, r.order_number, r.payload ->> 'external_id' AS external_id, r.created_at"
+        "  FROM routed_orders r WHERE r.fingerprint = q.fingerprint AND r.created_at >= $4"
+        "   AND r.order_id <> q.for_order AND r.payload ->> 'external_id' <> q.external_id"
+        "  ORDER BY r.created_at DESC LIMIT 1"
+        " ) d",
+        [fingerprint for fingerprint, _ in orders],
+        [order.order_id for _, order in orders],
+        [order.external_id for _, order in orders],
+        since,
+    )
+    return {
+        row["for_order"]: DuplicateMatch(row["order_id"], row["order_number"], row["external_id"], row["created_at"])
+        for row in rows
+    }
 
 
 async def orders_waiting_for(db: Queryable, skus: Sequence[str], codes: Sequence[str]) -> list[str]:

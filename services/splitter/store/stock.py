@@ -98,20 +98,21 @@ async def apply_levels(
 async def mark_changed(db: Queryable, skus: Sequence[str]) -> None:
     if skus:
         await db.execute(
-            "INSERT INTO availability_changes (sku) SELECT DISTINCT unnest($1::text[]) ON CONFLICT (sku) DO NOTHING",
+            "INSERT INTO availability_changes (sku) SELECT DISTINCT unnest($1::text[])",
             list(skus),
         )
 
 
 async def claim_changes(db: Queryable, limit: int) -> list[str]:
-    """Take up to ``limit`` SKUs whose availability changed (this transaction's; others skip them)."""
+    """Take up to ``limit`` logged availability changes, oldest first (this transaction's; others skip
+    them), and answer their SKUs as logged: a SKU changed by several orders comes once per change."""
     rows = await db.fetch(
-        "DELETE FROM availability_changes WHERE sku IN ("
-        "  SELECT sku FROM availability_changes ORDER BY changed_at LIMIT $1 FOR UPDATE SKIP LOCKED"
+        "DELETE FROM availability_changes WHERE id IN ("
+        "  SELECT id FROM availability_changes ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"
         ") RETURNING sku",
         limit,
     )
-    return sorted(row["sku"] for row in rows)
+    return [row["sku"] for row in rows]
 
 
 async def last_applied_as_of(db: Queryable, vendor: str) -> datetime | None:

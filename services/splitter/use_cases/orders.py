@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 
 from services.splitter.routing.holds import duplicate_fingerprint, order_holds
 from services.splitter.routing.lifecycle import cancellation_plan, withdraw
 from services.splitter.store import orders as order_store
-from services.splitter.store import settings as settings_store
 from services.splitter.store import vendor_orders as vendor_order_store
 from services.splitter.store.orders import HistoryEntry, RoutedOrder
 from services.splitter.use_cases import rounds
 from services.splitter.use_cases.holds import route_again
+from services.splitter.use_cases.reads import NewOrderReads, ReadForOne, ReadForRun
 from shared.contracts.envelope import Envelope, utc_now
 from shared.contracts.orders import OrderCancelled, OrderReceived, OrderReceivedData, OrderUpdated
 from shared.contracts.vendor_orders import (
@@ -35,22 +36,46 @@ async def on_order_received(connection: Connection, event: OrderReceived) -> Non
     early = await order_store.take_early_status(connection, order.order_id)
     if early is not None and early != order.status:
         order = order.model_copy(update={"status": early})
-    await route_new(connection, order, event.message_id)
+    await route_new(connection, order, event.message_id, await ReadForOne.start(connection))
 
 
-async def route_new(connection: Connection, order: OrderReceivedData, causation_id: str | None) -> None:
+async def on_orders_received(connection: Connection, events: Sequence[OrderReceived]) -> None:
+    """:func:`on_order_received` for a run of orders in one transaction: what each order reads is read
+    once for the run (:class:`ReadForRun`), then the orders are routed in turn."""
+    if len(events) == 1:
+        await on_order_received(connection, events[0])
+        return
+    order_ids = [event.data.order_id for event in events]
+    seen = await order_store.lock_known(connection, order_ids)
+    early = await order_store.take_early_statuses(connection, [i for i in order_ids if i not in seen])
+    fresh: list[tuple[OrderReceivedData, str]] = []
+    for event in events:
+        order = event.data
+        if order.order_id in seen:
+            continue  # seen before, or earlier in this run under another message id
+        seen.add(order.order_id)
+        status = early.get(order.order_id)
+        if status is not None and status != order.status:
+            order = order.model_copy(update={"status": status})
+        fresh.append((order, event.message_id))
+    if not fresh:
+        return
+    reads = await ReadForRun.start(connection, [order for order, _ in fresh], utc_now())
+    for order, message_id in fresh:
+        await route_new(connection, order, message_id, reads)
+
+
+async def route_new(
+    connection: Connection, order: OrderReceivedData, causation_id: str | None, reads: NewOrderReads
+) -> None:
     """Route an order seen for the first time: held with every reason, or split into vendor orders."""
     moment = utc_now()
-    settings = await settings_store.routing_settings(connection)
+    settings = reads.settings
     window = settings.holds.duplicate_window_minutes
     fingerprint = duplicate_fingerprint(order)
-    duplicate = (
-        await order_store.find_duplicate(connection, fingerprint, order, moment - timedelta(minutes=window))
-        if window
-        else None
-    )
+    duplicate = await reads.duplicate_of(order, fingerprint, moment - timedelta(minutes=window)) if window else None
     lines = rounds.lines_of(order)
-    routing, vendors = await rounds.plan(connection, lines, order.ship_to.country, settings, moment)
+    routing, vendors = await reads.plan(lines, order.ship_to.country, moment)
     order_level = [
         rounds.hold_record(h, moment) for h in order_holds(order, settings.holds, now=moment, duplicate_of=duplicate)
     ]
@@ -66,6 +91,7 @@ async def route_new(connection: Connection, order: OrderReceivedData, causation_
             vendor_orders=(),
             events=[rounds.held_event(routed.order_id, holds, causation_id)],
         )
+        reads.note_stored(order, fingerprint, (), moment)
         log.warning("order held", order_id=order.order_id, reason=order_store.hold_text(holds))
         return
     await rounds.continue_numbering(connection, routed, routing.allocations)
@@ -78,6 +104,7 @@ async def route_new(connection: Connection, order: OrderReceivedData, causation_
         vendor_orders=out.vendor_orders,
         events=out.events,
     )
+    reads.note_stored(order, fingerprint, out.vendor_orders, moment)
     log.debug("order split", order_id=order.order_id, vendors=[v.data.vendor for v in out.vendor_orders])
 
 

@@ -171,11 +171,13 @@ def _total(rows: list[dict[str, Any]]) -> int | None:
 
 
 async def announce_availability(connection: Connection, limit: int = 500) -> int:
-    """Publish ``inventory.available`` for SKUs whose availability changed since the last round (one
-    message for up to ``limit`` SKUs); answers how many SKUs it announced. Call in a transaction."""
-    skus = await stock_store.claim_changes(connection, limit)
-    if not skus:
+    """Publish ``inventory.available`` for the SKUs of up to ``limit`` logged availability changes (one
+    message, each SKU once); answers how many changes it took, so a full round is followed by another at
+    once. Call in a transaction."""
+    logged = await stock_store.claim_changes(connection, limit)
+    if not logged:
         return 0
+    skus = sorted(set(logged))
     sources = await catalog_store.sources_for(connection, skus)
     vendors = await vendor_store.profiles(connection, sorted({s.vendor for group in sources.values() for s in group}))
     now = utc_now()
@@ -192,4 +194,4 @@ async def announce_availability(connection: Connection, limit: int = 500) -> int
         connection,
         InventoryAvailable(correlation_id=f"availability:{skus[0]}", data=InventoryAvailableData(levels=levels)),
     )
-    return len(skus)
+    return len(logged)

@@ -5,11 +5,13 @@ released when stock arrives, and ``inventory.available`` for what changed."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 from services.splitter.routing.stock import MINUS
+from services.splitter.store.stock import mark_changed
 from shared.contracts.inventory import FeedMode, InventoryUpdated, InventoryUpdatedData, StockLevel
 from shared.contracts.vendor_orders import VendorOrderAcknowledged, VendorOrderAcknowledgedData
 from tests.integration.splitter.conftest import Bus, Observer, Shop, routed_vendors
@@ -212,3 +214,41 @@ async def test_an_order_held_for_stock_is_released_when_stock_arrives(shop: Shop
     assert _levels(await shop.stock(sku))[vendor]["available"] == 3
     holds = await shop.api.ok("GET", "splitter", "/v1/holds")
     assert order_id not in {h["order_id"] for h in holds["holds"]}
+
+
+async def test_transactions_marking_the_same_skus_do_not_wait_for_each_other(
+    shop: Shop, bus: Bus, events: Observer
+) -> None:
+    """Two open transactions (two batches of orders, say) mark the same SKUs' availability as changed,
+    in opposite orders. Neither waits for the other: keyed by SKU, the second waited for the first's
+    commit, and with the orders crossed they deadlocked. Once both commit, each SKU is announced once."""
+    vendor = await shop.vendor()
+    first = await shop.catalog([{"vendor": vendor, "stock": 4}])
+    second = await shop.catalog([{"vendor": vendor, "stock": 6}])
+
+    def announced(sku: str) -> list[dict[str, Any]]:
+        return [level for m in events.of("inventory.available") for level in m["data"]["levels"] if level["sku"] == sku]
+
+    async def announced_times(times: int) -> bool:
+        return all(len(announced(sku)) >= times for sku in (first, second))
+
+    await wait_until(partial(announced_times, 1))  # new catalog entries are announced too
+    pool = bus.system.splitter.pool
+    async with pool.acquire() as one, pool.acquire() as other:
+        one_tx, other_tx = one.transaction(), other.transaction()
+        await one_tx.start()
+        await other_tx.start()
+        try:
+            for connection in (one, other):
+                await connection.execute("SET LOCAL lock_timeout = '2s'")
+            await mark_changed(one, [first, second])
+            await mark_changed(other, [second, first])  # keyed by SKU: LockNotAvailableError after 2 s
+            await mark_changed(one, [second])
+        finally:
+            await one_tx.commit()
+            await other_tx.commit()
+
+    await wait_until(partial(announced_times, 2))
+    await asyncio.sleep(2.5)  # two more announcing rounds: nothing is left to announce
+    assert announced(first) == [{"sku": first, "available": 4}] * 2
+    assert announced(second) == [{"sku": second, "available": 6}] * 2
