@@ -7,8 +7,8 @@ order.ship_to_changed), ``splitter.inventory`` (inventory.updated) and ``splitte
 (vendor_order.acknowledged, vendor_order.failed, shipment.reported). Publishes
 vendor_order.created/cancelled/lines_cancelled/ship_to_changed.<vendor>, order.held, order.released and
 inventory.available. Background rounds: availability announcements (coalesced, about once a second),
-overdue acknowledgements (rerouted) and the figures /metrics shows from the tables (holds, quarantined
-feeds, vendor orders).
+overdue acknowledgements (rerouted), reservation changes folded into per-source totals, and the figures
+/metrics shows from the tables (holds, quarantined feeds, vendor orders).
 
 This module is its composition root: it builds the ports once and wires routes, consumers and rounds.
 """
@@ -36,32 +36,41 @@ from shared.settings import Settings
 
 AVAILABILITY_SECONDS = 1.0
 """How often changed availability is announced: changes within it go out as one message."""
+RESERVATIONS_SECONDS = 1.0
+"""How often changes of what open vendor orders reserve are folded into the per-source totals."""
 OVERDUE_SECONDS = 30.0
 """How often overdue acknowledgements are looked for."""
 
 
 def _round(
-    runtime: Runtime, work: Callable[[Connection, int], Awaitable[int]], batch: int
+    runtime: Runtime, work: Callable[[Connection, int], Awaitable[int]], batch: int, publishes: bool
 ) -> Callable[[], Awaitable[int]]:
     async def run_round() -> int:
         async with runtime.pool.acquire() as connection, connection.transaction():
             handled = await work(connection, batch)
-        if handled:
+        if handled and publishes:
             runtime.relay.wake()
         return handled
 
     return run_round
 
 
-def _schedule(runtime: Runtime, name: str, work: Callable[[Connection, int], Awaitable[int]], idle: float) -> None:
+def _schedule(
+    runtime: Runtime,
+    name: str,
+    work: Callable[[Connection, int], Awaitable[int]],
+    idle: float,
+    *,
+    batch: int = 500,
+    publishes: bool = True,
+) -> None:
     """A round of ``work`` every ``idle`` seconds (at once again while rounds come back full); several
     instances share the work, each round claiming its rows with SKIP LOCKED."""
-    batch = 500
     loop = RelayLoop(
         name=name,
         dsn=runtime.settings.database_url,
         channel=name.replace("-", "_"),
-        run_round=_round(runtime, work, batch),
+        run_round=_round(runtime, work, batch, publishes),
         batch_size=batch,
         idle_seconds=idle,
     )
@@ -109,6 +118,9 @@ async def setup(runtime: Runtime) -> None:
     )
     _schedule(runtime, "splitter-availability", stock.announce_availability, AVAILABILITY_SECONDS)
     _schedule(runtime, "splitter-overdue", vendor_events.reroute_overdue, OVERDUE_SECONDS)
+    _schedule(
+        runtime, "splitter-reservations", stock.fold_reservations, RESERVATIONS_SECONDS, batch=10_000, publishes=False
+    )
     metrics = SplitterMetrics(runtime.registry)
     runtime.add_background(lambda: metrics.refresh_forever(runtime.pool))
     runtime.on_stop(metrics.stop)

@@ -58,17 +58,36 @@ async def replace_catalog_entry(db: Queryable, sku: str, name: str | None, sourc
 
 RESERVED_SQL = """
 SELECT s.sku, s.vendor, s.vendor_sku, s.cost, s.stock, s.priority, s.stock_as_of,
-       coalesce(r.reserved, 0)::int AS reserved
+       CASE WHEN $2 OR s.stock IS NOT NULL  -- routing skips untracked sources: they count as in stock anyway
+            THEN coalesce(t.units, 0) + coalesce(c.units, 0) ELSE 0 END::int AS reserved
 FROM sources s
+LEFT JOIN reserved_units t ON t.sku = s.sku AND t.vendor = s.vendor
 LEFT JOIN LATERAL (
-    -- Rejected units are withdrawn once rerouted: the larger of the two counts, never both.
-    SELECT sum(greatest(l.quantity - l.shipped - greatest(l.withdrawn, l.rejected), 0)) AS reserved
-    FROM vendor_order_lines l JOIN vendor_orders v ON v.id = l.vendor_order_id
-    WHERE ($2 OR s.stock IS NOT NULL)  -- routing skips untracked sources: they count as in stock anyway
-      AND l.reserving AND l.sku = s.sku AND l.vendor = s.vendor AND v.status NOT IN ('cancelled', 'failed')
-) r ON true
+    SELECT sum(units) AS units FROM reservation_changes c WHERE c.sku = s.sku AND c.vendor = s.vendor
+) c ON true
 WHERE s.sku = ANY($1::text[])
 """
+"""Each source of the SKUs ``$1`` with the units open vendor orders reserve on it: the running total
+and the changes not folded into it yet (migration 006 says how they are kept)."""
+
+
+async def fold_reservation_changes(db: Queryable, limit: int) -> int:
+    """Fold up to ``limit`` of the oldest reservation changes into the running totals (others' rounds
+    skip them); answers how many it folded. What a source reserves is the same before and after."""
+    folded: int = await db.fetchval(
+        "WITH taken AS ("
+        "  DELETE FROM reservation_changes WHERE id IN ("
+        "    SELECT id FROM reservation_changes ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"
+        "  ) RETURNING sku, vendor, units"
+        "), totals AS ("
+        "  INSERT INTO reserved_units (sku, vendor, units)"
+        "  SELECT sku, vendor, sum(units) FROM taken GROUP BY sku, vendor ORDER BY sku, vendor"
+        "  ON CONFLICT (sku, vendor) DO UPDATE SET units = reserved_units.units + excluded.units"
+        ")"
+        " SELECT count(*) FROM taken",
+        limit,
+    )
+    return folded
 
 
 def _source(row: Any) -> Source:

@@ -170,6 +170,12 @@ def _total(rows: list[dict[str, Any]]) -> int | None:
     return sum(row["available"] or 0 for row in rows)
 
 
+async def fold_reservations(connection: Connection, limit: int) -> int:
+    """Fold the latest changes of what open vendor orders reserve into the per-source totals, so that
+    reading a source's reservations stays one row and a few changes however many orders are open."""
+    return await catalog_store.fold_reservation_changes(connection, limit)
+
+
 async def announce_availability(connection: Connection, limit: int = 500) -> int:
     """Publish ``inventory.available`` for the SKUs of up to ``limit`` logged availability changes (one
     message, each SKU once); answers how many changes it took, so a full round is followed by another at

@@ -6,15 +6,23 @@ released when stock arrives, and ``inventory.available`` for what changed."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 from services.splitter.routing.stock import MINUS
+from services.splitter.store.catalog import fold_reservation_changes
 from services.splitter.store.stock import mark_changed
 from shared.contracts.inventory import FeedMode, InventoryUpdated, InventoryUpdatedData, StockLevel
-from shared.contracts.vendor_orders import VendorOrderAcknowledged, VendorOrderAcknowledgedData
-from tests.integration.splitter.conftest import Bus, Observer, Shop, routed_vendors
+from shared.contracts.shipments import ShipmentLine, ShipmentReported, ShipmentReportedData
+from shared.contracts.vendor_orders import (
+    VendorOrderAcknowledged,
+    VendorOrderAcknowledgedData,
+    VendorOrderFailed,
+    VendorOrderFailedData,
+)
+from tests.integration.splitter.conftest import Bus, Message, Observer, Shop, routed_vendors
 from tests.support import unique, wait_until
 
 
@@ -26,6 +34,24 @@ def _feed(vendor: str, mode: FeedMode, levels: dict[str, int], as_of: datetime |
             mode=mode,
             as_of=as_of,
             levels=[StockLevel(sku=sku, stock=stock) for sku, stock in levels.items()],
+        ),
+    )
+
+
+def _shipment_of(created: Message, lines: list[tuple[str, int]]) -> ShipmentReported:
+    data = created["data"]
+    sku = {line["line_id"]: line["sku"] for line in data["lines"]}
+    return ShipmentReported(
+        correlation_id=data["order_id"],
+        data=ShipmentReportedData(
+            shipment_id=f"shp_{uuid.uuid4().hex}",
+            vendor=data["vendor"],
+            vendor_order_id=data["vendor_order_id"],
+            vendor_order_number=data["vendor_order_number"],
+            order_id=data["order_id"],
+            carrier="UPS",
+            tracking_number=f"1Z{uuid.uuid4().hex[:10]}",
+            lines=[ShipmentLine(line_id=line_id, sku=sku[line_id], quantity=qty) for line_id, qty in lines],
         ),
     )
 
@@ -252,3 +278,84 @@ async def test_transactions_marking_the_same_skus_do_not_wait_for_each_other(
     await asyncio.sleep(2.5)  # two more announcing rounds: nothing is left to announce
     assert announced(first) == [{"sku": first, "available": 4}] * 2
     assert announced(second) == [{"sku": second, "available": 6}] * 2
+
+
+RECOUNT_SQL = """
+SELECT coalesce(sum(greatest(l.quantity - l.shipped - greatest(l.withdrawn, l.rejected), 0)), 0)::int
+FROM vendor_order_lines l JOIN vendor_orders v ON v.id = l.vendor_order_id
+WHERE l.reserving AND l.sku = $1 AND l.vendor = $2 AND v.status NOT IN ('cancelled', 'failed')
+"""
+"""What open vendor orders reserve on a source, summed from every line (how routing read it before the
+running totals)."""
+
+
+async def test_the_running_reservation_totals_match_a_recount_after_every_kind_of_change(
+    shop: Shop, bus: Bus, events: Observer
+) -> None:
+    first, second = await shop.vendor(), await shop.vendor()
+    sku = await shop.catalog([{"vendor": first, "priority": 1, "stock": 50}, {"vendor": second, "priority": 2}])
+    other = await shop.catalog([{"vendor": first, "stock": 50}])
+    await shop.settings(strategy="priority")
+    pool = bus.system.splitter.pool
+
+    async def check(expected_first: int) -> None:
+        reserved = {s["vendor"]: s["reserved"] for s in (await shop.stock(sku))["sources"]}
+        recounted = {vendor: await pool.fetchval(RECOUNT_SQL, sku, vendor) for vendor in (first, second)}
+        assert reserved == recounted, (reserved, recounted)
+        assert reserved[first] == expected_first
+        async with pool.acquire() as connection, connection.transaction():
+            await fold_reservation_changes(connection, 10_000)
+        folded = {s["vendor"]: s["reserved"] for s in (await shop.stock(sku))["sources"]}
+        assert folded == reserved
+        left = await pool.fetchval("SELECT count(*) FROM reservation_changes WHERE sku = $1", sku)
+        assert left == 0
+
+    shipped_partly = await shop.place([(sku, 5, "10.00"), (other, 1, "10.00")])
+    cancelled = await shop.place([(sku, 2, "10.00")])
+    failing = await shop.place([(sku, 4, "10.00")])
+    created = {}
+    for order_id in (shipped_partly, cancelled, failing):
+        [created[order_id]] = await events.wait_for("vendor_order.created", order_id)
+    await check(11)
+
+    shipment = _shipment_of(created[shipped_partly], [("L1", 2)])
+    await bus.publish(shipment)
+    await wait_until(lambda: bus.applied(shipment))
+    await check(9)
+
+    await shop.cancel(cancelled)
+    await events.wait_for("vendor_order.cancelled", cancelled)
+    await check(7)
+
+    data = created[failing]["data"]
+    failed = VendorOrderFailed(
+        correlation_id=failing,
+        data=VendorOrderFailedData(
+            vendor_order_id=data["vendor_order_id"], vendor=first, order_id=failing, reason="HTTP 410", attempts=5
+        ),
+    )
+    await bus.publish(failed)
+    await events.wait_match(
+        lambda m: (
+            m["type"] == "vendor_order.created" and m["correlation_id"] == failing and m["data"]["vendor"] == second
+        )
+    )
+    await check(3)  # rerouted to second (untracked: routing never counts it, the stock view does)
+    assert {s["vendor"]: s["reserved"] for s in (await shop.stock(sku))["sources"]}[second] == 4
+
+    ack = VendorOrderAcknowledged(
+        correlation_id=shipped_partly,
+        data=VendorOrderAcknowledgedData(
+            vendor_order_id=created[shipped_partly]["data"]["vendor_order_id"],
+            vendor_order_number=created[shipped_partly]["data"]["vendor_order_number"],
+            vendor=first,
+            order_id=shipped_partly,
+            lines=[],
+        ),
+    )
+    await bus.publish(ack)
+    await wait_until(lambda: bus.applied(ack))
+    counted = _feed(first, "delta", {sku: 40}, ack.occurred_at + timedelta(seconds=1))
+    await bus.publish(counted)
+    await wait_until(lambda: bus.applied(counted))
+    await check(0)  # the feed counted the acknowledged order's units
