@@ -1,7 +1,7 @@
 """The console service (see the package docstring).
 
 Setup: the pages and actions, the static files, and one background task that refreshes the queue
-gauges every few seconds and forgets sessions idle past their expiry.
+gauges every few seconds and forgets sessions idle past the longest idle time any instance may have.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ async def setup(runtime: Runtime) -> None:
         while not stopping.is_set():
             try:
                 await watch.refresh()
-                await store.purge_idle_sessions(runtime.pool, settings.console_session_idle_seconds)
+                await store.purge_idle_sessions(runtime.pool)
             except Exception as error:  # the next round tries again; a broker or database outage passes
                 log.warning("queue figures not refreshed", error=repr(error))
             with contextlib.suppress(TimeoutError):

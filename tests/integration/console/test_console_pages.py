@@ -14,6 +14,7 @@ from typing import Any
 import aio_pika
 import pytest
 
+from services.console.use_cases import actions
 from shared.messaging.headers import ERROR, ERROR_TYPE, ORIGINAL_QUEUE, ORIGINAL_ROUTING_KEY, PARKED_AT
 from shared.messaging.topology import vendor_queue
 from shared.processes import free_port
@@ -146,6 +147,26 @@ async def test_a_discard_asks_first_and_then_drops_the_message(console: Console,
     assert await audit_rows(browser, "replay", "vendor.nobody-here") == [
         f"there is no parked queue {console.runtime.topology.name('vendor.nobody-here.parked')}"
     ]
+
+
+async def test_a_broker_failure_during_an_action_still_leaves_its_audit_row(
+    console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def channel_lost(*_: Any) -> list[Any]:
+        raise aio_pika.exceptions.ChannelInvalidStateError("the broker closed the channel")
+
+    queue = f"vendor.{unique('broken')}"
+    browser = await console.signed_in("Failing Fran")
+    monkeypatch.setattr(actions, "discard_parked", channel_lost)
+    status, html, _ = await browser.post(f"/parked/{queue}/discard", {"confirm": "yes"})
+    assert status == 502 and "ChannelInvalidStateError" in html
+    [outcome] = await audit_rows(browser, "discard", queue)
+    assert outcome.startswith("failed: ChannelInvalidStateError") and "the broker closed the channel" in outcome
+    # The owning service not answering is audited as well (the gateway is not running for this console).
+    vendor_order = unique("vo_")
+    status, html, _ = await browser.post(f"/vendors/east/orders/{vendor_order}/shipment", {"carrier": "UPS"})
+    assert status == 502 and "gateway does not answer" in html
+    assert await audit_rows(browser, "ship", vendor_order) == ["gateway does not answer (ClientConnectorError)"]
 
 
 async def _unpaid_order(system: RunningSystem, sku: str) -> str:
