@@ -6,9 +6,11 @@ a service does not answer."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any
 
 import aio_pika
@@ -124,6 +126,47 @@ async def test_a_parked_message_shows_and_replaying_it_from_the_page_empties_the
             return f'dropship_parked_messages{{queue="{queue}"}} 0.0' in await response.text()
 
     await wait_until(gauge_dropped, timeout=5)
+
+
+def today_counts(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<li data-status="([a-z_]+)" data-count="([^"]*)">', html))
+
+
+async def test_the_overview_shows_exact_order_figures_and_each_queues_message_rate(console: Console) -> None:
+    system = console.system
+    browser = await console.signed_in("Rate Reader")
+    code = unique("cr").lower()
+    channel = await system.api.ok("put", "intake", f"/v1/channels/{code}", {"name": code})
+
+    async def place_orders() -> None:
+        for _ in range(8):
+            body = order_payload(code, [(unique("RATE-"), 1, "10.00")])
+            await system.api.ok("post", "intake", "/v1/orders", body, token=channel["api_key"])
+            await asyncio.sleep(0.25)
+
+    placing = asyncio.create_task(place_orders())
+
+    async def a_rate_seen() -> str | None:
+        rate = queue_row((await browser.get("/?fragment=1"))[1], "splitter.orders")["rate"]
+        return rate if rate and Decimal(rate) > 0 else None
+
+    try:
+        rate = await wait_until(a_rate_seen, timeout=15, every=0.3)
+    finally:
+        await placing
+    assert Decimal(rate) > 0, "the splitter handled the orders: splitter.orders has a rate from its own metrics"
+    status, html, _ = await browser.get("/")
+    assert status == 200 and "<th>msg/s</th>" in html
+    for row in ("splitter.orders", "tracking.orders"):
+        assert re.fullmatch(r"\d+\.\d\d", queue_row(html, row)["rate"]), (row, queue_row(html, row))
+    # Today's counts are intake's exact figures (no "≥" from a page of the listing), every status shown.
+    status, counts = await system.api.call("GET", "intake", "/v1/orders/counts")
+    assert status == 200
+    shown = today_counts(html)
+    assert set(shown) == set(counts["by_status"]) and "≥" not in html
+    assert sum(int(value) for value in shown.values()) == counts["total"] >= 8
+    per_minute = re.search(r'id="orders-per-minute".*?data-value="([^"]+)"', html, re.S)
+    assert per_minute and Decimal(per_minute.group(1)) >= Decimal("0.8"), "8 orders in the last 10 minutes"
 
 
 async def test_a_discard_asks_first_and_then_drops_the_message(console: Console, vendors: list[str]) -> None:

@@ -75,7 +75,7 @@ def _overview(problem: str | None = None) -> Overview:
         ],
         queues_problem=None,
         rate=Figure(1),
-        today={"held": Figure(4, True)},
+        today={"held": Figure(4)},
         orders_problem=problem,
         holds=[],
         holds_problem=None,
