@@ -93,6 +93,19 @@ async def _pump(name: str, colour: str, stream: asyncio.StreamReader, width: int
         sys.stdout.flush()
 
 
+def banner(settings: Settings, services: Sequence[ServiceName]) -> list[str]:
+    """What ``make run`` prints once the services are started: each one's port, where the admin token
+    is, and the ops console's URL when the console is among them."""
+    token_hint = "DROPSHIP_ADMIN_TOKEN" if settings.admin_token else str(settings.admin_token_file)
+    lines = [
+        f"running {', '.join(f'{s} on :{settings.port(s)}' for s in services)}; admin token in {token_hint};"
+        " Ctrl-C stops all"
+    ]
+    if "console" in services:
+        lines.append(f"ops console: {settings.service_url('console')}/ (sign in with the admin token)")
+    return lines
+
+
 async def up(settings: Settings, services: Sequence[ServiceName]) -> int:
     await prepare(settings)
     settings.secret_box  # noqa: B018 - a bad key stops here with one line, not once per service
@@ -113,14 +126,8 @@ async def up(settings: Settings, services: Sequence[ServiceName]) -> int:
         processes.append(process)
         assert process.stdout is not None
         pumps.append(asyncio.create_task(_pump(service, COLOURS[index % len(COLOURS)], process.stdout, width)))
-    token_hint = "DROPSHIP_ADMIN_TOKEN" if settings.admin_token else str(settings.admin_token_file)
-    print(
-        f"running {', '.join(f'{s} on :{settings.port(s)}' for s in services)}; admin token in {token_hint};"
-        " Ctrl-C stops all",
-        flush=True,
-    )
-    if "console" in services:
-        print(f"ops console: {settings.service_url('console')}/ (sign in with the admin token)", flush=True)
+    for line in banner(settings, services):
+        print(line, flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -1,7 +1,8 @@
 """The console service (see the package docstring).
 
-Setup: the pages and actions, the static files, and one background task that refreshes the queue
-gauges every few seconds and forgets sessions idle past their expiry.
+Setup: the pages and actions, the static files, and one background task that, every few seconds,
+refreshes the queue gauges and the services' handled-messages readings (the message rates) and forgets
+sessions idle past the longest idle time any instance may have.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from services.console.clients import Answer, Services
 from services.console.http import ConsoleApi
 from services.console.metrics import QueueWatch
 from services.console.ports import ConsolePorts
+from services.console.rates import MessageRates
 from services.console.rendering import Renderer
 from services.console.settings import ConsoleSettings
+from services.console.use_cases.overview import read_service_metrics
 from shared.http import ADMIN_TOKEN_KEY
 from shared.logging import get_logger
 from shared.service import Runtime, ServiceDefinition
@@ -44,7 +47,7 @@ async def setup(runtime: Runtime) -> None:
         return await services.get("splitter", "/v1/vendors")
 
     watch = QueueWatch(runtime.amqp, runtime.topology, vendors, runtime.registry)
-    ports = ConsolePorts(runtime.pool, services, runtime.amqp, runtime.topology, settings, watch)
+    ports = ConsolePorts(runtime.pool, services, runtime.amqp, runtime.topology, settings, watch, MessageRates())
     renderer = Renderer(
         {
             "management_url": settings.console_rabbitmq_management_url,
@@ -63,7 +66,8 @@ async def setup(runtime: Runtime) -> None:
         while not stopping.is_set():
             try:
                 await watch.refresh()
-                await store.purge_idle_sessions(runtime.pool, settings.console_session_idle_seconds)
+                await read_service_metrics(ports)  # the message rates stay current while nobody watches
+                await store.purge_idle_sessions(runtime.pool)
             except Exception as error:  # the next round tries again; a broker or database outage passes
                 log.warning("queue figures not refreshed", error=repr(error))
             with contextlib.suppress(TimeoutError):

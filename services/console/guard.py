@@ -1,6 +1,9 @@
 """Who may see a page or act: the session cookie looked up in PostgreSQL (any console instance's), idle
 expiry, and the session's CSRF token on every POST.
 
+Every request a person makes moves the session's last use to now; a live region's refresh
+(``?fragment=1``) only looks the session up, so an open tab left alone still ends after the idle time.
+
 Without a session a browser's GET is sent to sign in (303, coming back afterwards); a POST or a live
 region's fetch gets 401, since neither can follow a sign-in page. A POST without the right CSRF token
 gets 403 and does nothing. A cookie that opens no session counts against the address as a wrong token
@@ -56,6 +59,9 @@ class Guard:
             digest = token_digest(token)
         except UnicodeEncodeError:
             return None
+        if is_fragment(request):
+            # The page's live refresh runs for as long as a tab is open: it must not keep the session alive.
+            return await store.find_session(self._db, digest, self._idle)
         return await store.touch_session(self._db, digest, self._idle)
 
     def _refused(self, request: web.Request, status: int, message: str) -> web.Response:

@@ -112,12 +112,13 @@ class ConsoleApi:
         who = clean_who(_text(form, "who", 200))
         if not same_secret(_text(form, "token", 1000), request.app[ADMIN_TOKEN_KEY]):
             record_auth_failure(request)
+            await actions.signin_refused(self.ports, who, client_address(request), "wrong token")
             return self._signin_page(request, "Wrong token.", 401)
         if who is None:
             return self._signin_page(request, "Say who you are (a name of up to 100 characters).", 400)
         token, csrf = new_token(), new_token()
         await store.create_session(self.ports.pool, token_digest(token), who, csrf, client_address(request))
-        await actions.audit(self.ports, who, "signin", "", {"address": client_address(request)}, Outcome(True, ""))
+        await actions.signed_in(self.ports, who, client_address(request))
         response = see_other(safe_next(_text(form, "next", 2000) or None))
         set_session_cookie(request, response, token)
         return response

@@ -1,4 +1,4 @@
-"""Session and CSRF rules, without I/O: tokens, their digests, idle expiry, cookie attributes and where
+"""Session and CSRF rules, without I/O: tokens, their digests, the idle times, cookie attributes and where
 a sign-in may send the browser next.
 
 The cookie holds a random token; the database holds only its SHA-256, so a copy of the table opens no
@@ -10,12 +10,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 COOKIE_NAME = "dropship_console"
 TOKEN_BYTES = 32
 MAX_WHO_LENGTH = 100
+DEFAULT_IDLE_SECONDS = 8 * 3600.0
+"""A session unused this long is over. The idle check is SQL against the database's clock
+(:mod:`services.console.store`); only a request a person made counts as use, never a live region's refresh."""
+MAX_IDLE_SECONDS = 7 * 24 * 3600.0
+"""The longest idle time an instance may be set to, and what the background purge waits for: sessions are
+shared, so the purge must not go by one instance's shorter setting."""
 
 
 def new_token() -> str:
@@ -36,11 +41,6 @@ def same_secret(given: str | None, expected: str) -> bool:
     except UnicodeEncodeError:
         # aiohttp keeps bytes that are not UTF-8 as lone surrogates: no token holds those.
         return False
-
-
-def is_idle(last_seen_at: datetime, now: datetime, idle_seconds: float) -> bool:
-    """Over: unused for longer than the idle time."""
-    return now - last_seen_at > timedelta(seconds=idle_seconds)
 
 
 def cookie_is_secure(scheme: str, forwarded_proto: str | None) -> bool:

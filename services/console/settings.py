@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from services.console.sessions import DEFAULT_IDLE_SECONDS, MAX_IDLE_SECONDS
 from shared.settings import Settings
 
 
 class ConsoleSettings(Settings):
     console_session_idle_seconds: float = Field(
-        default=28800.0, gt=0, description="A session unused this long is over (8 h): sign in again."
+        default=DEFAULT_IDLE_SECONDS,
+        gt=0,
+        le=MAX_IDLE_SECONDS,
+        description="A session unused this long is over (8 h): sign in again. A live region's refresh is no use.",
     )
     console_rabbitmq_management_url: str | None = Field(
         default=None, description="RabbitMQ's management UI (http://localhost:15672), linked from the pages when set."

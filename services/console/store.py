@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from services.console.sessions import MAX_IDLE_SECONDS
 from shared.db import Queryable
 
 
@@ -42,11 +43,26 @@ async def touch_session(db: Queryable, token_sha256: str, idle_seconds: float) -
     return Session(**dict(row)) if row is not None else None
 
 
+async def find_session(db: Queryable, token_sha256: str, idle_seconds: float) -> Session | None:
+    """The session as it is, its last use left alone (a live region's refresh is no sign of anyone at
+    the page); ``None`` when there is none or it has been idle too long."""
+    row = await db.fetchrow(
+        "SELECT token_sha256, who, csrf, address, created_at, last_seen_at FROM sessions WHERE token_sha256 = $1"
+        " AND last_seen_at > now() - make_interval(secs => $2)",
+        token_sha256,
+        float(idle_seconds),
+    )
+    return Session(**dict(row)) if row is not None else None
+
+
 async def delete_session(db: Queryable, token_sha256: str) -> None:
     await db.execute("DELETE FROM sessions WHERE token_sha256 = $1", token_sha256)
 
 
-async def purge_idle_sessions(db: Queryable, idle_seconds: float) -> int:
+async def purge_idle_sessions(db: Queryable, idle_seconds: float = MAX_IDLE_SECONDS) -> int:
+    """Forget sessions unused for ``idle_seconds``: by default the longest idle time any instance may have
+    (:data:`services.console.sessions.MAX_IDLE_SECONDS`), so an instance set to a shorter one never deletes
+    a session another instance still accepts (each instance checks its own idle time at every request)."""
     result = await db.execute(
         "DELETE FROM sessions WHERE last_seen_at <= now() - make_interval(secs => $1)", float(idle_seconds)
     )

@@ -1,12 +1,12 @@
 """What the pages show, computed without I/O from what the services answered: queue rows with their
-warnings, orders per minute and today's counts, ShipStation vendors' poll state, and one order's
+warnings, orders per minute and today's counts (from intake's counts), ShipStation vendors' poll state, and one order's
 timeline across services merged by time. Formatting for the templates too."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -105,35 +105,31 @@ def queue_names(service_queues: Iterable[str], vendor_codes: Iterable[str]) -> l
 @dataclass(frozen=True)
 class Figure:
     value: Decimal | int
-    at_least: bool = False
-    """The page the figure came from was full: there may be more."""
 
     def __str__(self) -> str:
-        return f"≥ {self.value}" if self.at_least else str(self.value)
-
-
-def orders_per_minute(
-    received: Sequence[Any], now: datetime, *, page_full: bool, window_minutes: int = RATE_WINDOW_MINUTES
-) -> Figure:
-    """Orders received in the last ``window_minutes`` / ``window_minutes``, from the newest orders first."""
-    since = now - timedelta(minutes=window_minutes)
-    times = [moment for moment in (parse_time(value) for value in received) if moment is not None]
-    recent = [moment for moment in times if since <= moment <= now]
-    rate = (Decimal(len(recent)) / window_minutes).quantize(Decimal("0.1"), ROUND_HALF_UP)
-    # Every order on a full page is recent: older ones than those may be recent too.
-    return Figure(rate, page_full and bool(times) and len(recent) == len(times))
+        return str(self.value)
 
 
 def start_of_day(now: datetime) -> datetime:
     return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def count_today(received: Sequence[Any], now: datetime, *, page_full: bool) -> Figure:
-    """How many of the orders (newest first) were received today (UTC)."""
-    since = start_of_day(now)
-    times = [moment for moment in (parse_time(value) for value in received) if moment is not None]
-    today = [moment for moment in times if moment >= since]
-    return Figure(len(today), page_full and bool(times) and len(today) == len(times))
+def order_figures(counts: Any) -> tuple[Figure, dict[str, Figure]] | None:
+    """Orders per minute over the counted minutes and today's counts by status, from intake's
+    ``GET /v1/orders/counts`` answer (exact figures, counted by intake); ``None`` for anything else."""
+    if not isinstance(counts, Mapping):
+        return None
+    by_status, minutes, in_minutes = counts.get("by_status"), counts.get("minutes"), counts.get("orders_in_minutes")
+    if (
+        not isinstance(by_status, Mapping)
+        or not isinstance(minutes, int)
+        or minutes < 1
+        or not isinstance(in_minutes, int)
+    ):
+        return None
+    rate = (Decimal(in_minutes) / minutes).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    today = {status: Figure(int(by_status.get(status, 0))) for status in ORDER_STATUSES}
+    return Figure(rate), today
 
 
 # ---------------------------------------------------------------------------------------------- vendors

@@ -10,9 +10,10 @@ from typing import Any
 
 from aiohttp import web
 
-from services.intake import domain, order_search, use_cases, views
+from services.intake import domain, order_counts, order_search, use_cases, views
 from services.intake.fields import CHANNEL_CODE
 from services.intake.ports import Database, Listing, OrderProgress, OutboxWritten
+from shared.contracts.envelope import utc_now
 from shared.http import (
     ApiError,
     bearer_token,
@@ -78,6 +79,8 @@ class IntakeApi:
         return [
             web.post("/v1/orders", _answering_errors(self.create_order)),
             web.get("/v1/orders", _answering_errors(self.list_orders)),
+            # Before /v1/orders/{order_id}, which would take "counts" for an order id.
+            web.get("/v1/orders/counts", _answering_errors(self.order_counts)),
             web.get("/v1/orders/{order_id}", _answering_errors(self.get_order)),
             web.get("/v1/orders/{order_id}/history", _answering_errors(self.order_history)),
             web.post("/v1/orders/{order_id}/cancel", _answering_errors(self.cancel_order)),
@@ -121,6 +124,16 @@ class IntakeApi:
         except order_search.InvalidSearch as error:
             raise ApiError(400, error.code, str(error)) from None
         return json_response(await views.search_orders(self.listing, search))
+
+    async def order_counts(self, request: web.Request) -> web.Response:
+        if await self._caller(request) != domain.ADMIN:
+            raise ApiError(403, "forbidden", "the order figures are for the admin token only")
+        now = utc_now()
+        try:
+            counts = order_counts.parse_counts(request.query, now)
+        except order_search.InvalidSearch as error:
+            raise ApiError(400, error.code, str(error)) from None
+        return json_response(await views.order_counts(self.listing, counts, now))
 
     async def order_history(self, request: web.Request) -> web.Response:
         caller = await self._caller(request)

@@ -1,11 +1,12 @@
-"""The SQL of intake's listings for ops: a page of orders (``GET /v1/orders``) and every channel
-(``GET /v1/channels``). Statements are built from the filters given, so each combination is planned on
-its own with the indexes of migration 003 (``$1 IS NULL OR …`` would plan every page for the worst
-case). A page without ``q`` is one statement; a search is one, or two when the newest orders do not
-fill its page (:data:`WINDOW_ROWS`)."""
+"""The SQL of intake's listings for ops: a page of orders (``GET /v1/orders``), the order figures
+(``GET /v1/orders/counts``) and every channel (``GET /v1/channels``). Statements are built from the
+filters given, so each combination is planned on its own with the indexes of migration 003
+(``$1 IS NULL OR …`` would plan every page for the worst case). A page without ``q`` is one
+statement; a search is one, or two when the newest orders do not fill its page (:data:`WINDOW_ROWS`)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from services.intake.order_search import MIN_CONTAINS_CHARACTERS, OrderSearch, like_escaped
@@ -124,6 +125,17 @@ def matches_query(search: OrderSearch, q: str) -> tuple[str, list[Any]]:
     return sql, statement.arguments
 
 
+STATUS_COUNTS = "SELECT status, count(*) AS orders FROM orders WHERE received_at >= $1::timestamptz GROUP BY status"
+"""Orders received since ``$1`` by status: a range of the ``orders_received`` index."""
+MINUTES_AGO = (
+    "SELECT floor(extract(epoch FROM ($1::timestamptz - received_at)) / 60)::int AS ago, count(*) AS orders"
+    " FROM orders WHERE received_at > $1::timestamptz - make_interval(mins => $2) AND received_at <= $1::timestamptz"
+    " GROUP BY ago"
+)
+"""Orders received in each whole minute before ``$1`` (0: the last 60 seconds), for ``$2`` minutes: the
+same index, a range of at most an hour."""
+
+
 class PostgresListing:
     """:class:`services.intake.ports.Listing` on the pool: each call one statement."""
 
@@ -141,6 +153,14 @@ class PostgresListing:
             sql, arguments = matches_query(search, search.q)
             rows = await self._db.fetch(sql, *arguments)
         return [dict(row) for row in rows]
+
+    async def status_counts(self, since: datetime) -> dict[str, int]:
+        rows = await self._db.fetch(STATUS_COUNTS, since)
+        return {row["status"]: int(row["orders"]) for row in rows}
+
+    async def minutes_ago(self, now: datetime, minutes: int) -> dict[int, int]:
+        rows = await self._db.fetch(MINUTES_AGO, now, minutes)
+        return {int(row["ago"]): int(row["orders"]) for row in rows}
 
     async def channels(self) -> list[dict[str, Any]]:
         rows = await self._db.fetch("SELECT code, name, webhook_url FROM channels ORDER BY code")

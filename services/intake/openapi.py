@@ -1,15 +1,17 @@
 """Intake's HTTP API as an OpenAPI document: the channel API (orders), the admin API (channels) and the
-listings for ops (orders searched page by page, an order's timeline, the channels)."""
+listings for ops (orders searched page by page, the order figures, an order's timeline, the channels)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.intake.domain import AddressIn, CancelRequest, ChannelRequest, OrderRequest, StatusRequest
 from services.intake.fields import FREE_TEXT_MAX_CHARS
+from services.intake.openapi_listings import ChannelList, OrderCounts, OrderListPage, OrderTimeline
+from services.intake.order_counts import DEFAULT_MINUTES, MAX_MINUTES
 from services.intake.order_search import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_CHARACTERS, ORDER_STATUSES
 from shared.contracts.orders import HoldCode, OrderReceivedData
 from shared.openapi import Body, Operation, Parameter, build_document, error, json_reply, path_parameter
@@ -74,76 +76,6 @@ class ChannelKey(BaseModel):
     api_key: str = Field(description="The new key, shown once; the previous one stops working.")
 
 
-class OrderListed(BaseModel):
-    """One order of the listing: enough to find it and see where it is, without its lines."""
-
-    id: str
-    channel: str
-    external_id: str
-    order_number: str
-    status: str = Field(
-        description="Where the order is as intake knows it: received, held, routed, partially_shipped, shipped, "
-        "cancelled or partially_cancelled. An order the splitter routed without holding it stays `received` here "
-        "until it ships; `GET /v1/orders/{order_id}` asks the splitter."
-    )
-    channel_status: str = Field(description="The channel's status of the order: paid, unpaid or on_hold.")
-    hold_codes: list[HoldCode] = Field(description="Why the splitter holds it, as its last `order.held` said.")
-    customer_name: str | None = Field(description="The customer's name, else the ship-to name.")
-    customer_email: str | None = Field(description="The customer's e-mail, else the ship-to's.")
-    ship_to_country: str = Field(description="ISO 3166-1 alpha-2.")
-    line_count: int
-    total: str = Field(description="Decimal string: the lines, less discounts, plus tax and shipping.")
-    currency: str
-    received_at: datetime
-    updated_at: datetime
-
-
-class OrderListPage(BaseModel):
-    orders: list[OrderListed] = Field(description="Newest first: by received_at, then by id, both descending.")
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: this is the last.")
-
-
-class TimelineStatusChange(BaseModel):
-    kind: Literal["status"]
-    at: datetime
-    status: str
-    cause: str = Field(
-        description="What changed it: `intake` (received), the message id of the event that did, `cancel request`, "
-        "or `channel status <status>` (the channel's own status changed; `status` is unchanged)."
-    )
-
-
-class TimelineWebhook(BaseModel):
-    kind: Literal["webhook"]
-    at: datetime = Field(description="When the webhook was queued, with the status change it tells.")
-    delivery_id: str = Field(description="The `webhook-id` the channel dedupes on.")
-    event_type: str
-    attempts: int
-    delivered_at: datetime | None = Field(description="When the channel answered 2xx; null: not yet.")
-    last_status: int | None = Field(description="The HTTP status of the last attempt; null: no answer (or none yet).")
-    last_error: str | None
-    next_attempt_at: datetime | None = Field(description="When it is tried again; null once delivered.")
-
-
-class OrderTimeline(BaseModel):
-    order_id: str
-    channel: str
-    status: str
-    events: list[Annotated[TimelineStatusChange | TimelineWebhook, Field(discriminator="kind")]] = Field(
-        description="Oldest first; a status change comes before the webhook that tells it."
-    )
-
-
-class ChannelListed(BaseModel):
-    code: str
-    name: str
-    webhook_url: str | None
-
-
-class ChannelList(BaseModel):
-    channels: list[ChannelListed] = Field(description="Every channel, by code; no keys, no secrets.")
-
-
 def _query(name: str, description: str, schema: dict[str, Any]) -> Parameter:
     return Parameter(name, "query", schema, description)
 
@@ -166,6 +98,20 @@ LIST_PARAMETERS = (
         "limit",
         "Orders per page.",
         {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+    ),
+)
+
+COUNTS_PARAMETERS = (
+    _query(
+        "since",
+        "Count orders received at or after this moment: ISO 8601 with its offset (Z or ±hh:mm; a `+` must be "
+        "URL-encoded, or arrives as a space, which is taken for it). Default: midnight UTC today.",
+        {"type": "string", "format": "date-time", "maxLength": 40},
+    ),
+    _query(
+        "minutes",
+        "How many of the last minutes to count one by one.",
+        {"type": "integer", "minimum": 1, "maximum": MAX_MINUTES, "default": DEFAULT_MINUTES},
     ),
 )
 
@@ -215,6 +161,25 @@ OPERATIONS = [
         parameters=LIST_PARAMETERS,
         description="Keyset pages: orders received while a client pages through come before its cursor, so the "
         "pages after it neither miss nor repeat an order.",
+        tag="admin API",
+    ),
+    Operation(
+        "get",
+        "/v1/orders/counts",
+        "countOrders",
+        "Orders received since a moment by status, and in each of the last minutes (the console's overview).",
+        "admin",
+        {
+            200: json_reply("The figures.", OrderCounts),
+            400: error(
+                "A since that is not an ISO 8601 date and time with its offset (invalid_since), minutes outside "
+                f"1-{MAX_MINUTES} (invalid_minutes)."
+            ),
+            403: error("A channel's key: the figures are the admin's."),
+        },
+        parameters=COUNTS_PARAMETERS,
+        description="Two GROUP BY statements over the received_at index: the cost follows the orders counted "
+        "(those since `since` and in the last hour at most), not all the orders stored.",
         tag="admin API",
     ),
     Operation(

@@ -85,6 +85,15 @@ class Listing(Protocol):
         :func:`services.intake.order_search.order_row` reads."""
         ...
 
+    async def status_counts(self, since: datetime) -> dict[str, int]:
+        """Orders received at or after ``since``, by status (statuses without any left out)."""
+        ...
+
+    async def minutes_ago(self, now: datetime, minutes: int) -> dict[int, int]:
+        """Orders received in the last ``minutes`` minutes before ``now``, by whole minutes ago (0: the last
+        60 seconds; minutes without any left out)."""
+        ...
+
     async def channels(self) -> list[dict[str, Any]]:
         """Every channel's code, name and webhook URL, by code."""
         ...

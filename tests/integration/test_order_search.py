@@ -17,7 +17,7 @@ import random
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,8 +25,8 @@ import asyncpg
 import pytest
 
 from services.intake.app import SERVICE as INTAKE
-from services.intake.listing import PostgresListing, matches_query, page_query, window_query
-from services.intake.order_search import OrderSearch, Position, decode_cursor
+from services.intake.listing import MINUTES_AGO, STATUS_COUNTS, PostgresListing, matches_query, page_query, window_query
+from services.intake.order_search import ORDER_STATUSES, OrderSearch, Position, decode_cursor
 from shared.db import drop_database, ensure_database, migrate, migration_files
 from tests.conftest import RunningSystem, SuiteEnvironment
 from tests.support import ChannelReceiver, order_payload, unique, wait_until
@@ -210,6 +210,61 @@ async def test_the_listing_is_the_admins_alone(system: RunningSystem) -> None:
     status, body = await _list(system, token=shop.key, channel=shop.code)
     assert (status, body["error"]) == (403, "forbidden")
     status, body = await _list(system, token="not-a-key")
+    assert (status, body["error"]) == (401, "unauthorized")
+
+
+# ----------------------------------------------------------------------------------------------- counts
+
+
+async def _counts(system: RunningSystem, token: str | None = None, **query: str) -> tuple[int, Any]:
+    return await system.api.call("GET", "intake", f"/v1/orders/counts?{urlencode(query)}", token=token)
+
+
+async def test_the_counts_are_exact_by_status_since_a_moment_and_per_minute(system: RunningSystem) -> None:
+    shop = await _shop(system)
+    since = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+    status, before = await _counts(system, since=since, minutes="5")
+    assert status == 200, before
+    orders = [await _order(system, shop) for _ in range(3)]
+    status, after = await _counts(system, since=since, minutes="5")
+    assert status == 200
+    assert set(after["by_status"]) == set(ORDER_STATUSES), "every status, zeros included"
+    assert after["total"] - before["total"] == 3 == sum(after["by_status"].values()) - sum(before["by_status"].values())
+    assert after["orders_in_minutes"] - before["orders_in_minutes"] == 3
+    assert len(after["per_minute"]) == 5 and after["per_minute"][-1]["orders"] >= 3, "the newest minute is last"
+    assert datetime.fromisoformat(after["since"]) == datetime.fromisoformat(since)
+    # Since after they came: none of them (a moment in another offset is the same moment).
+    later = datetime.now(UTC).astimezone(timezone(timedelta(hours=-5))).isoformat()
+    status, none = await _counts(system, since=later)
+    assert status == 200 and none["total"] <= after["total"] - 3 and none["minutes"] == 10
+    # Without since: from midnight UTC, so these are among them.
+    status, today = await _counts(system)
+    assert status == 200 and today["total"] >= 3 and datetime.fromisoformat(today["since"]).hour == 0
+    assert len(orders) == 3
+
+
+@pytest.mark.parametrize(
+    ("query", "error"),
+    [
+        ({"since": "yesterday"}, "invalid_since"),
+        ({"since": "2026-03-04T00:00:00"}, "invalid_since"),
+        ({"since": ""}, "invalid_since"),
+        ({"minutes": "0"}, "invalid_minutes"),
+        ({"minutes": "61"}, "invalid_minutes"),
+    ],
+)
+async def test_a_bad_since_or_minutes_is_400_with_its_code(
+    system: RunningSystem, query: dict[str, str], error: str
+) -> None:
+    status, body = await _counts(system, **query)
+    assert (status, body["error"]) == (400, error), body
+
+
+async def test_the_counts_are_the_admins_alone(system: RunningSystem) -> None:
+    shop = await _shop(system)
+    status, body = await _counts(system, token=shop.key)
+    assert (status, body["error"]) == (403, "forbidden")
+    status, body = await _counts(system, token="not-a-key")
     assert (status, body["error"]) == (401, "unauthorized")
 
 
@@ -427,10 +482,24 @@ async def test_every_kind_of_page_is_answered_through_the_indexes_among_100000_o
             took, nodes, _ = await _explained(seeded, paged)
             assert not [node for node in nodes if node == "Seq Scan orders"], (label, where, nodes)
             report.append(f"{label:42} {where:12} {took:7.2f} ms")
-    print("\nOrder listing pages among 100,000 orders (database time):\n" + "\n".join(report))
+
+    # The order figures: counts by status since a day back, and the last hour minute by minute.
+    newest = await seeded.fetchval("SELECT max(received_at) FROM orders")
+    for label, (sql, arguments) in {
+        "counts by status since a day back": (STATUS_COUNTS, [newest - timedelta(days=1)]),
+        "per minute, last hour": (MINUTES_AGO, [newest, 60]),
+    }.items():
+        took, nodes, _ = await _explain(seeded, sql, arguments)
+        assert not [node for node in nodes if node == "Seq Scan orders"], (label, nodes)
+        assert any(node.endswith("Scan orders") for node in nodes), (label, nodes)
+        report.append(f"{label:42} {'':12} {took:7.2f} ms")
+    print("\nOrder listing pages and figures among 100,000 orders (database time):\n" + "\n".join(report))
+    listing = PostgresListing(seeded)
+    day = await listing.status_counts(newest - timedelta(days=1))
+    assert sum(day.values()) == 24 * 12 + 1, "one order every five minutes, both ends of the day included"
+    assert await listing.minutes_ago(newest, 60) == {ago: 1 for ago in range(0, 60, 5)}
 
     # What the searches find, through the listing itself (both of its statements).
-    listing = PostgresListing(seeded)
     assert [row["order_number"] for row in await listing.orders_page(OrderSearch(q="#150017"))] == ["#150017"]
     prefix = await listing.orders_page(OrderSearch(q="#1500", limit=200))
     assert [row["order_number"] for row in prefix] == [f"#1500{n:02d}" for n in range(99, -1, -1)]

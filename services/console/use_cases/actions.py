@@ -1,6 +1,7 @@
 """What ops do from the console. Each action calls the service that owns the thing (parked messages go
 through :mod:`shared.messaging.parking` over AMQP, as the CLI's do) and writes its audit row, with the
-outcome, before the page answers."""
+outcome, before the page answers: also when the owning service or the broker fails mid-way, and for
+every sign-in, refused or not."""
 
 from __future__ import annotations
 
@@ -33,6 +34,21 @@ async def audit(
     return outcome
 
 
+def _failed(error: BaseException) -> str:
+    """What the page and the audit row say of an unexpected failure: its kind and message, never more."""
+    text = str(error).strip()
+    return f"failed: {type(error).__name__}{': ' + text[:300] if text else ''}"
+
+
+async def signed_in(ports: ConsolePorts, who: str, address: str) -> None:
+    await audit(ports, who, "signin", "", {"address": address}, Outcome(True, ""))
+
+
+async def signin_refused(ports: ConsolePorts, who: str | None, address: str, why: str) -> None:
+    """A refused sign-in: the name given (if any, as cleaned) and the address, never the token tried."""
+    await audit(ports, who or "(no name)", "signin", "", {"address": address}, Outcome(False, why, 401))
+
+
 async def _called(
     ports: ConsolePorts,
     who: str,
@@ -42,7 +58,11 @@ async def _called(
     call: Awaitable[Answer],
     done: str,
 ) -> Outcome:
-    answer = await call
+    try:
+        answer = await call
+    except Exception as error:  # the client answers every failure it knows; anything else is still audited
+        log.warning("console action failed", action=action, target=target, error=repr(error))
+        return await audit(ports, who, action, target, detail, Outcome(False, _failed(error), 502))
     status = answer.status if answer.status is not None and 400 <= answer.status < 500 else 502
     outcome = Outcome(True, done) if answer.ok else Outcome(False, answer.problem(), status)
     return await audit(ports, who, action, target, detail, outcome)
@@ -93,6 +113,9 @@ async def _parking(
         outcome = Outcome(True, f"{len(done)} message(s) {verb} from {queue}.parked")
     except ParkingError as error:
         outcome = Outcome(False, str(error), 409)
+    except Exception as error:  # the broker went away mid-way, a channel closed: ops see it, and so does the log
+        log.warning("console action failed", action=action, target=queue, error=repr(error))
+        outcome = Outcome(False, _failed(error), 502)
     detail = {"message_id": message_id} if message_id else {"all": True}
     return await audit(ports, who, action, queue, detail, outcome)
 

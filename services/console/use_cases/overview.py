@@ -4,25 +4,27 @@ what kept it from having them."""
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, get_args
 
 from services.console.clients import Answer
 from services.console.ports import ConsolePorts
+from services.console.rates import Reading, handled_by_queue
 from services.console.views import (
-    ORDER_STATUSES,
+    RATE_WINDOW_MINUTES,
     Figure,
     PollState,
     QueueRow,
-    count_today,
-    orders_per_minute,
+    order_figures,
     poll_state,
+    start_of_day,
 )
 from shared.contracts.envelope import utc_now
+from shared.settings import ServiceName
 
-PAGE = 200
-"""Orders fetched per figure: intake's list answers at most 200 at a time."""
 OLDEST_WEBHOOK_METRIC = "webhook_oldest_undelivered_age_seconds"
 
 
@@ -44,35 +46,22 @@ class Overview:
     deliveries_problem: str | None
     shops: list[dict[str, Any]] = field(default_factory=list)
     shops_problem: str | None = None
+    rates: dict[str, Decimal] = field(default_factory=dict)
+    """Messages handled per second by queue, from the services' own metrics (:mod:`services.console.rates`)."""
 
     @property
     def warnings(self) -> int:
         return sum(1 for row in self.queues if row.warnings)
 
 
-def _orders(answer: Answer) -> tuple[list[Any], bool] | None:
-    orders = answer.field("orders")
-    if not isinstance(orders, list):
-        return None
-    return [o.get("received_at") for o in orders if isinstance(o, dict)], len(orders) >= PAGE
-
-
 async def _order_figures(ports: ConsolePorts, now: datetime) -> tuple[Figure | None, dict[str, Figure], str | None]:
-    intake = ports.services
-    latest, *by_status = await asyncio.gather(
-        intake.get("intake", "/v1/orders", limit=str(PAGE)),
-        *(intake.get("intake", "/v1/orders", status=status, limit=str(PAGE)) for status in ORDER_STATUSES),
+    answer = await ports.services.get(
+        "intake", "/v1/orders/counts", since=start_of_day(now).isoformat(), minutes=str(RATE_WINDOW_MINUTES)
     )
-    page = _orders(latest)
-    if page is None:
-        return None, {}, f"orders: {latest.problem()}"
-    rate = orders_per_minute(page[0], now, page_full=page[1])
-    today: dict[str, Figure] = {}
-    for status, answer in zip(ORDER_STATUSES, by_status, strict=True):
-        listed = _orders(answer)
-        if listed is not None:
-            today[status] = count_today(listed[0], now, page_full=listed[1])
-    return rate, today, None
+    figures = order_figures(answer.body) if answer.ok else None
+    if figures is None:
+        return None, {}, f"orders: {answer.problem() if not answer.ok else 'intake answered figures it cannot read'}"
+    return figures[0], figures[1], None
 
 
 def oldest_undelivered(metrics_text: str) -> float | None:
@@ -94,8 +83,29 @@ def oldest_undelivered(metrics_text: str) -> float | None:
     return None
 
 
-async def _webhook_age(ports: ConsolePorts) -> tuple[float | None, str | None]:
-    answer = await ports.services.call("GET", "intake", "/metrics")
+METRICS_SERVICES: tuple[ServiceName, ...] = tuple(name for name in get_args(ServiceName) if name != "console")
+"""The services whose ``/metrics`` the overview reads: every one but the console itself."""
+
+
+def _reading(answer: Answer, at: float) -> Reading | None:
+    if not answer.ok or not isinstance(answer.body, str):
+        return None
+    try:
+        return Reading(at, handled_by_queue(answer.body))
+    except ValueError:
+        return None
+
+
+async def read_service_metrics(ports: ConsolePorts) -> dict[str, Answer]:
+    """Every service's ``/metrics`` at once; the handled-messages counters go to the message rates."""
+    answers = await asyncio.gather(*(ports.services.call("GET", name, "/metrics") for name in METRICS_SERVICES))
+    at = time.monotonic()
+    for name, answer in zip(METRICS_SERVICES, answers, strict=True):
+        ports.rates.observe(name, _reading(answer, at))
+    return dict(zip(METRICS_SERVICES, answers, strict=True))
+
+
+def _webhook_age(answer: Answer) -> tuple[float | None, str | None]:
     if not answer.ok or not isinstance(answer.body, str):
         return None, f"webhook backlog: {answer.problem()}"
     try:
@@ -149,13 +159,14 @@ async def overview(ports: ConsolePorts) -> Overview:
         services.get("gateway", "/v1/deliveries", state="failed", limit="50"),
     )
     vendors = vendors_answer.field("vendors", [])
-    queues, (rate, today, orders_problem), (age, webhook_problem), polls, (shops, shops_problem) = await asyncio.gather(
+    queues, (rate, today, orders_problem), metrics, polls, (shops, shops_problem) = await asyncio.gather(
         ports.watch.refresh(),
         _order_figures(ports, now),
-        _webhook_age(ports),
+        read_service_metrics(ports),
         shipstation_polls(ports, vendors, now),
         _shops(ports),
     )
+    age, webhook_problem = _webhook_age(metrics["intake"])
     return Overview(
         now=now,
         queues=queues,
@@ -173,4 +184,5 @@ async def overview(ports: ConsolePorts) -> Overview:
         deliveries_problem=None if deliveries.ok else f"failed deliveries: {deliveries.problem()}",
         shops=shops,
         shops_problem=shops_problem,
+        rates=ports.rates.by_queue(),
     )

@@ -11,30 +11,13 @@ from urllib.parse import quote
 import pytest
 
 from services.console.sessions import COOKIE_NAME
+from tests.console_routes import ACTIONS as ACTION_ROUTES
+from tests.console_routes import PAGES as PAGE_ROUTES
 from tests.integration.console.conftest import Console
 from tests.support import unique
 
-PAGES = [
-    "/",
-    "/orders",
-    "/orders/ord_x",
-    "/holds",
-    "/parked",
-    "/vendors",
-    "/vendors/east",
-    "/channels",
-    "/audit",
-]
-ACTIONS = [
-    "/signout",
-    "/holds/ord_x/release",
-    "/holds/ord_x/cancel",
-    "/parked/splitter.orders/replay",
-    "/parked/splitter.orders/discard",
-    "/vendors/east/feeds/f1/accept",
-    "/vendors/east/orders/vo1/acknowledgement",
-    "/vendors/east/orders/vo1/shipment",
-]
+PAGES = list(PAGE_ROUTES.values())
+ACTIONS = list(ACTION_ROUTES.values())
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -104,20 +87,23 @@ async def test_a_wrong_token_is_401_and_repeated_failures_are_throttled(console:
     assert status == 400 and COOKIE_NAME not in response.cookies
 
 
-async def test_a_post_without_the_sessions_csrf_token_is_403_and_does_nothing(console: Console) -> None:
-    browser = await console.signed_in()
-    order_id = unique("ord_csrf_")
-    status, text, _ = await browser.post(f"/holds/{order_id}/cancel", {"reason": "x"}, csrf=False)
-    assert status == 403 and "CSRF" in text
-    status, _, _ = await browser.post(f"/holds/{order_id}/cancel", {"reason": "x", "csrf": "forged"})
-    assert status == 403
+async def _audit_rows(console: Console, who: str) -> int:
+    return int(await console.runtime.pool.fetchval("SELECT count(*) FROM audit_log WHERE who = $1", who))
+
+
+@pytest.mark.parametrize("path", ACTIONS)
+async def test_a_post_without_the_sessions_csrf_token_is_403_and_does_nothing(console: Console, path: str) -> None:
+    who = unique("Csrf Casey ")
+    browser = await console.signed_in(who)
     other = await console.signed_in("Someone Else")
-    status, _, _ = await browser.post(f"/holds/{order_id}/cancel", {"csrf": other.csrf or ""})
-    assert status == 403, "another session's token is not this one's"
-    status, _, _ = await browser.post("/signout", csrf=False)
-    assert status == 403
-    _, audit, _ = await browser.get("/audit")
-    assert order_id not in audit, "a refused POST writes no audit row: nothing was done"
+    assert other.csrf and other.csrf != browser.csrf
+    form = {"reason": "x", "confirm": "yes", "message_id": "m1", "line_ids": "L1", "carrier": "UPS"}
+    rows = await _audit_rows(console, who)
+    for given, why in ((None, "no token"), ("forged", "a forged token"), (other.csrf, "another session's token")):
+        fields = dict(form) if given is None else {**form, "csrf": given}
+        status, text, _ = await browser.post(path, fields, csrf=False)
+        assert status == 403 and "CSRF" in text, (path, why, status)
+    assert await _audit_rows(console, who) == rows, "a refused POST writes no audit row: nothing was done"
     assert (await browser.get("/"))[0] == 200, "and the session is still there"
 
 
@@ -136,6 +122,31 @@ async def test_a_session_is_valid_on_another_instance_and_ends_when_idle(console
     assert (await browser.get("/"))[0] == 200
 
 
+async def test_an_open_tab_refreshing_its_live_region_still_ends_when_idle(console: Console) -> None:
+    browser = await console.signed_in("Away Avery")
+    async with console.another(console_session_idle_seconds=2.0, console_refresh_seconds=3600) as url:
+        tab = browser.on(url)
+        assert (await tab.get("/"))[0] == 200  # a person looked: the idle time starts again
+        # Nobody at the page, only its live refresh (every 0.25 s here, every few seconds in a browser).
+        statuses = []
+        for _ in range(12):
+            statuses.append((await tab.get("/?fragment=1"))[0])
+            await asyncio.sleep(0.25)
+        assert statuses[0] == 200, "the session was valid when the refresh started"
+        assert statuses[-1] == 401, f"the refresh kept the session alive past its idle time: {statuses}"
+        status, _, response = await tab.get("/")
+        assert status == 303 and response.headers["Location"].startswith("/signin?next=")
+
+
+async def test_an_instance_with_a_shorter_idle_time_does_not_purge_the_others_sessions(console: Console) -> None:
+    browser = await console.signed_in("Long Lou")
+    async with console.another(console_session_idle_seconds=0.5, console_refresh_seconds=0.2) as url:
+        await asyncio.sleep(1.5)  # several purges past the short instance's idle time
+        status, _, _ = await browser.on(url).get("/audit")
+        assert status == 303, "over on the short instance"
+    assert (await browser.get("/audit"))[0] == 200, "still a session on the instance with the 8 h idle time"
+
+
 async def test_signing_out_ends_the_session_everywhere(console: Console) -> None:
     browser = await console.signed_in("Leaving Lee")
     status, _, response = await browser.post("/signout")
@@ -148,6 +159,23 @@ async def test_signing_out_ends_the_session_everywhere(console: Console) -> None
     reader = await console.signed_in()
     _, audit, _ = await reader.get("/audit")
     assert 'data-action="signout"' in audit and "Leaving Lee" in audit
+    rows = await console.runtime.pool.fetch(
+        "SELECT action, outcome, detail FROM audit_log WHERE who = 'Leaving Lee' ORDER BY id"
+    )
+    assert [(row["action"], row["outcome"]) for row in rows] == [("signin", "ok"), ("signout", "ok")]
+    assert rows[0]["detail"] == {"address": "127.0.0.1"}
+
+
+async def test_a_refused_sign_in_is_audited_with_the_name_given_and_never_the_token(console: Console) -> None:
+    who = unique("Guessing Gus ")
+    tried = unique("not-the-token-")
+    status, _, _ = await console.browser().request("POST", "/signin", {"token": tried, "who": who})
+    assert status == 401
+    rows = await console.runtime.pool.fetch("SELECT action, outcome, detail FROM audit_log WHERE who = $1", who)
+    assert [(row["action"], row["outcome"]) for row in rows] == [("signin", "wrong token")]
+    assert tried not in str(rows[0]["detail"])
+    _, audit, _ = await (await console.signed_in()).get("/audit")
+    assert 'data-action="signin" data-target="" data-outcome="wrong token"' in audit and who in audit
 
 
 async def test_static_files_and_health_need_no_session(console: Console) -> None:

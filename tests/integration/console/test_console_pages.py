@@ -6,14 +6,17 @@ a service does not answer."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any
 
 import aio_pika
 import pytest
 
+from services.console.use_cases import actions
 from shared.messaging.headers import ERROR, ERROR_TYPE, ORIGINAL_QUEUE, ORIGINAL_ROUTING_KEY, PARKED_AT
 from shared.messaging.topology import vendor_queue
 from shared.processes import free_port
@@ -125,6 +128,47 @@ async def test_a_parked_message_shows_and_replaying_it_from_the_page_empties_the
     await wait_until(gauge_dropped, timeout=5)
 
 
+def today_counts(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<li data-status="([a-z_]+)" data-count="([^"]*)">', html))
+
+
+async def test_the_overview_shows_exact_order_figures_and_each_queues_message_rate(console: Console) -> None:
+    system = console.system
+    browser = await console.signed_in("Rate Reader")
+    code = unique("cr").lower()
+    channel = await system.api.ok("put", "intake", f"/v1/channels/{code}", {"name": code})
+
+    async def place_orders() -> None:
+        for _ in range(8):
+            body = order_payload(code, [(unique("RATE-"), 1, "10.00")])
+            await system.api.ok("post", "intake", "/v1/orders", body, token=channel["api_key"])
+            await asyncio.sleep(0.25)
+
+    placing = asyncio.create_task(place_orders())
+
+    async def a_rate_seen() -> str | None:
+        rate = queue_row((await browser.get("/?fragment=1"))[1], "splitter.orders")["rate"]
+        return rate if rate and Decimal(rate) > 0 else None
+
+    try:
+        rate = await wait_until(a_rate_seen, timeout=15, every=0.3)
+    finally:
+        await placing
+    assert Decimal(rate) > 0, "the splitter handled the orders: splitter.orders has a rate from its own metrics"
+    status, html, _ = await browser.get("/")
+    assert status == 200 and "<th>msg/s</th>" in html
+    for row in ("splitter.orders", "tracking.orders"):
+        assert re.fullmatch(r"\d+\.\d\d", queue_row(html, row)["rate"]), (row, queue_row(html, row))
+    # Today's counts are intake's exact figures (no "≥" from a page of the listing), every status shown.
+    status, counts = await system.api.call("GET", "intake", "/v1/orders/counts")
+    assert status == 200
+    shown = today_counts(html)
+    assert set(shown) == set(counts["by_status"]) and "≥" not in html
+    assert sum(int(value) for value in shown.values()) == counts["total"] >= 8
+    per_minute = re.search(r'id="orders-per-minute".*?data-value="([^"]+)"', html, re.S)
+    assert per_minute and Decimal(per_minute.group(1)) >= Decimal("0.8"), "8 orders in the last 10 minutes"
+
+
 async def test_a_discard_asks_first_and_then_drops_the_message(console: Console, vendors: list[str]) -> None:
     vendor = await new_vendor(console.system, vendors)
     queue = f"vendor.{vendor}"
@@ -146,6 +190,26 @@ async def test_a_discard_asks_first_and_then_drops_the_message(console: Console,
     assert await audit_rows(browser, "replay", "vendor.nobody-here") == [
         f"there is no parked queue {console.runtime.topology.name('vendor.nobody-here.parked')}"
     ]
+
+
+async def test_a_broker_failure_during_an_action_still_leaves_its_audit_row(
+    console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def channel_lost(*_: Any) -> list[Any]:
+        raise aio_pika.exceptions.ChannelInvalidStateError("the broker closed the channel")
+
+    queue = f"vendor.{unique('broken')}"
+    browser = await console.signed_in("Failing Fran")
+    monkeypatch.setattr(actions, "discard_parked", channel_lost)
+    status, html, _ = await browser.post(f"/parked/{queue}/discard", {"confirm": "yes"})
+    assert status == 502 and "ChannelInvalidStateError" in html
+    [outcome] = await audit_rows(browser, "discard", queue)
+    assert outcome.startswith("failed: ChannelInvalidStateError") and "the broker closed the channel" in outcome
+    # The owning service not answering is audited as well (the gateway is not running for this console).
+    vendor_order = unique("vo_")
+    status, html, _ = await browser.post(f"/vendors/east/orders/{vendor_order}/shipment", {"carrier": "UPS"})
+    assert status == 502 and "gateway does not answer" in html
+    assert await audit_rows(browser, "ship", vendor_order) == ["gateway does not answer (ClientConnectorError)"]
 
 
 async def _unpaid_order(system: RunningSystem, sku: str) -> str:

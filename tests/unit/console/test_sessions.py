@@ -3,14 +3,17 @@ find) and the OpenAPI document's session security."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
+import pytest
 from multidict import MultiDict
+from pydantic import ValidationError
 
 from services.console import sessions
 from services.console.http import overrides_of
 from services.console.openapi import document
 from services.console.rendering import Renderer
+from services.console.settings import ConsoleSettings
 from services.console.use_cases.overview import Overview
 from services.console.views import Figure, QueueRow
 
@@ -29,10 +32,14 @@ def test_csrf_tokens_compare_exactly() -> None:
     assert not sessions.same_secret("\udcff", "abc")
 
 
-def test_idle_expiry() -> None:
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    assert not sessions.is_idle(now - timedelta(hours=7, minutes=59), now, 28800)
-    assert sessions.is_idle(now - timedelta(hours=8, seconds=1), now, 28800)
+def test_a_session_is_over_after_8_idle_hours_unless_set_otherwise_within_the_purges_limit() -> None:
+    assert ConsoleSettings().console_session_idle_seconds == 28800 == sessions.DEFAULT_IDLE_SECONDS
+    assert ConsoleSettings(console_session_idle_seconds=60).console_session_idle_seconds == 60
+    # The purge forgets sessions idle for the longest time an instance may have: no setting outlasts it.
+    assert sessions.MAX_IDLE_SECONDS >= sessions.DEFAULT_IDLE_SECONDS
+    for beyond in (sessions.MAX_IDLE_SECONDS + 1, 0):
+        with pytest.raises(ValidationError):
+            ConsoleSettings(console_session_idle_seconds=beyond)
 
 
 def test_the_cookie_is_secure_behind_https() -> None:
@@ -68,7 +75,7 @@ def _overview(problem: str | None = None) -> Overview:
         ],
         queues_problem=None,
         rate=Figure(1),
-        today={"held": Figure(4, True)},
+        today={"held": Figure(4)},
         orders_problem=problem,
         holds=[],
         holds_problem=None,

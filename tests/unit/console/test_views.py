@@ -9,20 +9,21 @@ from decimal import Decimal
 
 from services.console.use_cases.overview import oldest_undelivered
 from services.console.views import (
+    ORDER_STATUSES,
     TimelineEntry,
-    count_today,
     delivery_entries,
     format_age,
     format_time,
     intake_entries,
     merge_timeline,
-    orders_per_minute,
+    order_figures,
     parse_time,
     poll_state,
     queue_names,
     queue_rows,
     queue_warnings,
     routing_entries,
+    start_of_day,
     tracking_entries,
 )
 
@@ -56,22 +57,29 @@ def test_queue_names_are_the_service_queues_then_each_vendor_once() -> None:
     ]
 
 
-def test_orders_per_minute_counts_the_last_ten_minutes() -> None:
-    received = [NOW - timedelta(minutes=m) for m in (1, 2, 9.5, 11, 30)]
-    rate = orders_per_minute([t.isoformat() for t in received], NOW, page_full=False)
-    assert rate.value == Decimal("0.3") and not rate.at_least and str(rate) == "0.3"
-    # A full page of only recent orders: there may be more of them than the page held.
-    full = orders_per_minute([NOW - timedelta(seconds=s) for s in range(5)], NOW, page_full=True)
-    assert full.value == Decimal("0.5") and full.at_least and str(full) == "≥ 0.5"
-    assert not orders_per_minute([NOW, NOW - timedelta(hours=1)], NOW, page_full=True).at_least
-    assert orders_per_minute([], NOW, page_full=False).value == 0
+def test_the_order_figures_are_intakes_counts_with_the_rate_over_its_minutes() -> None:
+    counts = {"by_status": {"received": 1500, "held": 3}, "minutes": 10, "orders_in_minutes": 437, "total": 1503}
+    figures = order_figures(counts)
+    assert figures is not None
+    rate, today = figures
+    assert rate.value == Decimal("43.7") and str(rate) == "43.7", "no cap: 437 orders in 10 minutes"
+    assert list(today) == list(ORDER_STATUSES), "every status, in the page's order"
+    assert (today["received"].value, today["held"].value, today["shipped"].value) == (1500, 3, 0)
+    assert str(today["received"]) == "1500"
+    for unreadable in (
+        None,
+        "text",
+        {},
+        {"by_status": {}, "minutes": 0, "orders_in_minutes": 1},
+        {**counts, "minutes": "10"},
+    ):
+        assert order_figures(unreadable) is None, unreadable
 
 
-def test_count_today_is_from_midnight_utc() -> None:
-    received = [NOW - timedelta(hours=h) for h in (1, 11, 13)]
-    figure = count_today(received, NOW, page_full=False)
-    assert figure.value == 2 and not figure.at_least
-    assert count_today(received[:2], NOW, page_full=True).at_least
+def test_today_starts_at_midnight_utc() -> None:
+    assert start_of_day(datetime(2026, 5, 4, 1, 30, tzinfo=timezone(timedelta(hours=5)))) == datetime(
+        2026, 5, 3, tzinfo=UTC
+    )
 
 
 def test_poll_state_warns_about_zones_and_vendors_never_polled() -> None:
