@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from services.intake import domain, order_counts, order_search, use_cases, views
+from services.intake.channel_keys import ChannelKeys
 from services.intake.fields import CHANNEL_CODE
 from services.intake.ports import Database, Listing, OrderProgress, OutboxWritten
 from shared.contracts.envelope import utc_now
@@ -74,6 +75,7 @@ class IntakeApi:
         self.secrets = secrets
         self.admin_token = admin_token
         self.outbox_written = outbox_written
+        self.keys = ChannelKeys(lambda api_key: use_cases.channel_for_key(db, api_key))
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -99,7 +101,7 @@ class IntakeApi:
             raise unauthorized(request, "missing or malformed Authorization: Bearer <channel key or admin token>")
         if constant_time_equal(token, self.admin_token):
             return domain.ADMIN
-        channel = await use_cases.channel_for_key(self.db, token)
+        channel = await self.keys.channel_for(token)
         if channel is None:
             raise unauthorized(request, "unknown key")
         return domain.Caller(channel)
@@ -184,7 +186,9 @@ class IntakeApi:
 
     async def rotate_key(self, request: web.Request) -> web.Response:
         require_admin(request)
-        return json_response(await use_cases.rotate_key(self.db, request.match_info["code"]))
+        rotated = await use_cases.rotate_key(self.db, request.match_info["code"])
+        self.keys.forget()
+        return json_response(rotated)
 
 
 async def _read_cancel_request(request: web.Request) -> domain.CancelRequest:

@@ -25,11 +25,16 @@ async def test_channel_is_created_once_and_its_key_and_secret_shown_once(system:
     assert created["api_key"].startswith("dsk_") and created["webhook_secret"].startswith("whsec_")
     status, updated = await system.api.call("PUT", "intake", f"/v1/channels/{code}", {"name": "Shop 2"})
     assert status == 200 and "api_key" not in updated and "webhook_secret" not in updated
+    # The key in use (intake remembers a key it has found for a few seconds)...
+    status, _ = await system.api.call("POST", "intake", "/v1/orders", order_payload(code, []), token=created["api_key"])
+    assert status == 422  # an order without lines: the key was taken
     rotated = await system.api.ok("POST", "intake", f"/v1/channels/{code}/key")
     assert rotated["api_key"] != created["api_key"]
-    # The old key stops working at once.
+    # ...stops working at once when rotated, and the new one works.
     status, _ = await system.api.call("POST", "intake", "/v1/orders", order_payload(code, []), token=created["api_key"])
     assert status == 401
+    status, _ = await system.api.call("POST", "intake", "/v1/orders", order_payload(code, []), token=rotated["api_key"])
+    assert status == 422
 
 
 @pytest.mark.parametrize(

@@ -125,3 +125,21 @@ async def next_free_sequence(db: Queryable, base: str, vendors: Sequence[str]) -
         list(vendors),
     )
     return int(highest or 0) + 1
+
+
+async def highest_sequences(db: Queryable, bases: Sequence[str]) -> dict[tuple[str, str], int]:
+    """For each of ``bases``, the highest ``<base>-<n>`` each vendor has, by ``(base, vendor)``:
+    :func:`next_free_sequence` for several order numbers in one statement."""
+    rows = await db.fetch(
+        "SELECT b.base, h.vendor, h.highest FROM unnest($1::text[], $2::text[]) AS b(base, pattern)"
+        " CROSS JOIN LATERAL ("
+        # The prefix as a range in the text_pattern_ops index's own order: a LIKE whose pattern comes
+        # from a column is not turned into an index range.
+        "  SELECT v.vendor, max(substring(v.number from b.pattern)::bigint) AS highest FROM vendor_orders v"
+        "  WHERE v.number ~>=~ (b.base || '-') AND v.number ~<~ (b.base || '.') AND v.number ~ b.pattern"
+        "  GROUP BY v.vendor"
+        " ) h",
+        list(bases),
+        ["^" + re.escape(base) + "-([0-9]+)$" for base in bases],
+    )
+    return {(row["base"], row["vendor"]): int(row["highest"]) for row in rows}

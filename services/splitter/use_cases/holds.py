@@ -106,7 +106,7 @@ async def route_again(
         return await _still_held(connection, routed, holds, causation_id, payload_changed)
     if overrides:
         vendors = {**vendors, **await rounds.profiles_of(connection, set(overrides.values()))}
-    await rounds.continue_numbering(connection, routed, allocations)
+    await rounds.continue_numbering(routed, allocations, rounds.stored_next_free(connection))
     out = rounds.dispatch(
         routed,
         allocations,

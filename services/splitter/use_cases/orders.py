@@ -94,7 +94,7 @@ async def route_new(
         reads.note_stored(order, fingerprint, (), moment)
         log.warning("order held", order_id=order.order_id, reason=order_store.hold_text(holds))
         return
-    await rounds.continue_numbering(connection, routed, routing.allocations)
+    await rounds.continue_numbering(routed, routing.allocations, reads.next_free_sequence)
     out = rounds.dispatch(routed, routing.allocations, vendors, kind="routed", causation_id=causation_id, now=moment)
     await order_store.save_new(
         connection,

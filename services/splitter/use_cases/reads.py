@@ -1,13 +1,14 @@
 """What routing a newly arrived order reads: the routing settings, an earlier order it may duplicate,
-each SKU's sources with the units open vendor orders reserve, and the vendors' profiles. Read for one
-order (:class:`ReadForOne`), or once for a run of orders applied in one transaction
-(:class:`ReadForRun`).
+each SKU's sources with the units open vendor orders reserve, the vendors' profiles and the vendor
+order numbers taken. Read for one order (:class:`ReadForOne`), or once for a run of orders applied in
+one transaction (:class:`ReadForRun`).
 
 The orders of a run are routed one after another, each as if it had a transaction of its own after
 the ones before it: what an earlier order of the run reserved counts against the stock the next one
-sees, and an earlier order of the run is a duplicate candidate for the next. ``ReadForRun`` keeps
-those two in memory (:meth:`NewOrderReads.note_stored`) instead of reading everything again per order,
-which leaves an order two round trips of its own (its number and its one write) instead of eight.
+sees, an earlier order of the run is a duplicate candidate for the next, and the vendor order numbers
+it took are taken. ``ReadForRun`` keeps those in memory (:meth:`NewOrderReads.note_stored`) instead
+of reading everything again per order, which leaves an order one round trip of its own (its one
+write) instead of eight.
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ from services.splitter.routing.model import (
     Source,
     VendorProfile,
 )
+from services.splitter.routing.split import vendor_order_base
 from services.splitter.routing.strategies import route_lines
 from services.splitter.store import catalog as catalog_store
 from services.splitter.store import orders as order_store
 from services.splitter.store import settings as settings_store
+from services.splitter.store import vendor_orders as vendor_order_store
 from services.splitter.store import vendors as vendor_store
 from services.splitter.store.orders import NewVendorOrder
 from services.splitter.use_cases import rounds
@@ -50,6 +53,9 @@ class NewOrderReads(Protocol):
         self, lines: Sequence[LineToRoute], country: str, now: datetime
     ) -> tuple[LineRouting, dict[str, VendorProfile]]:
         """The router's decision for ``lines``, with the profiles of the vendors it considered."""
+
+    async def next_free_sequence(self, base: str, vendors: Sequence[str]) -> int:
+        """One more than the highest ``<base>-<n>`` these vendors have (:data:`rounds.NextFreeSequence`)."""
 
     def note_stored(
         self, order: OrderReceivedData, fingerprint: str, vendor_orders: Sequence[NewVendorOrder], at: datetime
@@ -76,6 +82,9 @@ class ReadForOne:
     ) -> tuple[LineRouting, dict[str, VendorProfile]]:
         return await rounds.plan(self.connection, lines, country, self.settings, now)
 
+    async def next_free_sequence(self, base: str, vendors: Sequence[str]) -> int:
+        return await vendor_order_store.next_free_sequence(self.connection, base, vendors)
+
     def note_stored(
         self, order: OrderReceivedData, fingerprint: str, vendor_orders: Sequence[NewVendorOrder], at: datetime
     ) -> None:
@@ -91,6 +100,8 @@ class ReadForRun:
     sources: dict[str, tuple[Source, ...]]
     vendors: dict[str, VendorProfile]
     stored_duplicates: dict[str, DuplicateMatch]
+    highest_sequences: dict[tuple[str, str], int]
+    """``(order number base, vendor)`` → the highest ``<base>-<n>`` that vendor has."""
     run_so_far: list[tuple[str, DuplicateMatch]] = field(default_factory=list)
 
     @classmethod
@@ -108,7 +119,9 @@ class ReadForRun:
             if window
             else {}
         )
-        return cls(settings, sources, vendors, duplicates)
+        bases = sorted({vendor_order_base(o.order_number) for o in orders})
+        highest = await vendor_order_store.highest_sequences(connection, bases)
+        return cls(settings, sources, vendors, duplicates, highest)
 
     async def duplicate_of(self, order: OrderReceivedData, fingerprint: str, since: datetime) -> DuplicateMatch | None:
         # An earlier order of this run is later than anything stored before it; the latest one wins.
@@ -129,13 +142,20 @@ class ReadForRun:
             RoutingInput(tuple(lines), country, self.sources, self.vendors, self.settings, now)
         ), self.vendors
 
+    async def next_free_sequence(self, base: str, vendors: Sequence[str]) -> int:
+        return max((self.highest_sequences.get((base, vendor), 0) for vendor in vendors), default=0) + 1
+
     def note_stored(
         self, order: OrderReceivedData, fingerprint: str, vendor_orders: Sequence[NewVendorOrder], at: datetime
     ) -> None:
         self.run_so_far.append((fingerprint, DuplicateMatch(order.order_id, order.order_number, order.external_id, at)))
+        base = vendor_order_base(order.order_number)
         for vendor_order in vendor_orders:
             for line in vendor_order.data.lines:
                 self._reserve(line.sku, vendor_order.data.vendor, line.quantity)
+            sequence = int(vendor_order.data.vendor_order_number.rsplit("-", 1)[1])
+            key = (base, vendor_order.data.vendor)
+            self.highest_sequences[key] = max(self.highest_sequences.get(key, 0), sequence)
 
     def _reserve(self, sku: str, vendor: str, units: int) -> None:
         # As catalog_store.sources_for counts them: reservations on sources whose stock is tracked only.

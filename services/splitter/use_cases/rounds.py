@@ -9,9 +9,10 @@ order's row lock (``store.orders.load(..., lock=True)``), the lock every change 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from services.splitter.routing.model import (
@@ -96,16 +97,26 @@ class Dispatch:
     history: list[HistoryEntry] = field(default_factory=list)
 
 
-async def continue_numbering(db: Connection, routed: RoutedOrder, allocations: Sequence[Allocation]) -> None:
+NextFreeSequence = Callable[[str, Sequence[str]], Awaitable[int]]
+"""``next_free(base, vendors)``: one more than the highest ``<base>-<n>`` these vendors have."""
+
+
+async def continue_numbering(
+    routed: RoutedOrder, allocations: Sequence[Allocation], next_free: NextFreeSequence
+) -> None:
     """Number the order's next vendor orders past every ``<number>-<n>`` their vendors already have,
     also from another order of the same number (another channel's "1001"): a vendor never gets one
     number twice. An order whose number is its own keeps counting 1, 2, 3."""
     if routed.order is None or not allocations:
         return
     base = vendor_order_base(routed.order.order_number)
-    vendors = sorted({allocation.vendor for allocation in allocations})
-    taken = await vendor_order_store.next_free_sequence(db, base, vendors)
+    taken = await next_free(base, sorted({allocation.vendor for allocation in allocations}))
     routed.next_sequence = max(routed.next_sequence, taken)
+
+
+def stored_next_free(db: Connection) -> NextFreeSequence:
+    """:data:`NextFreeSequence` as the vendor orders stored say (and this transaction's own)."""
+    return partial(vendor_order_store.next_free_sequence, db)
 
 
 def dispatch(

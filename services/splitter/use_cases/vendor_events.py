@@ -194,7 +194,7 @@ async def _give_back(
     settings = await settings_store.routing_settings(connection)
     routing, vendors = await rounds.plan(connection, lines, routed.order.ship_to.country, settings, moment)
     why = {r.line_id: r.reason for r in requests}
-    await rounds.continue_numbering(connection, routed, routing.allocations)
+    await rounds.continue_numbering(routed, routing.allocations, rounds.stored_next_free(connection))
     out = rounds.dispatch(routed, routing.allocations, vendors, kind="rerouted", causation_id=causation_id, now=moment)
     history += [replace(h, reason=f"rerouted ({why.get(h.line_id or '', '')}): {h.reason}") for h in out.history]
     events += out.events

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ import aio_pika
 import pytest
 
 from shared.contracts.envelope import Envelope
+from shared.contracts.shipments import ShipmentLine, ShipmentReported, ShipmentReportedData
 from shared.messaging.broker import connect
 from tests.conftest import RunningSystem, remove_vendor_queues
 from tests.support import AMQP_URL, order_payload, publish_as_producer, unique, wait_until
@@ -210,3 +212,23 @@ def routed_vendors(view: Any) -> dict[str, str]:
         if vo["status"] not in ("cancelled", "failed")
         for line in vo["lines"]
     }
+
+
+def shipment_of(created: Message, lines: list[tuple[str, int]]) -> ShipmentReported:
+    """A vendor's ``shipment.reported`` for ``lines`` (line id, units) of the vendor order ``created``
+    announced, with a tracking number of its own."""
+    data = created["data"]
+    sku = {line["line_id"]: line["sku"] for line in data["lines"]}
+    return ShipmentReported(
+        correlation_id=data["order_id"],
+        data=ShipmentReportedData(
+            shipment_id=f"shp_{uuid.uuid4().hex}",
+            vendor=data["vendor"],
+            vendor_order_id=data["vendor_order_id"],
+            vendor_order_number=data["vendor_order_number"],
+            order_id=data["order_id"],
+            carrier="UPS",
+            tracking_number=f"1Z{uuid.uuid4().hex[:10]}",
+            lines=[ShipmentLine(line_id=line_id, sku=sku[line_id], quantity=qty) for line_id, qty in lines],
+        ),
+    )

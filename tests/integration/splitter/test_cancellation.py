@@ -4,33 +4,13 @@ nothing; a shipment reported after the cancellation still counts and the routing
 
 from __future__ import annotations
 
-import uuid
 from functools import partial
 
-from shared.contracts.shipments import ShipmentLine, ShipmentReported, ShipmentReportedData
-from tests.integration.splitter.conftest import Bus, Message, Observer, Shop, settled
+from tests.integration.splitter.conftest import Bus, Observer, Shop, settled, shipment_of
 from tests.support import wait_until
 
 
-def _shipment(created: Message, lines: list[tuple[str, int]]) -> ShipmentReported:
-    data = created["data"]
-    sku = {line["line_id"]: line["sku"] for line in data["lines"]}
-    return ShipmentReported(
-        correlation_id=data["order_id"],
-        data=ShipmentReportedData(
-            shipment_id=f"shp_{uuid.uuid4().hex}",
-            vendor=data["vendor"],
-            vendor_order_id=data["vendor_order_id"],
-            vendor_order_number=data["vendor_order_number"],
-            order_id=data["order_id"],
-            carrier="UPS",
-            tracking_number=f"1Z{uuid.uuid4().hex[:10]}",
-            lines=[ShipmentLine(line_id=line_id, sku=sku[line_id], quantity=qty) for line_id, qty in lines],
-        ),
-    )
-
-
-async def test_cancel_cancels_what_has_not_shipped_and_counts_a_late_shipment(
+async def test_cancel_cancels_what_has_not_shipped_and_counts_a_lateshipment_of(
     shop: Shop, bus: Bus, events: Observer
 ) -> None:
     untouched, partly, fully = await shop.vendor(), await shop.vendor(), await shop.vendor()
@@ -45,7 +25,7 @@ async def test_cancel_cancels_what_has_not_shipped_and_counts_a_late_shipment(
     assert set(created) == {untouched, partly, fully}
 
     # partly ships 1 of L2's 3 units; fully ships everything.
-    for shipment in (_shipment(created[partly], [("L2", 1)]), _shipment(created[fully], [("L4", 2)])):
+    for shipment in (shipment_of(created[partly], [("L2", 1)]), shipment_of(created[fully], [("L4", 2)])):
         await bus.publish(shipment)
         await wait_until(partial(bus.applied, shipment))
 
@@ -71,7 +51,7 @@ async def test_cancel_cancels_what_has_not_shipped_and_counts_a_late_shipment(
         assert [s["reserved"] for s in (await shop.stock(sku))["sources"]] == [0]
 
     # The untouched vendor ships anyway: the shipment is recorded, and the view says it came after the cancel.
-    late = _shipment(created[untouched], [("L1", 1)])
+    late = shipment_of(created[untouched], [("L1", 1)])
     await bus.publish(late)
     await wait_until(lambda: bus.applied(late))
     view = await shop.routing(order_id)

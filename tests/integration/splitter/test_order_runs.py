@@ -137,3 +137,18 @@ async def test_a_status_that_came_first_is_applied_to_its_order_in_a_run(shop: S
     held = await shop.routing(overtaken.order_id)
     assert held["state"] == "held" and [h["code"] for h in held["holds"]] == ["unpaid"]
     assert (await shop.routing(plain.order_id))["state"] == "routed"
+
+
+async def test_orders_of_one_number_in_a_run_never_give_a_vendor_one_number_twice(shop: Shop) -> None:
+    """Three channels' order "N…" at one vendor: the first stored before the run, two in it."""
+    vendor = await shop.vendor()
+    sku = await shop.catalog([{"vendor": vendor}])
+    number = unique("N")
+    before, first, second = (_order(sku, order_number=number, channel=unique("ch-")) for _ in range(3))
+    await _apply_run(shop, [_received(before)])
+    await _apply_run(shop, [_received(first), _received(second)])
+    numbers = []
+    for order in (before, first, second):
+        [vendor_order] = (await shop.routing(order.order_id))["vendor_orders"]
+        numbers.append(vendor_order["vendor_order_number"])
+    assert numbers == [f"{number}-1", f"{number}-2", f"{number}-3"]

@@ -6,33 +6,17 @@ looked at again; an older change arriving late is not applied over a newer one."
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from functools import partial
 from typing import Any
 
 from shared.contracts.envelope import utc_now
 from shared.contracts.orders import Address, OrderShipToChanged, OrderShipToChangedData
-from shared.contracts.shipments import ShipmentLine, ShipmentReported, ShipmentReportedData
-from tests.integration.splitter.conftest import Bus, Message, Observer, Shop, settled
+from tests.integration.splitter.conftest import Bus, Observer, Shop, settled, shipment_of
 from tests.support import wait_until
 
 MOVED = {"name": "Jo Müller", "address1": "9 Other Street", "city": "Springfield", "state": "IL",
          "postal_code": "62704", "country": "US"}  # fmt: skip
-
-
-def _shipment(created: Message, lines: list[tuple[str, int]]) -> ShipmentReported:
-    data = created["data"]
-    sku = {line["line_id"]: line["sku"] for line in data["lines"]}
-    return ShipmentReported(
-        correlation_id=data["order_id"],
-        data=ShipmentReportedData(
-            shipment_id=f"shp_{uuid.uuid4().hex}", vendor=data["vendor"], vendor_order_id=data["vendor_order_id"],
-            vendor_order_number=data["vendor_order_number"], order_id=data["order_id"], carrier="UPS",
-            tracking_number=f"1Z{uuid.uuid4().hex[:10]}",
-            lines=[ShipmentLine(line_id=line_id, sku=sku[line_id], quantity=qty) for line_id, qty in lines],
-        ),
-    )  # fmt: skip
 
 
 async def change_ship_to(shop: Shop, order_id: str, address: dict[str, Any]) -> None:
@@ -47,7 +31,7 @@ async def test_the_vendor_orders_not_shipped_hear_of_it_and_a_shipped_one_does_n
     skus = [await shop.catalog([{"vendor": vendor}]) for vendor in (untouched, partly, partly, fully)]
     order_id = await shop.place([(sku, 2, "5.00") for sku in skus])
     created = {m["data"]["vendor"]: m for m in await events.wait_for("vendor_order.created", order_id, count=3)}
-    for shipment in (_shipment(created[partly], [("L2", 2)]), _shipment(created[fully], [("L4", 2)])):
+    for shipment in (shipment_of(created[partly], [("L2", 2)]), shipment_of(created[fully], [("L4", 2)])):
         await bus.publish(shipment)
         await wait_until(partial(bus.applied, shipment))
 

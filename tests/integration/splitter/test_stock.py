@@ -6,7 +6,6 @@ released when stock arrives, and ``inventory.available`` for what changed."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -15,14 +14,13 @@ from services.splitter.routing.stock import MINUS
 from services.splitter.store.catalog import fold_reservation_changes
 from services.splitter.store.stock import mark_changed
 from shared.contracts.inventory import FeedMode, InventoryUpdated, InventoryUpdatedData, StockLevel
-from shared.contracts.shipments import ShipmentLine, ShipmentReported, ShipmentReportedData
 from shared.contracts.vendor_orders import (
     VendorOrderAcknowledged,
     VendorOrderAcknowledgedData,
     VendorOrderFailed,
     VendorOrderFailedData,
 )
-from tests.integration.splitter.conftest import Bus, Message, Observer, Shop, routed_vendors
+from tests.integration.splitter.conftest import Bus, Observer, Shop, routed_vendors, shipment_of
 from tests.support import unique, wait_until
 
 
@@ -34,24 +32,6 @@ def _feed(vendor: str, mode: FeedMode, levels: dict[str, int], as_of: datetime |
             mode=mode,
             as_of=as_of,
             levels=[StockLevel(sku=sku, stock=stock) for sku, stock in levels.items()],
-        ),
-    )
-
-
-def _shipment_of(created: Message, lines: list[tuple[str, int]]) -> ShipmentReported:
-    data = created["data"]
-    sku = {line["line_id"]: line["sku"] for line in data["lines"]}
-    return ShipmentReported(
-        correlation_id=data["order_id"],
-        data=ShipmentReportedData(
-            shipment_id=f"shp_{uuid.uuid4().hex}",
-            vendor=data["vendor"],
-            vendor_order_id=data["vendor_order_id"],
-            vendor_order_number=data["vendor_order_number"],
-            order_id=data["order_id"],
-            carrier="UPS",
-            tracking_number=f"1Z{uuid.uuid4().hex[:10]}",
-            lines=[ShipmentLine(line_id=line_id, sku=sku[line_id], quantity=qty) for line_id, qty in lines],
         ),
     )
 
@@ -318,7 +298,7 @@ async def test_the_running_reservation_totals_match_a_recount_after_every_kind_o
         [created[order_id]] = await events.wait_for("vendor_order.created", order_id)
     await check(11)
 
-    shipment = _shipment_of(created[shipped_partly], [("L1", 2)])
+    shipment = shipment_of(created[shipped_partly], [("L1", 2)])
     await bus.publish(shipment)
     await wait_until(lambda: bus.applied(shipment))
     await check(9)
