@@ -273,7 +273,6 @@ async def running_service(
     await definition.setup(runtime)
 
     tasks: list[asyncio.Task[None]] = [asyncio.create_task(relay.run(), name=f"{schema}-relay")]
-    tasks += [asyncio.create_task(job(), name=f"{schema}-background") for job in runtime.background]
 
     async def purge_loop() -> None:
         last = 0
@@ -284,8 +283,13 @@ async def running_service(
             last = relay.published
             await asyncio.sleep(30)
 
-    tasks.append(asyncio.create_task(purge_loop(), name=f"{schema}-purge"))
     await broker.start()
+    # The background jobs start once the broker consumes: a job that subscribes a queue (the vendor
+    # queues' follow round) while broker.start() goes through its subscribers would add one that the
+    # start had already passed over, with `broker.running` not yet true to start it itself: a vendor
+    # queue left unconsumed until the next restart.
+    tasks += [asyncio.create_task(job(), name=f"{schema}-background") for job in runtime.background]
+    tasks.append(asyncio.create_task(purge_loop(), name=f"{schema}-purge"))
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=10)
     await runner.setup()
     site = web.TCPSite(runner, settings.bind_host, settings.port(definition.name) if port is None else port)
