@@ -133,7 +133,7 @@ async def test_two_relays_side_by_side_publish_each_row_exactly_once(
     assert first.published > 0 and second.published > 0, "both relays should have taken part"
 
 
-async def test_rows_claimed_by_a_relay_that_died_are_published_when_its_lease_ends(
+async def test_rows_locked_by_a_relay_that_dies_mid_batch_are_published_by_another(
     schema_pool: tuple[str, asyncpg.Pool], amqp: Any, test_env: SuiteEnvironment
 ) -> None:
     schema, pool = schema_pool
@@ -142,14 +142,20 @@ async def test_rows_claimed_by_a_relay_that_died_are_published_when_its_lease_en
     _, queue = await _bound_queue(amqp, topology, routing_key)
     async with pool.acquire() as connection, connection.transaction():
         await enqueue_many(connection, [_ping_to(routing_key, i) for i in range(10)])
-    # A relay claims the rows for 2 s and is killed before it publishes or marks anything.
-    claimed = await pool.fetch(CLAIM_SQL, 100, 2.0)
+    # A relay has claimed the rows (its transaction holds their locks) and is killed before it
+    # publishes or marks anything.
+    dying = await asyncpg.connect(test_env.database_url, server_settings={"search_path": schema})
+    dying_transaction = dying.transaction()
+    await dying_transaction.start()
+    claimed = await dying.fetch(CLAIM_SQL, 100)
     assert len(claimed) == 10
     survivor = _relay(pool, schema, amqp, topology, test_env, idle_poll_seconds=0.2)
     task = asyncio.create_task(survivor.run())
     try:
         await asyncio.sleep(1.0)
-        assert survivor.published == 0, "rows under another relay's lease must be left alone"
+        assert survivor.published == 0, "rows another relay holds must be left alone"
+        dying.terminate()  # the connection goes without a commit, as with a crashed process
+        survivor.wake()
         received = await _drain(queue, 10, timeout=10)
     finally:
         await survivor.stop()
