@@ -104,7 +104,10 @@ CLAIM_SQL = (
     "SELECT id, message_id, routing_key, message_type, correlation_id, body, created_at, attempts FROM outbox"
     " WHERE published_at IS NULL AND next_attempt_at <= now() ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"
 )
-MARK_PUBLISHED_SQL = "UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])"
+MARK_PUBLISHED_SQL = (
+    # clock_timestamp(), not now(): the stamp is when the broker confirmed, not when the batch began.
+    "UPDATE outbox SET published_at = clock_timestamp(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])"
+)
 ASYNCHRONOUS_COMMIT_SQL = "SET LOCAL synchronous_commit TO off"
 """The relay's commit need not wait for its WAL flush: what it records (published, or a refusal) may be
 lost only to a database crash, and then the rows are published again, which the inbox absorbs. Every
