@@ -15,6 +15,7 @@ deduplicate on ``message_id`` (the inbox), so at-least-once is enough.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -104,14 +105,23 @@ CLAIM_SQL = (
     "SELECT id, message_id, routing_key, message_type, correlation_id, body, created_at, attempts FROM outbox"
     " WHERE published_at IS NULL AND next_attempt_at <= now() ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"
 )
-MARK_PUBLISHED_SQL = (
-    # clock_timestamp(), not now(): the stamp is when the broker confirmed, not when the batch began.
-    "UPDATE outbox SET published_at = clock_timestamp(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])"
-)
-ASYNCHRONOUS_COMMIT_SQL = "SET LOCAL synchronous_commit TO off"
-"""The relay's commit need not wait for its WAL flush: what it records (published, or a refusal) may be
-lost only to a database crash, and then the rows are published again, which the inbox absorbs. Every
-commit a consumer acknowledges after stays synchronous."""
+BEGIN_SQL = "BEGIN; SET LOCAL synchronous_commit TO off"
+"""One round trip opens the relay's transaction. Its commit need not wait for its WAL flush: what it
+records (published, or a refusal) may be lost only to a database crash, and then the rows are
+published again, which the inbox absorbs. Every commit a consumer acknowledges after stays synchronous."""
+
+
+def mark_published_and_commit_sql(ids: Sequence[int]) -> str:
+    """The stamp and the commit in one round trip (the simple protocol takes no parameters; the ids are
+    the table's own integers). clock_timestamp(), not now(): the stamp is when the broker confirmed,
+    not when the batch began."""
+    listed = ",".join(str(int(row_id)) for row_id in ids)
+    return (
+        "UPDATE outbox SET published_at = clock_timestamp(), attempts = attempts + 1"  # noqa: S608 - integers only
+        f" WHERE id = ANY('{{{listed}}}'::bigint[]); COMMIT"
+    )
+
+
 MARK_FAILED_SQL = (
     "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = now() + make_interval(secs => $3)"
     " WHERE id = $1"
@@ -170,7 +180,7 @@ class OutboxRelay:
         an earlier version pushed each row's ``next_attempt_at`` one lease ahead first, in a
         transaction of its own: a second row version and a second commit per batch, and with the
         stamp the services' most frequent statements on the database under load. The commit does not
-        wait for its WAL flush (``ASYNCHRONOUS_COMMIT_SQL``). A relay that dies mid-batch has its
+        wait for its WAL flush (``BEGIN_SQL``). A relay that dies mid-batch has its
         transaction rolled back with its connection, so its rows are due again at once for any relay
         (the inbox absorbs what had already gone out).
 
@@ -178,19 +188,26 @@ class OutboxRelay:
         again later with a growing delay, while the rows behind it still go out: one bad event must
         not stop every other order.
         """
-        async with self._pool.acquire() as connection, connection.transaction():
-            await connection.execute(ASYNCHRONOUS_COMMIT_SQL)
-            rows = await connection.fetch(CLAIM_SQL, self._batch_size)
-            if not rows:
-                return 0
-            exchange = await self._ensure_exchange()
-            outcomes = await asyncio.gather(*(self._publish(exchange, row) for row in rows), return_exceptions=True)
-            published = [row["id"] for row, outcome in zip(rows, outcomes, strict=True) if outcome is None]
-            failed = [(row, outcome) for row, outcome in zip(rows, outcomes, strict=True) if outcome is not None]
-            if published:
-                await connection.execute(MARK_PUBLISHED_SQL, published)
-            if failed:
-                await connection.executemany(MARK_FAILED_SQL, [_failed_row(row, error) for row, error in failed])
+        async with self._pool.acquire() as connection:
+            await connection.execute(BEGIN_SQL)
+            try:
+                rows = await connection.fetch(CLAIM_SQL, self._batch_size)
+                if not rows:
+                    await connection.execute("COMMIT")
+                    return 0
+                exchange = await self._ensure_exchange()
+                outcomes = await asyncio.gather(*(self._publish(exchange, row) for row in rows), return_exceptions=True)
+                published = [row["id"] for row, outcome in zip(rows, outcomes, strict=True) if outcome is None]
+                failed = [(row, outcome) for row, outcome in zip(rows, outcomes, strict=True) if outcome is not None]
+                if failed:
+                    await connection.executemany(MARK_FAILED_SQL, [_failed_row(row, error) for row, error in failed])
+                await connection.execute(mark_published_and_commit_sql(published) if published else "COMMIT")
+            except BaseException:
+                # Rolled back here when the connection still answers; a broken one is closed by the pool.
+                with contextlib.suppress(Exception):
+                    if connection.is_in_transaction():
+                        await connection.execute("ROLLBACK")
+                raise
         self.published += len(published)
         if failed:
             self.failed += len(failed)
