@@ -5,6 +5,7 @@ through :mod:`shared.runner`, which interleaves the logs on the terminal instead
 from __future__ import annotations
 
 import asyncio
+import random
 import signal
 import socket
 import subprocess
@@ -19,10 +20,38 @@ import aiohttp
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+LOWEST_PICKED_PORT = 10_000
+_handed_out: set[int] = set()
+
+
+def _ephemeral_ports() -> range:
+    """The kernel's range for the local ends of outgoing connections (Linux's default if unreadable)."""
+    try:
+        low, high = (int(part) for part in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    return range(low, high + 1)
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback port nothing listens on now, for a server started later, and never one the kernel
+    hands to outgoing connections: a port from ``bind(0)`` is in that range, and a client's connection
+    can take it before the server binds (seen: a service failing with "address already in use").
+    Not the same port twice in one process."""
+    ephemeral = _ephemeral_ports()
+    candidates = [port for port in range(LOWEST_PICKED_PORT, 65536) if port not in ephemeral]
+    for _ in range(200):
+        port = random.choice(candidates)  # noqa: S311 - spreading ports, not a secret
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError("no free loopback port outside the ephemeral range")
 
 
 @dataclass

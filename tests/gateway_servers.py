@@ -19,7 +19,6 @@ import datetime as dt
 import email
 import hmac
 import ipaddress
-import socket
 import ssl
 import tempfile
 from dataclasses import dataclass, field
@@ -39,16 +38,9 @@ from cryptography.x509.oid import NameOID
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from services.gateway.connections import SftpSettings
+from shared.processes import free_port
 
 LOOPBACK = "127.0.0.1"
-
-
-def free_port() -> int:
-    """A port nothing listens on right now (for servers that cannot bind port 0 themselves)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((LOOPBACK, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 Item = TypeVar("Item")

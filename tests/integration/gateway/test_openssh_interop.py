@@ -21,7 +21,8 @@ import pytest
 from services.gateway.connections import SftpSettings
 from services.gateway.ports import DeliveryError, OutboundDocument
 from services.gateway.transports.sftp import SftpConnection, SftpTransport
-from tests.gateway_servers import LOOPBACK, client_key, free_port
+from shared.processes import free_port
+from tests.gateway_servers import LOOPBACK, client_key
 
 SSHD = Path("/usr/sbin/sshd")
 TIMEOUT = 10.0

@@ -11,7 +11,8 @@ import pytest
 from services.gateway.connections import EmailSettings
 from services.gateway.ports import DeliveryError, OutboundDocument
 from services.gateway.transports.email import EmailTransport, parse_smtp_url
-from tests.gateway_servers import SmtpServer, free_port
+from shared.processes import free_port
+from tests.gateway_servers import SmtpServer
 
 SENDER = "orders@merchant.example"
 SETTINGS = EmailSettings(to=["orders@vendor.example"], cc=["ops@vendor.example"], reply_to="ops@merchant.example")

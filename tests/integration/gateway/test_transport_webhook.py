@@ -13,8 +13,9 @@ import pytest
 from services.gateway.connections import WebhookSettings
 from services.gateway.ports import DeliveryError, OutboundDocument
 from services.gateway.transports.webhook import WebhookTransport
+from shared.processes import free_port
 from shared.webhooks import new_webhook_secret
-from tests.gateway_servers import WebhookReceiver, free_port
+from tests.gateway_servers import WebhookReceiver
 
 SECRET = new_webhook_secret()
 BODY = json.dumps({"type": "vendor_order.created", "data": {"vendor_order_number": "1001-1"}}).encode()
