@@ -8,30 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aio_pika
-
 from shared.contracts.vendor_orders import VendorOrderCancelled, VendorOrderCancelledData
 from shared.db import drop_database, ensure_database
 from shared.messaging.subscriptions import VENDOR_ADDRESSED_EVENTS
-from shared.messaging.topology import vendor_queue
 from shared.service import Runtime, ServiceDefinition, running_service
 from shared.settings import Settings
 from shared.vendor_queues import VendorQueues
 from tests.conftest import SuiteEnvironment
 from tests.support import publish_as_producer, unique, wait_until
-
-
-async def _declared(runtime: Runtime, vendor: str) -> bool:
-    """Whether ``vendor.<vendor>`` exists yet (a passive declare: it is never created here)."""
-    channel = await runtime.amqp.channel()
-    try:
-        await channel.declare_queue(runtime.topology.queue(vendor_queue(vendor)), passive=True)
-    except aio_pika.exceptions.ChannelClosed:
-        return False
-    finally:
-        if not channel.is_closed:
-            await channel.close()
-    return True
 
 
 def _cancellation(vendor: str) -> VendorOrderCancelled:
@@ -57,6 +41,7 @@ async def test_a_vendor_queue_a_background_job_subscribes_at_once_is_consumed(
     in_setup, in_background = unique("setup-"), unique("background-")
     received: list[str] = []
     broker_running_when_the_job_began: list[bool] = []
+    following: list[VendorQueues] = []
 
     async def record(_: Any, event: VendorOrderCancelled) -> None:
         received.append(event.data.vendor)
@@ -69,6 +54,7 @@ async def test_a_vendor_queue_a_background_job_subscribes_at_once_is_consumed(
             adapter="tests",
             description="Note which vendor's queue the event came from.",
         )
+        following.append(queues)
         await queues.subscribe(in_setup)  # before the broker starts: started with it
 
         async def subscribe_at_once() -> None:
@@ -80,8 +66,12 @@ async def test_a_vendor_queue_a_background_job_subscribes_at_once_is_consumed(
     definition = ServiceDefinition(name="tracking", package_dir=tmp_path, setup=setup, settings_type=Settings)
     try:
         async with running_service(definition, test_env.settings(database_url=database_url), port=0) as runtime:
+
+            async def both_bound() -> bool:  # declared and bound: a publish is routed from now on
+                return {in_setup, in_background} <= following[0].subscribed
+
+            await wait_until(both_bound)
             for vendor in (in_setup, in_background):
-                await wait_until(lambda vendor=vendor: _declared(runtime, vendor))  # type: ignore[misc]
                 await publish_as_producer(runtime.amqp, runtime.topology, _cancellation(vendor))
 
             async def both_received() -> bool:
