@@ -5,6 +5,7 @@ through :mod:`shared.runner`, which interleaves the logs on the terminal instead
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import signal
 import socket
@@ -24,6 +25,7 @@ LOWEST_PICKED_PORT = 10_000
 _handed_out: set[int] = set()
 
 
+@functools.cache
 def _ephemeral_ports() -> range:
     """The kernel's range for the local ends of outgoing connections (Linux's default if unreadable)."""
     try:
@@ -33,13 +35,18 @@ def _ephemeral_ports() -> range:
     return range(low, high + 1)
 
 
+@functools.cache
+def _pickable_ports() -> list[int]:
+    ephemeral = _ephemeral_ports()
+    return [port for port in range(LOWEST_PICKED_PORT, 65536) if port not in ephemeral]
+
+
 def free_port() -> int:
     """A loopback port nothing listens on now, for a server started later, and never one the kernel
     hands to outgoing connections: a port from ``bind(0)`` is in that range, and a client's connection
     can take it before the server binds (seen: a service failing with "address already in use").
     Not the same port twice in one process."""
-    ephemeral = _ephemeral_ports()
-    candidates = [port for port in range(LOWEST_PICKED_PORT, 65536) if port not in ephemeral]
+    candidates = _pickable_ports()
     for _ in range(200):
         port = random.choice(candidates)  # noqa: S311 - spreading ports, not a secret
         if port in _handed_out:

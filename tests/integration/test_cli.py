@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ from click.testing import CliRunner, Result
 
 from shared.cli import cli
 from shared.cli.catalog import parse_source
+from shared.processes import free_port
 
 TOKEN = "test-admin-token"
 SERVICES = ("intake", "splitter", "shipstation", "channels")
@@ -728,15 +728,8 @@ def test_no_token_anywhere_is_a_clear_error(fake: FakeServices, tmp_path: Path) 
     assert fake.received == []
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 def test_connection_refused_names_the_url_and_says_how_to_start(fake: FakeServices) -> None:
-    url = f"http://127.0.0.1:{_closed_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     result = fake.run("vendor", "put", "acme", "--name", "Acme", "--kind", "webhook", DROPSHIP_SPLITTER_URL=url)
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()

@@ -13,7 +13,6 @@ import asyncio
 import base64
 import os
 import secrets
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -242,18 +241,11 @@ async def test_a_value_no_key_opens_stops_the_reseal_naming_its_row(site: Site) 
 # --- a bad key at start --------------------------------------------------------------------------------
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 async def test_a_bad_key_stops_the_start_before_anything_is_connected(site: Site) -> None:
     bad = "Zm9vYmFyYmF6" * 2
     # Nothing answers at this database address: the key is refused first, not the database.
     settings = site.settings(f"{new_secret_key()},{bad}").model_copy(
-        update={"database_url": f"postgresql://postgres@127.0.0.1:{_closed_port()}/none"}
+        update={"database_url": f"postgresql://postgres@127.0.0.1:{free_port()}/none"}
     )
     with pytest.raises(SecretKeyError, match="key 2 of 2") as refused:
         async with running_service(INTAKE, settings, port=0):
@@ -277,7 +269,7 @@ def _start_intake(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("problem", ["bad key", "no key"])
 async def test_the_service_process_refuses_a_bad_or_missing_key_with_one_line(tmp_path: Path, problem: str) -> None:
     bad = "bm90LWEta2V5LWF0LWFsbA"
-    env = {"DROPSHIP_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{_closed_port()}/none"}
+    env = {"DROPSHIP_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/none"}
     if problem == "bad key":
         env["DROPSHIP_SECRET_KEY"] = bad
     else:
@@ -351,7 +343,7 @@ async def test_dropship_secrets_rotate_reseals_every_service_and_reports_one_tha
         intake_url = intake.api.urls["intake"]
         everyone = await asyncio.to_thread(_rotate({"intake": intake_url, "gateway": gateway_url}, token))
         channel_secret = await intake.stored_secret(code)
-        absent_url = f"http://127.0.0.1:{_closed_port()}"
+        absent_url = f"http://127.0.0.1:{free_port()}"
         partly = await asyncio.to_thread(_rotate({"intake": intake_url, "gateway": absent_url}, token, "--json"))
 
     non_null = sum(value is not None for value in stored.values())
