@@ -22,7 +22,7 @@ import aio_pika
 
 from shared.contracts.envelope import Envelope
 from shared.logging import get_logger
-from shared.messaging.inbox import EventEffect
+from shared.messaging.inbox import EventEffect, EventsEffect
 from shared.messaging.topology import QueueSpec, vendor_queue
 from shared.service import Runtime
 
@@ -40,6 +40,7 @@ class VendorQueues:
         runtime: Runtime,
         handlers: Mapping[type[Envelope], EventEffect],
         *,
+        run_handlers: Mapping[type[Envelope], EventsEffect] | None = None,
         consumer: str,
         adapter: str,
         description: str,
@@ -48,6 +49,7 @@ class VendorQueues:
     ) -> None:
         self._runtime = runtime
         self._handlers = handlers
+        self._run_handlers = run_handlers
         self._consumer = consumer
         self._adapter = adapter
         self._description = description
@@ -73,6 +75,7 @@ class VendorQueues:
         subscriber = self._runtime.consume(
             spec,
             self._handlers,
+            run_handlers=self._run_handlers,
             consumer=self._consumer,
             description=self._description,
             publishes=self._publishes,

@@ -21,6 +21,7 @@ from services.shipstation.use_cases.vendor_orders import (
     cancel_vendor_order,
     change_vendor_order_ship_to,
     store_vendor_order,
+    store_vendor_orders,
     withdraw_vendor_order_lines,
 )
 from shared.contracts.vendor_orders import (
@@ -49,6 +50,7 @@ async def setup(runtime: Runtime) -> None:
             VendorOrderLinesCancelled: withdraw_vendor_order_lines,
             VendorOrderShipToChanged: change_vendor_order_ship_to,
         },
+        run_handlers={VendorOrderCreated: store_vendor_orders},
         consumer=CONSUMER,
         adapter="ShipStation",
         description=(

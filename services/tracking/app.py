@@ -28,6 +28,7 @@ async def setup(runtime: Runtime) -> None:
             OrderCancelled: use_cases.on_order_cancelled,
             VendorOrderAcknowledged: use_cases.on_vendor_order_acknowledged,
         },
+        run_handlers={OrderReceived: use_cases.on_orders_received},
         description=(
             "Keep the order's lines (to measure shipments against), its cancellation, and what each"
             " vendor acknowledged per line (for the order's view; the status does not move)."

@@ -53,6 +53,65 @@ async def insert_order(connection: Connection, order: OrderReceivedData) -> bool
     return inserted
 
 
+INSERT_ORDERS_SQL = (
+    "WITH locked AS MATERIALIZED ("
+    # Each order's lock before its row, as in insert_order; taken in id order, so two batches sharing
+    # orders cannot deadlock on them.
+    "  SELECT id, pg_advisory_xact_lock(hashtext('tracking.order:' || id))"
+    "  FROM (SELECT DISTINCT id FROM unnest($1::text[]) AS u(id) ORDER BY id) ids"
+    "), new_orders AS ("
+    "  INSERT INTO orders (order_id, channel, external_id, order_number)"
+    "  SELECT o.order_id, o.channel, o.external_id, o.order_number"
+    "  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY"
+    "   AS o(order_id, channel, external_id, order_number, n) JOIN locked ON locked.id = o.order_id"
+    "  ORDER BY o.n ON CONFLICT (order_id) DO NOTHING RETURNING order_id"
+    "), new_lines AS ("
+    "  INSERT INTO order_lines (order_id, line_id, sku, ordered)"
+    "  SELECT l.order_id, l.line_id, l.sku, l.ordered"
+    "  FROM unnest($5::text[], $6::text[], $7::text[], $8::int[]) AS l(order_id, line_id, sku, ordered)"
+    "  JOIN new_orders n ON n.order_id = l.order_id"
+    ") SELECT order_id FROM new_orders"
+)
+
+
+async def insert_orders(connection: Connection, orders: Sequence[OrderReceivedData]) -> set[str]:
+    """What :func:`insert_order` does for each of ``orders``, in one statement; answers the ids of the
+    orders that were new (an order twice in ``orders`` is stored once, as it first comes)."""
+    first: dict[str, OrderReceivedData] = {}
+    for order in orders:
+        first.setdefault(order.order_id, order)
+    kept = list(first.values())
+    lines = [(order.order_id, line) for order in kept for line in order.lines]
+    rows = await connection.fetch(
+        INSERT_ORDERS_SQL,
+        [order.order_id for order in kept],
+        [order.channel for order in kept],
+        [order.external_id for order in kept],
+        [order.order_number for order in kept],
+        [order_id for order_id, _ in lines],
+        [line.line_id for _, line in lines],
+        [line.sku for _, line in lines],
+        [line.quantity for _, line in lines],
+    )
+    return {row["order_id"] for row in rows}
+
+
+async def unapplied_shipments_of(
+    connection: Connection, order_ids: Sequence[str]
+) -> dict[str, list[ShipmentReportedData]]:
+    """:func:`unapplied_shipments` of several orders in one statement, by order (orders with none are
+    left out)."""
+    rows = await connection.fetch(
+        "SELECT order_id, payload FROM shipments WHERE order_id = ANY($1::text[]) AND NOT applied"
+        " ORDER BY order_id, reported_at",
+        list(order_ids),
+    )
+    waiting: dict[str, list[ShipmentReportedData]] = {}
+    for row in rows:
+        waiting.setdefault(row["order_id"], []).append(ShipmentReportedData.model_validate(row["payload"]))
+    return waiting
+
+
 async def get_order(connection: Queryable, order_id: str, *, lock: bool = False) -> TrackedOrder | None:
     sql = (
         "SELECT order_id, channel, external_id, order_number, status, cancelled, shipped_after_cancel"

@@ -8,6 +8,7 @@ and the pool are the ports of :mod:`services.tracking.ports`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
@@ -77,6 +78,23 @@ async def on_order_received(connection: Connection, event: OrderReceived, *, sto
         order = await store.get_order(connection, event.data.order_id, lock=True)
         assert order is not None
         await _apply(store, connection, order, shipment, event.message_id)
+
+
+async def on_orders_received(
+    connection: Connection, events: Sequence[OrderReceived], *, store: TrackingStore = repository
+) -> None:
+    """:func:`on_order_received` for a run of them in a batch: the orders stored in one statement, the
+    shipments that came before them looked up in one more, and applied as the single handler would."""
+    new = await store.insert_orders(connection, [event.data for event in events])
+    if not new:
+        return
+    waiting = await store.unapplied_shipments_of(connection, sorted(new))
+    for event in events:
+        order_id = event.data.order_id
+        for shipment in waiting.pop(order_id, []):  # popped: applied for the order's first event only
+            order = await store.get_order(connection, order_id, lock=True)
+            assert order is not None
+            await _apply(store, connection, order, shipment, event.message_id)
 
 
 async def on_order_cancelled(

@@ -1,16 +1,19 @@
 """Tracking on the real database: a shipment reported while its order is being stored is applied,
-whichever of the two transactions gets there first (each commits while the other is half done)."""
+whichever of the two transactions gets there first (each commits while the other is half done), with
+the order stored alone or in a run of orders (what the inbox batches hand over under load); and a run
+stores what storing each order alone would."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import asyncpg
 import pytest
 
 from services.tracking import repository
-from services.tracking.use_cases import on_order_received, on_shipment_reported
+from services.tracking.use_cases import on_order_received, on_orders_received, on_shipment_reported
 from shared.contracts.orders import OrderReceived
 from shared.contracts.shipments import ShipmentLine, ShipmentReported, ShipmentReportedData
 from tests.conftest import RunningSystem
@@ -43,12 +46,20 @@ async def _shipped(pool: asyncpg.Pool, order_id: str) -> tuple[str | None, list[
     return (order.status if order else None), [line.shipped for line in progress]
 
 
+@pytest.mark.parametrize("in_a_run", [False, True], ids=["order alone", "order in a run"])
 @pytest.mark.parametrize("first", ["order", "shipment"])
-async def test_a_shipment_racing_its_order_is_applied_once_both_commit(system: RunningSystem, first: str) -> None:
+async def test_a_shipment_racing_its_order_is_applied_once_both_commit(
+    system: RunningSystem, first: str, in_a_run: bool
+) -> None:
     pool = system.tracking.pool
     order, shipment = _order_and_shipment()
+    others = [_order_and_shipment()[0] for _ in range(2)]
     handlers = {
-        "order": lambda connection: on_order_received(connection, order),
+        "order": (
+            (lambda connection: on_orders_received(connection, [others[0], order, others[1]]))
+            if in_a_run
+            else (lambda connection: on_order_received(connection, order))
+        ),
         "shipment": lambda connection: on_shipment_reported(connection, shipment),
     }
     second = "shipment" if first == "order" else "order"
@@ -71,3 +82,50 @@ async def test_a_shipment_racing_its_order_is_applied_once_both_commit(system: R
         order.data.order_id,
     )
     assert outbox == 1
+
+
+async def _tracked(pool: asyncpg.Pool, order_id: str) -> tuple[Any, ...]:
+    order = await repository.get_order(pool, order_id)
+    assert order is not None
+    rows = await pool.fetch(
+        "SELECT line_id, sku, ordered, shipped FROM order_lines WHERE order_id = $1 ORDER BY line_id", order_id
+    )
+    return (order.channel, order.status, order.cancelled, [tuple(row) for row in rows])
+
+
+async def test_a_run_of_orders_stores_and_applies_what_each_alone_would(system: RunningSystem) -> None:
+    """Four orders, one of them twice (another message id, other lines: the first stands), one known
+    already, one with its shipment waiting: the run and the orders one by one leave the same rows and
+    announce the same statuses."""
+    pool = system.tracking.pool
+    outcomes = []
+    for apply in ("run", "alone"):
+        known, plain = _order_and_shipment()[0], _order_and_shipment()[0]
+        waiting, shipment = _order_and_shipment()
+        async with pool.acquire() as connection, connection.transaction():
+            await on_order_received(connection, known)
+            await on_shipment_reported(connection, shipment)
+        again = OrderReceived(
+            correlation_id=plain.data.order_id,
+            data=plain.data.model_copy(update={"lines": plain.data.lines[:1]}),
+        )
+        events = [known, waiting, plain, again]
+        async with pool.acquire() as connection, connection.transaction():
+            if apply == "run":
+                await on_orders_received(connection, events)
+            else:
+                for event in events:
+                    await on_order_received(connection, event)
+        tracked = [await _tracked(pool, event.data.order_id) for event in (known, waiting, plain)]
+        announced = await pool.fetch(
+            "SELECT correlation_id, convert_from(body, 'UTF8')::jsonb -> 'data' ->> 'status' AS status FROM outbox"
+            " WHERE correlation_id = ANY($1::text[]) AND message_type = 'order.status_changed'",
+            [event.data.order_id for event in events],
+        )
+        statuses = {row["correlation_id"]: row["status"] for row in announced}
+        outcomes.append((tracked, [statuses.get(event.data.order_id) for event in (known, waiting, plain)]))
+    assert outcomes[0] == outcomes[1]
+    tracked, announced_statuses = outcomes[0]
+    assert [len(lines) for *_, lines in tracked] == [2, 2, 2]
+    assert announced_statuses == [None, "shipped", None]
+    assert tracked[1][3] == [("1", "SKU-A", 2, 2), ("2", "SKU-B", 1, 1)]

@@ -4,6 +4,8 @@ cancellation, lines withdrawn from it, or its new ship-to. Each runs in the inbo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import structlog
 
 from services.shipstation import repository
@@ -24,6 +26,11 @@ log = structlog.get_logger(__name__)
 async def store_vendor_order(connection: Connection, event: VendorOrderCreated) -> None:
     """Keep the vendor order for ShipStation's next export (a redelivery changes nothing)."""
     await repository.insert_vendor_order(connection, event.data)
+
+
+async def store_vendor_orders(connection: Connection, events: Sequence[VendorOrderCreated]) -> None:
+    """:func:`store_vendor_order` for a run of them in a batch, in one statement."""
+    await repository.insert_vendor_orders(connection, [event.data for event in events])
 
 
 async def cancel_vendor_order(connection: Connection, event: VendorOrderCancelled) -> None:

@@ -63,6 +63,15 @@ class FakeTrackingStore:
         )
         return True
 
+    async def insert_orders(self, connection: object, orders: Sequence[OrderReceivedData]) -> set[str]:
+        return {order.order_id for order in orders if await self.insert_order(connection, order)}
+
+    async def unapplied_shipments_of(
+        self, connection: object, order_ids: Sequence[str]
+    ) -> dict[str, list[ShipmentReportedData]]:
+        waiting = {order_id: await self.unapplied_shipments(connection, order_id) for order_id in order_ids}
+        return {order_id: shipments for order_id, shipments in waiting.items() if shipments}
+
     async def get_order(self, connection: object, order_id: str, *, lock: bool = False) -> TrackedOrder | None:
         return self.orders.get(order_id)
 
