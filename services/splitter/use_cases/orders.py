@@ -10,7 +10,7 @@ from services.splitter.routing.holds import duplicate_fingerprint, order_holds
 from services.splitter.routing.lifecycle import cancellation_plan, withdraw
 from services.splitter.store import orders as order_store
 from services.splitter.store import vendor_orders as vendor_order_store
-from services.splitter.store.orders import HistoryEntry, RoutedOrder
+from services.splitter.store.orders import HistoryEntry, NewOrder, RoutedOrder
 from services.splitter.use_cases import rounds
 from services.splitter.use_cases.holds import route_again
 from services.splitter.use_cases.reads import NewOrderReads, ReadForOne, ReadForRun
@@ -36,7 +36,7 @@ async def on_order_received(connection: Connection, event: OrderReceived) -> Non
     early = await order_store.take_early_status(connection, order.order_id)
     if early is not None and early != order.status:
         order = order.model_copy(update={"status": early})
-    await route_new(connection, order, event.message_id, await ReadForOne.start(connection))
+    await order_store.save_new(connection, await route_new(order, event.message_id, await ReadForOne.start(connection)))
 
 
 async def on_orders_received(connection: Connection, events: Sequence[OrderReceived]) -> None:
@@ -61,14 +61,15 @@ async def on_orders_received(connection: Connection, events: Sequence[OrderRecei
     if not fresh:
         return
     reads = await ReadForRun.start(connection, [order for order, _ in fresh], utc_now())
-    for order, message_id in fresh:
-        await route_new(connection, order, message_id, reads)
+    # Routed in turn (each order sees what the earlier ones took, through ``reads``), stored together.
+    await order_store.save_new_many(
+        connection, [await route_new(order, message_id, reads) for order, message_id in fresh]
+    )
 
 
-async def route_new(
-    connection: Connection, order: OrderReceivedData, causation_id: str | None, reads: NewOrderReads
-) -> None:
-    """Route an order seen for the first time: held with every reason, or split into vendor orders."""
+async def route_new(order: OrderReceivedData, causation_id: str | None, reads: NewOrderReads) -> NewOrder:
+    """Route an order seen for the first time: held with every reason, or split into vendor orders.
+    Answers what to store; what the order takes is noted in ``reads`` for the next order of a run."""
     moment = utc_now()
     settings = reads.settings
     window = settings.holds.duplicate_window_minutes
@@ -82,30 +83,20 @@ async def route_new(
     holds = [*order_level, *rounds.line_holds(routing, lines, moment)]
     routed = RoutedOrder(order.order_id, "held" if holds else "routed", order, holds=holds)
     if holds:
-        history = rounds.hold_history(holds)
-        await order_store.save_new(
-            connection,
+        reads.note_stored(order, fingerprint, (), moment)
+        log.warning("order held", order_id=order.order_id, reason=order_store.hold_text(holds))
+        return NewOrder(
             routed,
-            fingerprint=fingerprint,
-            history=history,
+            fingerprint,
+            rounds.hold_history(holds),
             vendor_orders=(),
             events=[rounds.held_event(routed.order_id, holds, causation_id)],
         )
-        reads.note_stored(order, fingerprint, (), moment)
-        log.warning("order held", order_id=order.order_id, reason=order_store.hold_text(holds))
-        return
     await rounds.continue_numbering(routed, routing.allocations, reads.next_free_sequence)
     out = rounds.dispatch(routed, routing.allocations, vendors, kind="routed", causation_id=causation_id, now=moment)
-    await order_store.save_new(
-        connection,
-        routed,
-        fingerprint=fingerprint,
-        history=out.history,
-        vendor_orders=out.vendor_orders,
-        events=out.events,
-    )
     reads.note_stored(order, fingerprint, out.vendor_orders, moment)
     log.debug("order split", order_id=order.order_id, vendors=[v.data.vendor for v in out.vendor_orders])
+    return NewOrder(routed, fingerprint, out.history, out.vendor_orders, out.events)
 
 
 async def on_order_updated(connection: Connection, event: OrderUpdated) -> None:
