@@ -168,7 +168,7 @@ def _same_shape(value: Any, placed: OrderReceivedData) -> Any:
             (placed.order_id, "<order>"),
             (placed.external_id, "<external>"),
             (placed.order_number, "<number>"),
-            (placed.customer.email or "", "<email>"),
+            ((placed.customer.email if placed.customer else None) or "<email>", "<email>"),
         ):
             value = value.replace(own, placeholder)
         return re.sub(r"vo_[0-9a-z]+", "<vendor order>", value)
