@@ -93,7 +93,13 @@ async def read_model(request: web.Request, model: type[Model]) -> Model:
     payload = await read_json(request)
     if not isinstance(payload, dict):
         raise ApiError(400, "malformed_json", "the body must be a JSON object")
-    return validate_model(model, payload)
+    # The decoder refuses a raw control character in a string, so U+0000 can reach the payload only
+    # as the escape: a body without it needs no search (the search was a tenth of intake's order CPU).
+    return validate_model(model, payload, may_hold_nul=NUL_ESCAPE in await request.read())
+
+
+NUL_ESCAPE = b"\\u0000"
+"""U+0000 as a JSON text must write it (JSON has no other escape for it, and ``\\U`` is no escape)."""
 
 
 def nul_character_fields(payload: Any) -> dict[str, str]:
@@ -119,7 +125,9 @@ def nul_character_fields(payload: Any) -> dict[str, str]:
     return found
 
 
-def validate_model(model: type[Model], payload: Any) -> Model:
+def validate_model(model: type[Model], payload: Any, *, may_hold_nul: bool = True) -> Model:
+    """``payload`` as ``model``, or the 422 naming each invalid field. ``may_hold_nul``: False when the
+    caller knows no string of ``payload`` holds U+0000 (skips looking for it)."""
     try:
         validated = model.model_validate(payload)
     except ValidationError as error:
@@ -127,7 +135,7 @@ def validate_model(model: type[Model], payload: Any) -> Model:
     # PostgreSQL's text and jsonb cannot store U+0000: refused here, naming the field, rather than
     # failing later as a database error. Only what the model kept is looked at: an unknown field is
     # ignored, whatever it holds.
-    nul_fields = nul_character_fields(validated.model_dump(exclude_unset=True))
+    nul_fields = nul_character_fields(validated.model_dump(exclude_unset=True)) if may_hold_nul else {}
     if nul_fields:
         raise ApiError(422, "invalid", "the request has invalid fields", nul_fields)
     return validated
