@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import structlog
 
-from services.shipstation import repository
+from services.shipstation import repository, vendor_order_runs
 from services.shipstation.withdrawals import withdraw
 from shared.contracts.vendor_orders import (
     VendorOrderCancelled,
@@ -30,7 +30,7 @@ async def store_vendor_order(connection: Connection, event: VendorOrderCreated) 
 
 async def store_vendor_orders(connection: Connection, events: Sequence[VendorOrderCreated]) -> None:
     """:func:`store_vendor_order` for a run of them in a batch, in one statement."""
-    await repository.insert_vendor_orders(connection, [event.data for event in events])
+    await vendor_order_runs.insert_vendor_orders(connection, [event.data for event in events])
 
 
 async def cancel_vendor_order(connection: Connection, event: VendorOrderCancelled) -> None:

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from services.splitter.routing.holds import duplicate_fingerprint, order_holds
 from services.splitter.routing.lifecycle import cancellation_plan, withdraw
+from services.splitter.store import order_runs
 from services.splitter.store import orders as order_store
 from services.splitter.store import vendor_orders as vendor_order_store
 from services.splitter.store.orders import HistoryEntry, NewOrder, RoutedOrder
@@ -62,7 +63,7 @@ async def on_orders_received(connection: Connection, events: Sequence[OrderRecei
         return
     reads = await ReadForRun.start(connection, [order for order, _ in fresh], utc_now())
     # Routed in turn (each order sees what the earlier ones took, through ``reads``), stored together.
-    await order_store.save_new_many(
+    await order_runs.save_new_many(
         connection, [await route_new(order, message_id, reads) for order, message_id in fresh]
     )
 
