@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from services.splitter.store.orders import NewOrder, _history_columns, _vendor_order_columns, hold_text, save_new
+from services.splitter.store.orders import NewOrder, history_columns, hold_text, save_new, vendor_order_columns_of
 from shared.db import Queryable, dumps
 from shared.messaging.outbox import insert_events_sql, outbox_rows
 
@@ -48,10 +48,8 @@ async def save_new_many(db: Queryable, orders: Sequence[NewOrder]) -> None:
     history = [(new.routed.order_id, entry) for new in orders for entry in new.history]
     owned = [(new.routed.order_id, vendor_order) for new in orders for vendor_order in new.vendor_orders]
     vendor_orders = [vendor_order for _, vendor_order in owned]
-    vendor_order_columns = _vendor_order_columns(vendor_orders)
+    vendor_order_columns = vendor_order_columns_of(vendor_orders)
     changed = sorted({line.sku for v in vendor_orders for line in v.data.lines})
-    for order in routed:
-        assert order.order is not None
     await db.execute(
         SAVE_NEW_ORDERS_SQL,
         [order.order_id for order in routed],
@@ -63,7 +61,7 @@ async def save_new_many(db: Queryable, orders: Sequence[NewOrder]) -> None:
         [new.fingerprint for new in orders],
         [order.next_sequence for order in routed],
         [order_id for order_id, _ in history],
-        *_history_columns([entry for _, entry in history]),
+        *history_columns([entry for _, entry in history]),
         vendor_order_columns[0],
         [order_id for order_id, _ in owned],
         *vendor_order_columns[1:],

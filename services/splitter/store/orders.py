@@ -61,7 +61,7 @@ async def load(db: Queryable, order_id: str, *, lock: bool = False) -> RoutedOrd
     return RoutedOrder(row["order_id"], row["state"], order, row["holds"], row["tried"], row["next_sequence"])
 
 
-def _history_columns(entries: Sequence[HistoryEntry]) -> list[list[Any]]:
+def history_columns(entries: Sequence[HistoryEntry]) -> list[list[Any]]:
     return [
         [e.kind for e in entries],
         [e.reason for e in entries],
@@ -74,7 +74,7 @@ def _history_columns(entries: Sequence[HistoryEntry]) -> list[list[Any]]:
     ]
 
 
-def _vendor_order_columns(vendor_orders: Sequence[NewVendorOrder]) -> list[list[Any]]:
+def vendor_order_columns_of(vendor_orders: Sequence[NewVendorOrder]) -> list[list[Any]]:
     lines = [(v.data, line) for v in vendor_orders for line in v.data.lines]
     return [
         [v.data.vendor_order_id for v in vendor_orders],
@@ -136,7 +136,7 @@ def hold_text(holds: Sequence[dict[str, Any]]) -> str | None:
 def _effects(
     history: Sequence[HistoryEntry], vendor_orders: Sequence[NewVendorOrder], changed_skus: Sequence[str]
 ) -> list[Any]:
-    return [*_history_columns(history), *_vendor_order_columns(vendor_orders), sorted(set(changed_skus))]
+    return [*history_columns(history), *vendor_order_columns_of(vendor_orders), sorted(set(changed_skus))]
 
 
 @dataclass(frozen=True)
