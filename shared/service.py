@@ -36,7 +36,7 @@ from shared.http import ADMIN_TOKEN_KEY, REGISTRY_KEY, HttpMetrics, error_middle
 from shared.logging import configure_logging, get_logger
 from shared.messaging.broker import connect, make_broker
 from shared.messaging.consumer import ConsumerMetrics, DeliveryGuard, subscribe_guarded
-from shared.messaging.inbox import EventEffect, EventsEffect, InboxBatcher, in_runs
+from shared.messaging.inbox import EventEffect, EventsEffect, InboxBatcher, OneStatementRun, in_runs
 from shared.messaging.outbox import OutboxRelay, purge_published
 from shared.messaging.topology import QueueSpec, Topology, declare_queue, declare_topology
 from shared.secrets import SecretBox, SecretKeyError
@@ -124,7 +124,9 @@ class Runtime:
 
         ``run_handlers``: for some types, a handler that takes a run of consecutive events of that type
         in a batch at once (with the effect of the single handler applied to each in turn, reading what
-        they share once). Other events of the batch keep their place between the runs.
+        they share once). Other events of the batch keep their place between the runs. A run handler
+        that is a :class:`~shared.messaging.inbox.OneStatementRun` also takes a batch wholly of its
+        type (or a lone event) together with the inbox's insert, in one statement.
 
         The handlers must cover exactly the spec's events: the subscription map, not the wiring,
         says what a queue carries. ``publishes``: the handlers write outbox events (wake the relay).
@@ -157,6 +159,7 @@ class Runtime:
             description=description,
             linger_seconds=self.settings.batch_linger_seconds,
             effect_many=in_runs(by_type, by_type_in_runs) if by_type_in_runs else None,
+            statement_runs={kind: run for kind, run in by_type_in_runs.items() if isinstance(run, OneStatementRun)},
         )
         guard = DeliveryGuard(
             amqp=self.amqp,

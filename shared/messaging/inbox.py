@@ -10,8 +10,10 @@ which is where a consumer's time went.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -39,6 +41,62 @@ RECORD_MANY_SQL = (
     " SELECT $1, m.id, m.type FROM unnest($2::text[], $3::text[]) AS m(id, type)"
     " ON CONFLICT DO NOTHING RETURNING message_id"
 )
+
+
+@dataclass(frozen=True)
+class OneStatementRun:
+    """A run effect written as one data-modifying SQL statement, which the inbox's own insert can join:
+    a batch wholly of its event type is then applied in one statement, outside any transaction block,
+    where it would otherwise take four round trips (BEGIN, the inbox insert, the effect, COMMIT).
+
+    ``sql`` is the effect (an ``INSERT``, ``UPDATE`` or ``DELETE``; run as a CTE, so it sees the
+    database as the statement began). Its parameters are ``$1`` to ``$k``, ``arguments(events)``
+    answers them (``k`` of them) for the events of the run, and it reads the CTE ``fresh(message_id)``,
+    the messages of the run that the consumer had not applied: it must leave out the rows of a message
+    that is not in ``fresh`` (join it on the message id) as the inbox leaves a duplicate's effect out.
+    The events it is given are distinct messages, in the batch's order.
+
+    Called as an :data:`EventsEffect` (a run inside a batch of several types, whose inbox insert has
+    run already), ``fresh`` is every event it is given.
+    """
+
+    sql: str
+    arguments: Callable[[Sequence[Any]], Sequence[object]]
+
+    async def __call__(self, connection: Connection, events: Sequence[Any]) -> None:
+        arguments = self.arguments(events)
+        await connection.execute(
+            _effect_of_given(self.sql, len(arguments)), *arguments, [event.message_id for event in events]
+        )
+
+    async def apply_fresh(self, connection: Connection, consumer: str, events: Sequence[Envelope]) -> set[str]:
+        """Record ``events`` in the inbox and apply the effect of those that were not, in one statement;
+        answers the message ids that were fresh."""
+        arguments = self.arguments(events)
+        rows = await connection.fetch(
+            _effect_with_inbox(self.sql, len(arguments)),
+            *arguments,
+            consumer,
+            [event.message_id for event in events],
+            [event.type for event in events],
+        )
+        return {row["message_id"] for row in rows}
+
+
+@functools.cache
+def _effect_of_given(effect: str, count: int) -> str:
+    return f"WITH fresh AS (SELECT unnest(${count + 1}::text[]) AS message_id), effect AS ({effect}) SELECT 1"
+
+
+@functools.cache
+def _effect_with_inbox(effect: str, count: int) -> str:
+    return (
+        "WITH fresh AS ("  # noqa: S608 - the effect is a run's constant SQL, the rest numbers
+        "  INSERT INTO inbox (consumer, message_id, message_type)"
+        f"  SELECT ${count + 1}, m.id, m.type FROM unnest(${count + 2}::text[], ${count + 3}::text[]) AS m(id, type)"
+        "  ON CONFLICT DO NOTHING RETURNING message_id"
+        f"), effect AS ({effect}) SELECT message_id FROM fresh"
+    )
 
 
 def in_runs(each: Mapping[str, EventEffect], runs: Mapping[str, EventsEffect]) -> EventsEffect:
@@ -98,8 +156,10 @@ class InboxBatcher:
         on_batch: Callable[[int], None] | None = None,
         description: str | None = None,
         effect_many: EventsEffect | None = None,
+        statement_runs: Mapping[str, OneStatementRun] | None = None,
     ) -> None:
         self._pool = pool
+        self._statement_runs = dict(statement_runs or {})
         self._consumer = consumer
         self._effect = effect
         self._effect_many = effect_many or self._each
@@ -129,15 +189,14 @@ class InboxBatcher:
         return await self._batcher(event)
 
     async def _apply_together(self, events: Sequence[Envelope]) -> list[bool]:
+        kinds = {event.type for event in events}
+        if len(kinds) == 1 and (run := self._statement_runs.get(events[0].type)) is not None:
+            return await self._apply_in_one_statement(run, events)
         async with self._pool.acquire() as connection, connection.transaction():
             rows = await connection.fetch(
                 RECORD_MANY_SQL, self._consumer, [e.message_id for e in events], [e.type for e in events]
             )
-            first_time = {row["message_id"] for row in rows}
-            ran: list[bool] = []
-            for event in events:
-                ran.append(event.message_id in first_time)
-                first_time.discard(event.message_id)  # a second copy in the same batch is a duplicate
+            ran = _first_copies(events, {row["message_id"] for row in rows})
             await self._effect_many(connection, [event for event, fresh in zip(events, ran, strict=True) if fresh])
         self._applied(sum(ran))
         return ran
@@ -146,7 +205,19 @@ class InboxBatcher:
         for event in events:
             await self._effect(connection, event)
 
+    async def _apply_in_one_statement(self, run: OneStatementRun, events: Sequence[Envelope]) -> list[bool]:
+        first_copies: dict[str, Envelope] = {}
+        for event in events:
+            first_copies.setdefault(event.message_id, event)
+        async with self._pool.acquire() as connection:
+            first_time = await run.apply_fresh(connection, self._consumer, list(first_copies.values()))
+        ran = _first_copies(events, first_time)
+        self._applied(sum(ran))
+        return ran
+
     async def _apply_alone(self, event: Envelope) -> bool:
+        if (run := self._statement_runs.get(event.type)) is not None:
+            return (await self._apply_in_one_statement(run, [event]))[0]
         ran = await apply_once(self._pool, self._consumer, event, lambda c: self._effect(c, event))
         self._applied(int(ran))
         return ran
@@ -155,3 +226,14 @@ class InboxBatcher:
         self.applied += count
         if count and self._on_applied is not None:
             self._on_applied()
+
+
+def _first_copies(events: Sequence[Envelope], first_time: set[str]) -> list[bool]:
+    """For each of ``events``, whether its effect ran: its message was new to the inbox, and this is
+    the first copy of it in the batch (a second copy in the same batch is a duplicate)."""
+    fresh = set(first_time)
+    ran: list[bool] = []
+    for event in events:
+        ran.append(event.message_id in fresh)
+        fresh.discard(event.message_id)
+    return ran

@@ -4,8 +4,6 @@ cancellation, lines withdrawn from it, or its new ship-to. Each runs in the inbo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import structlog
 
 from services.shipstation import repository, vendor_order_runs
@@ -28,9 +26,9 @@ async def store_vendor_order(connection: Connection, event: VendorOrderCreated) 
     await repository.insert_vendor_order(connection, event.data)
 
 
-async def store_vendor_orders(connection: Connection, events: Sequence[VendorOrderCreated]) -> None:
-    """:func:`store_vendor_order` for a run of them in a batch, in one statement."""
-    await vendor_order_runs.insert_vendor_orders(connection, [event.data for event in events])
+store_vendor_orders = vendor_order_runs.STORE_VENDOR_ORDERS
+""":func:`store_vendor_order` for a run of them in a batch, in one statement (with the inbox's insert
+when the batch holds nothing else)."""
 
 
 async def cancel_vendor_order(connection: Connection, event: VendorOrderCancelled) -> None:

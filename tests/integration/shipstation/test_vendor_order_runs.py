@@ -37,8 +37,8 @@ async def test_a_run_stores_what_each_event_alone_would(system: RunningSystem) -
     merchant = await new_merchant(system)
     pool = system.shipstation.pool
     stored = {}
-    for apply in ("run", "alone"):
-        orders = [vendor_order_data(merchant, f"R{apply}{index}-1") for index in range(4)]
+    for pass_number, apply in enumerate(("run", "run with the inbox", "alone")):
+        orders = [vendor_order_data(merchant, f"R{pass_number}{index}-1") for index in range(4)]
         early, *rest = orders
         async with pool.acquire() as connection, connection.transaction():
             await adapter.store_vendor_order(connection, _created(early))
@@ -49,6 +49,9 @@ async def test_a_run_stores_what_each_event_alone_would(system: RunningSystem) -
         async with pool.acquire() as connection, connection.transaction():
             if apply == "run":
                 await adapter.store_vendor_orders(connection, events)
+            elif apply == "run with the inbox":
+                fresh = await adapter.store_vendor_orders.apply_fresh(connection, "tests", events)
+                assert fresh == {event.message_id for event in events}
             else:
                 for event in events:
                     await adapter.store_vendor_order(connection, event)
@@ -61,7 +64,7 @@ async def test_a_run_stores_what_each_event_alone_would(system: RunningSystem) -
             for key in ("vendor_order_id", "order_id", "external_id", "order_number"):
                 assert row["payload"].pop(key) == getattr(order, key)
         stored[apply] = rows
-    assert stored["run"] == stored["alone"]
+    assert stored["run"] == stored["run with the inbox"] == stored["alone"]
     assert [row["state"] for row in stored["run"]] == ["cancelled", *(order.status for order in orders[1:])]
     assert (
         await pool.fetchval(
