@@ -11,12 +11,14 @@ import hmac
 import logging
 import os
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import aio_pika
 import aiohttp
+import asyncpg
 import pytest
 import structlog
 import structlog.testing
@@ -26,6 +28,7 @@ from prometheus_client import CollectorRegistry
 from pydantic import TypeAdapter
 
 from shared.contracts.envelope import Contract, Envelope
+from shared.db import create_pool, migrate, migration_files
 from shared.logging import configure_logging
 from shared.messaging.broker import make_broker
 from shared.messaging.consumer import ConsumerMetrics, DeliveryGuard, subscribe_guarded
@@ -280,3 +283,17 @@ def captured_logs() -> Iterator[list[MutableMapping[str, Any]]]:
             yield logs
     finally:
         structlog.configure(**saved)
+
+
+@contextlib.asynccontextmanager
+async def effects_pool(database_url: str, prefix: str, effects_table: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on a schema of its own holding only the inbox (and outbox) tables and the table the
+    tests' effects write to (``effects_table``, its CREATE TABLE)."""
+    schema = unique(prefix)
+    await migrate(database_url, schema, migration_files(Path("/nonexistent")))
+    pool = await create_pool(database_url, schema)
+    await pool.execute(effects_table)
+    try:
+        yield pool
+    finally:
+        await pool.close()

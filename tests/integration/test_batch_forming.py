@@ -27,19 +27,15 @@ from shared.messaging.consumer import ConsumerMetrics, DeliveryGuard, subscribe_
 from shared.messaging.inbox import InboxBatcher
 from shared.messaging.topology import QueueSpec, Topology, declare_queue
 from tests.conftest import SuiteEnvironment
-from tests.support import AMQP_URL, Ping, PingData, unique, wait_until
+from tests.support import AMQP_URL, Ping, PingData, effects_pool, unique, wait_until
 
 
 @pytest.fixture
 async def pool(test_env: SuiteEnvironment) -> AsyncIterator[asyncpg.Pool]:
-    schema = unique("forming_")
-    await migrate(test_env.database_url, schema, migration_files(Path("/nonexistent")))
-    pool = await create_pool(test_env.database_url, schema)
-    await pool.execute("CREATE TABLE effects (seq bigserial PRIMARY KEY, n int NOT NULL)")
-    try:
+    async with effects_pool(
+        test_env.database_url, "forming_", "CREATE TABLE effects (seq bigserial PRIMARY KEY, n int NOT NULL)"
+    ) as pool:
         yield pool
-    finally:
-        await pool.close()
 
 
 def ping(n: int) -> Ping:

@@ -5,31 +5,25 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import aio_pika
 import asyncpg
 import pytest
 
-from shared.db import create_pool, migrate, migration_files
 from shared.messaging.broker import connect
 from shared.messaging.inbox import InboxBatcher, apply_once
 from shared.messaging.topology import QueueSpec, Topology, declare_queue
 from tests.conftest import SuiteEnvironment
-from tests.support import AMQP_URL, Ping, PingData, guarded_test_broker, unique, wait_until
+from tests.support import AMQP_URL, Ping, PingData, effects_pool, guarded_test_broker, unique, wait_until
 
 
 @pytest.fixture
 async def pool(test_env: SuiteEnvironment) -> AsyncIterator[asyncpg.Pool]:
-    schema = unique("batch_")
-    await migrate(test_env.database_url, schema, migration_files(Path("/nonexistent")))
-    pool = await create_pool(test_env.database_url, schema)
-    await pool.execute("CREATE TABLE effects (seq bigserial PRIMARY KEY, n int NOT NULL)")
-    try:
+    async with effects_pool(
+        test_env.database_url, "batch_", "CREATE TABLE effects (seq bigserial PRIMARY KEY, n int NOT NULL)"
+    ) as pool:
         yield pool
-    finally:
-        await pool.close()
 
 
 def ping(n: int) -> Ping:

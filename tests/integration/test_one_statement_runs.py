@@ -8,17 +8,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
 from typing import Any, ClassVar, Literal, cast
 
 import asyncpg
 import pytest
 
 from shared.contracts.envelope import Envelope
-from shared.db import create_pool, migrate, migration_files
 from shared.messaging.inbox import InboxBatcher, OneStatementRun, in_runs
 from tests.conftest import SuiteEnvironment
-from tests.support import Ping, PingData, unique
+from tests.support import Ping, PingData, effects_pool
 
 EFFECT_SQL = (
     "INSERT INTO effects (n) SELECT p.n FROM unnest($1::text[], $2::int[]) WITH ORDINALITY AS p(message_id, n, i)"
@@ -62,15 +60,13 @@ class RecordingPool:
 
 @pytest.fixture
 async def pool(test_env: SuiteEnvironment) -> AsyncIterator[asyncpg.Pool]:
-    schema = unique("one_statement_")
-    await migrate(test_env.database_url, schema, migration_files(Path("/nonexistent")))
-    pool = await create_pool(test_env.database_url, schema)
     # The check makes a negative number an effect that fails inside the statement.
-    await pool.execute("CREATE TABLE effects (seq bigserial PRIMARY KEY, n int NOT NULL CHECK (n >= 0))")
-    try:
+    async with effects_pool(
+        test_env.database_url,
+        "one_statement_",
+        "CREATE TABLE effects (seq bigserial PRIMARY KEY, n int NOT NULL CHECK (n >= 0))",
+    ) as pool:
         yield pool
-    finally:
-        await pool.close()
 
 
 def ping(n: int) -> Ping:
