@@ -276,8 +276,21 @@ async def _drop_unless_writable(connection: asyncpg.Connection) -> None:
         connection.terminate()
 
 
-async def create_pool(dsn: str, schema: str, *, max_size: int = 10) -> asyncpg.Pool:
-    """A pool whose connections see the service's schema first and decode JSON columns."""
+RELAY_IN_PROCESS_SETTING = "dropship.relay_in_process"
+"""Set on a service's own pool: its outbox inserts do not NOTIFY (the migration
+``shared/messaging/migrations/002_outbox_notify_from_outside.sql``), because the service wakes the
+relay of its own process after each commit that wrote outbox rows."""
+
+
+async def create_pool(dsn: str, schema: str, *, max_size: int = 10, relay_in_process: bool = False) -> asyncpg.Pool:
+    """A pool whose connections see the service's schema first and decode JSON columns.
+
+    ``relay_in_process``: whoever commits outbox rows on this pool wakes the outbox relay of this
+    process itself (:meth:`shared.messaging.outbox.OutboxRelay.wake`), so the table's NOTIFY is left
+    out. Only the service's runtime pool says so; any other writer still wakes relays by NOTIFY."""
+    server_settings = {"search_path": schema, "timezone": "UTC"}
+    if relay_in_process:
+        server_settings[RELAY_IN_PROCESS_SETTING] = "on"
     try:
         pool = await asyncpg.create_pool(
             dsn,
@@ -287,7 +300,7 @@ async def create_pool(dsn: str, schema: str, *, max_size: int = 10) -> asyncpg.P
             reset=_drop_unless_writable
             if target_session_attrs(dsn, os.environ) in WRITABLE_TARGETS
             else _skip_session_reset,
-            server_settings={"search_path": schema, "timezone": "UTC"},
+            server_settings=server_settings,
             timeout=10,
         )
     except (OSError, asyncpg.PostgresError) as error:

@@ -228,7 +228,9 @@ async def _connected_runtime(definition: ServiceDefinition[Any], settings: Setti
     applied = await migrate(settings.database_url, schema, migration_files(definition.package_dir))
     if applied:
         log.info("migrations applied", schema=schema, migrations=applied)
-    pool = await create_pool(settings.database_url, schema, max_size=settings.db_pool_size)
+    # Every outbox write of the service wakes its relay here (consumers, HTTP handlers, rounds), so
+    # the pool's inserts leave the table's NOTIFY out (shared.db.create_pool).
+    pool = await create_pool(settings.database_url, schema, max_size=settings.db_pool_size, relay_in_process=True)
     amqp = await connect(settings.amqp_url, name=f"dropship-{definition.name}")
     topology = Topology(settings.namespace, settings.delivery_limit)
     channel = await amqp.channel()

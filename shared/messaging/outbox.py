@@ -5,8 +5,11 @@ This module is the only writer of the outbox table: a service either calls :func
 :func:`insert_event_sql` / :func:`insert_events_sql` / :func:`insert_events_of_rows_sql` into its own
 statement.
 
-The relay runs in a :class:`shared.messaging.relay.RelayLoop`: it wakes on ``LISTEN outbox_<schema>``
-rather than polling, locks a batch of rows in a transaction (``FOR UPDATE SKIP LOCKED``, so several
+The relay runs in a :class:`shared.messaging.relay.RelayLoop`. The service that writes outbox rows
+wakes the relay of its own process after the commit (:meth:`OutboxRelay.wake`); rows written from
+anywhere else wake it through ``LISTEN outbox_<schema>`` (the table's trigger, which a service's own
+pool leaves out: :data:`shared.db.RELAY_IN_PROCESS_SETTING`), and a slow poll finds what neither
+announced. It locks a batch of rows in a transaction (``FOR UPDATE SKIP LOCKED``, so several
 relays can share a table), and marks rows published only after the broker confirmed them. A crash
 between publish and commit leaves those rows unpublished, and they go out again: consumers
 deduplicate on ``message_id`` (the inbox), so at-least-once is enough.

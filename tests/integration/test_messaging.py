@@ -214,6 +214,44 @@ async def test_relay_wakes_on_notify_rather_than_polling(
     assert len(received) == 1
 
 
+async def test_a_service_pool_wakes_its_relay_in_process_instead_of_notifying(
+    schema_pool: tuple[str, asyncpg.Pool], amqp: Any, test_env: SuiteEnvironment
+) -> None:
+    """The runtime's own pool (``relay_in_process``) leaves the outbox's NOTIFY out: its writes wake
+    the relay of the same process directly, and a NOTIFY would only cost a second, empty round and a
+    database-wide lock over the commit's flush. Any other writer still notifies."""
+    schema, other_writer = schema_pool
+    topology = Topology(test_env.namespace)
+    routing_key = unique("test.ping.")
+    _, queue = await _bound_queue(amqp, topology, routing_key)
+    notified: list[str] = []
+    listener = await asyncpg.connect(test_env.database_url)
+    await listener.add_listener(f"outbox_{schema}", lambda *_args: notified.append("outbox"))
+    own = await create_pool(test_env.database_url, schema, max_size=2, relay_in_process=True)
+    relay = _relay(own, schema, amqp, topology, test_env, idle_poll_seconds=600)
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.5)  # the relay is idle, waiting up to 10 minutes unless woken
+        async with own.acquire() as connection, connection.transaction():
+            await enqueue(connection, _ping_to(routing_key, 1))
+        await asyncio.sleep(0.5)
+        assert notified == [], "the service's own insert must not NOTIFY"
+        assert await queue.get(no_ack=True, fail=False) is None, "nothing woke the relay yet"
+        relay.wake()  # what the service does after the commit
+        first = await _drain(queue, 1, timeout=5)
+
+        async with other_writer.acquire() as connection, connection.transaction():
+            await enqueue(connection, _ping_to(routing_key, 2))
+        second = await _drain(queue, 1, timeout=5)  # woken by the NOTIFY alone
+    finally:
+        await relay.stop()
+        await task
+        await own.close()
+        await listener.close()
+    assert [json.loads(m.body)["data"]["n"] for m in first + second] == [1, 2]
+    assert notified == ["outbox"]
+
+
 async def test_inbox_applies_a_message_once(schema_pool: tuple[str, asyncpg.Pool]) -> None:
     _, pool = schema_pool
     await pool.execute("CREATE TABLE effects (n int)")
