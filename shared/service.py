@@ -36,7 +36,7 @@ from shared.http import ADMIN_TOKEN_KEY, REGISTRY_KEY, HttpMetrics, error_middle
 from shared.logging import configure_logging, get_logger
 from shared.messaging.broker import connect, make_broker
 from shared.messaging.consumer import ConsumerMetrics, DeliveryGuard, subscribe_guarded
-from shared.messaging.inbox import EventEffect, EventsEffect, InboxBatcher, OneStatementRun, in_runs
+from shared.messaging.inbox import Announced, EventEffect, EventsEffect, InboxBatcher, OneStatementRun, in_runs
 from shared.messaging.outbox import OutboxRelay, purge_published
 from shared.messaging.topology import QueueSpec, Topology, declare_queue, declare_topology
 from shared.secrets import SecretBox, SecretKeyError
@@ -146,8 +146,8 @@ class Runtime:
         if unknown:
             raise ValueError(f"{spec.name}: run handlers for {sorted(unknown)} that the queue does not carry")
 
-        async def apply(connection: Connection, event: Envelope) -> None:
-            await by_type[event.type](connection, event)
+        async def apply(connection: Connection, event: Envelope) -> Announced:
+            return await by_type[event.type](connection, event)
 
         name = consumer or spec.name
         batcher = InboxBatcher(

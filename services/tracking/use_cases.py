@@ -71,30 +71,36 @@ async def on_shipment_reported(
     await _apply(store, connection, order, shipment, event.message_id)
 
 
-async def on_order_received(connection: Connection, event: OrderReceived, *, store: TrackingStore = repository) -> None:
+async def on_order_received(connection: Connection, event: OrderReceived, *, store: TrackingStore = repository) -> bool:
+    """Keep the order's lines, and apply the shipments reported before it arrived. Answers whether it
+    may have announced a status: only such a shipment does, so most orders leave the relay asleep."""
     if not await store.insert_order(connection, event.data):
-        return
-    for shipment in await store.unapplied_shipments(connection, event.data.order_id):
+        return False
+    shipments = await store.unapplied_shipments(connection, event.data.order_id)
+    for shipment in shipments:
         order = await store.get_order(connection, event.data.order_id, lock=True)
         assert order is not None
         await _apply(store, connection, order, shipment, event.message_id)
+    return bool(shipments)
 
 
 async def on_orders_received(
     connection: Connection, events: Sequence[OrderReceived], *, store: TrackingStore = repository
-) -> None:
+) -> bool:
     """:func:`on_order_received` for a run of them in a batch: the orders stored in one statement, the
     shipments that came before them looked up in one more, and applied as the single handler would."""
     new = await store.insert_orders(connection, [event.data for event in events])
     if not new:
-        return
+        return False
     waiting = await store.unapplied_shipments_of(connection, sorted(new))
+    announced = any(waiting.values())
     for event in events:
         order_id = event.data.order_id
         for shipment in waiting.pop(order_id, []):  # popped: applied for the order's first event only
             order = await store.get_order(connection, order_id, lock=True)
             assert order is not None
             await _apply(store, connection, order, shipment, event.message_id)
+    return announced
 
 
 async def on_order_cancelled(
@@ -113,13 +119,14 @@ async def on_order_cancelled(
 
 async def on_vendor_order_acknowledged(
     connection: Connection, event: VendorOrderAcknowledged, *, store: TrackingStore = repository
-) -> None:
+) -> bool:
     """Keep what the vendor said of each line (accepted, backordered, rejected, when it expects to
     ship) for the order's view. The order's status does not move: only shipments and the
-    cancellation move it, and the splitter reroutes what a vendor rejects."""
+    cancellation move it, and the splitter reroutes what a vendor rejects. Announces nothing."""
     entries = acknowledged_lines(event.data)
     if entries:
         await store.record_acknowledgement(connection, event.data, event.occurred_at, entries)
+    return False
 
 
 async def _apply(

@@ -26,12 +26,21 @@ from shared.messaging.linger import DEFAULT_LINGER_SECONDS
 
 log = get_logger(__name__)
 
+Announced = bool | None
+"""What an effect answers of the outbox: ``False`` when it wrote no event there, so the relay need not
+be woken for it; ``True`` or ``None`` (an effect that does not say) when it may have."""
 Effect = Callable[[Connection], Awaitable[None]]
-EventEffect = Callable[[Connection, Any], Awaitable[None]]
+EventEffect = Callable[[Connection, Any], Awaitable[Announced]]
 """Applies one event inside the inbox transaction: ``effect(connection, event)``."""
-EventsEffect = Callable[[Connection, Sequence[Any]], Awaitable[None]]
+EventsEffect = Callable[[Connection, Sequence[Any]], Awaitable[Announced]]
 """Applies the fresh events of a batch, in order, inside its transaction: ``effect_many(connection,
 events)``; what applying :data:`EventEffect` to each in turn would do."""
+
+
+def may_have_announced(answers: Sequence[Announced]) -> bool:
+    """Whether effects that answered ``answers`` may have written outbox events."""
+    return any(answer is not False for answer in answers)
+
 
 RECORD_SQL = (
     "INSERT INTO inbox (consumer, message_id, message_type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING true"
@@ -103,13 +112,15 @@ def in_runs(each: Mapping[str, EventEffect], runs: Mapping[str, EventsEffect]) -
     """One effect for a batch's events, by event type: a run of consecutive events of a type in ``runs``
     goes to that handler in one call, any other event to its handler in ``each``, in the batch's order."""
 
-    async def apply(connection: Connection, events: Sequence[Envelope]) -> None:
+    async def apply(connection: Connection, events: Sequence[Envelope]) -> bool:
+        answers: list[Announced] = []
         for kind, run in itertools.groupby(events, key=lambda event: event.type):
             if kind in runs:
-                await runs[kind](connection, list(run))
+                answers.append(await runs[kind](connection, list(run)))
             else:
                 for event in run:
-                    await each[kind](connection, event)
+                    answers.append(await each[kind](connection, event))
+        return may_have_announced(answers)
 
     return apply
 
@@ -141,6 +152,9 @@ class InboxBatcher:
     locks.) ``max_batch`` bounds how long the first event of a batch waits for the last. A batch that
     fails is rolled back and its events are applied again one per transaction, so one bad event costs
     the others nothing but a second try and every caller sees its own outcome.
+
+    ``on_applied`` is called after each commit that applied events, unless every effect that ran
+    answered that it wrote nothing to the outbox (:data:`Announced`): it wakes the service's relay.
     """
 
     def __init__(
@@ -197,13 +211,13 @@ class InboxBatcher:
                 RECORD_MANY_SQL, self._consumer, [e.message_id for e in events], [e.type for e in events]
             )
             ran = _first_copies(events, {row["message_id"] for row in rows})
-            await self._effect_many(connection, [event for event, fresh in zip(events, ran, strict=True) if fresh])
-        self._applied(sum(ran))
+            fresh = [event for event, first in zip(events, ran, strict=True) if first]
+            announced = await self._effect_many(connection, fresh) if fresh else False
+        self._applied(sum(ran), announced)
         return ran
 
-    async def _each(self, connection: Connection, events: Sequence[Envelope]) -> None:
-        for event in events:
-            await self._effect(connection, event)
+    async def _each(self, connection: Connection, events: Sequence[Envelope]) -> bool:
+        return may_have_announced([await self._effect(connection, event) for event in events])
 
     async def _apply_in_one_statement(self, run: OneStatementRun, events: Sequence[Envelope]) -> list[bool]:
         first_copies: dict[str, Envelope] = {}
@@ -212,19 +226,25 @@ class InboxBatcher:
         async with self._pool.acquire() as connection:
             first_time = await run.apply_fresh(connection, self._consumer, list(first_copies.values()))
         ran = _first_copies(events, first_time)
-        self._applied(sum(ran))
+        self._applied(sum(ran), announced=None)
         return ran
 
     async def _apply_alone(self, event: Envelope) -> bool:
         if (run := self._statement_runs.get(event.type)) is not None:
             return (await self._apply_in_one_statement(run, [event]))[0]
-        ran = await apply_once(self._pool, self._consumer, event, lambda c: self._effect(c, event))
-        self._applied(int(ran))
+        answers: list[Announced] = []
+
+        async def effect(connection: Connection) -> None:
+            answers.append(await self._effect(connection, event))
+
+        ran = await apply_once(self._pool, self._consumer, event, effect)
+        self._applied(int(ran), may_have_announced(answers))
         return ran
 
-    def _applied(self, count: int) -> None:
+    def _applied(self, count: int, announced: Announced) -> None:
+        """``count`` events applied; their effects answered ``announced`` (see :data:`Announced`)."""
         self.applied += count
-        if count and self._on_applied is not None:
+        if count and announced is not False and self._on_applied is not None:
             self._on_applied()
 
 

@@ -103,6 +103,45 @@ async def test_one_failing_event_gets_its_own_error_and_the_rest_of_its_batch_is
     assert woken  # the relay is woken once something was applied
 
 
+async def test_the_relay_is_woken_unless_every_effect_answers_it_announced_nothing(pool: asyncpg.Pool) -> None:
+    """An effect answers ``False`` when it wrote no outbox event (tracking's order.received, mostly):
+    a batch of only such effects leaves the relay asleep, a round that would find nothing. Any effect
+    that answers ``True`` or nothing wakes it, in a batch, alone, or through a run handler."""
+    woken: list[int] = []
+
+    async def quiet_for_even(connection: Any, event: Ping) -> bool | None:
+        await record(connection, event)
+        return None if event.data.n % 2 else False
+
+    async def quiet_run(connection: Any, events: Sequence[Ping]) -> bool:
+        for event in events:
+            await record(connection, event)
+        return any(event.data.n % 2 for event in events)
+
+    for effect_many in (None, quiet_run):
+        batcher = InboxBatcher(
+            pool,
+            unique("tests-"),
+            quiet_for_even,
+            max_batch=64,
+            effect_many=effect_many,
+            on_applied=lambda: woken.append(1),
+        )
+        woken.clear()
+        quiet = [ping(n) for n in (2, 4, 6, 8)]
+        assert await asyncio.gather(*(batcher(event) for event in quiet)) == [True] * 4
+        assert await batcher(ping(10)) is True
+        assert woken == [], "only quiet effects ran"
+        batches = batcher.batches
+        assert await asyncio.gather(*(batcher(ping(n)) for n in (12, 13, 14))) == [True] * 3
+        assert 1 <= len(woken) <= batcher.batches - batches, "the batch holding 13 woke the relay"
+        before = len(woken)
+        assert await batcher(quiet[0]) is False  # a redelivery: nothing ran, nothing to wake for
+        assert await batcher(ping(15)) is True
+        assert len(woken) == before + 1
+        await pool.execute("TRUNCATE effects")
+
+
 async def test_a_caller_that_gives_up_does_not_cancel_the_batch_others_wait_on(pool: asyncpg.Pool) -> None:
     gate = asyncio.Event()
 

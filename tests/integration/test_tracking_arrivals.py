@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -54,7 +55,7 @@ async def test_a_shipment_racing_its_order_is_applied_once_both_commit(
     pool = system.tracking.pool
     order, shipment = _order_and_shipment()
     others = [_order_and_shipment()[0] for _ in range(2)]
-    handlers = {
+    handlers: dict[str, Callable[[Any], Awaitable[object]]] = {
         "order": (
             (lambda connection: on_orders_received(connection, [others[0], order, others[1]]))
             if in_a_run

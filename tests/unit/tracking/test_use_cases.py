@@ -96,11 +96,27 @@ async def test_a_shipment_before_its_order_waits_and_is_applied_when_the_order_a
     assert store.outbox == []
     order = order_received()
 
-    await use_cases.on_order_received(CONNECTION, order, store=store)
+    assert await use_cases.on_order_received(CONNECTION, order, store=store) is True  # may have announced
 
     assert store.shipped("ord_1") == [2, 1]
     assert announced(store) == [("shipped", None)]
     assert store.outbox[0].causation_id == order.message_id
+
+
+async def test_an_order_with_no_shipment_waiting_answers_that_it_announced_nothing(store: FakeTrackingStore) -> None:
+    """The inbox batcher leaves the relay asleep after a batch whose effects all answer False."""
+    early = shipment("s1", ("L1", 1))
+    await use_cases.on_shipment_reported(CONNECTION, early, store=store)  # for ord_1, before it arrives
+    others = [order_received() for _ in range(2)]
+    for index, other in enumerate(others, start=2):
+        other.data.order_id = f"ord_{index}"
+
+    assert await use_cases.on_order_received(CONNECTION, others[0], store=store) is False
+    assert await use_cases.on_orders_received(CONNECTION, [others[1]], store=store) is False
+    assert store.outbox == []
+    assert await use_cases.on_orders_received(CONNECTION, [order_received()], store=store) is True
+    assert announced(store) == [("partially_shipped", None)]
+    assert await use_cases.on_order_received(CONNECTION, order_received(), store=store) is False  # a redelivery
 
 
 async def test_an_order_received_again_changes_nothing(store: FakeTrackingStore) -> None:
@@ -221,9 +237,11 @@ async def test_an_acknowledgement_is_kept_per_line_and_moves_no_status(store: Fa
     await use_cases.on_order_received(CONNECTION, order_received(), store=store)
     rejected = AcknowledgedLine(line_id="L2", sku="SHIRT", status="rejected", quantity=1, reason="discontinued")
 
-    await use_cases.on_vendor_order_acknowledged(CONNECTION, acknowledgement(T0, BACKORDERED, rejected), store=store)
+    answer = await use_cases.on_vendor_order_acknowledged(
+        CONNECTION, acknowledgement(T0, BACKORDERED, rejected), store=store
+    )
 
-    assert store.outbox == []
+    assert store.outbox == [] and answer is False  # nothing announced: the relay need not wake
     assert store.orders["ord_1"].status is None
     assert {key: [entry["status"] for entry in entries] for key, (_, entries) in store.acknowledgements.items()} == {
         ("vo_1", "L1"): ["backordered"],
